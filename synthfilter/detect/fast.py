@@ -1,0 +1,117 @@
+"""The ``fast`` detector: hashed word n-grams plus stylometry, logistic regression.
+
+A triage detector: thousands of documents per second on a laptop core, no model
+download, weights of about a megabyte. Texts are normalised
+(:func:`synthfilter.text.normalize`) and cut to ``max_words`` words before scoring,
+so a long document costs the same as a short one and the score does not depend on
+formatting or document length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from ..text import normalize
+from .base import BaseDetector, coerce_labels
+from .features import STYLE_FEATURES, lexical_features, style_features, truncate_words
+
+__all__ = ["FastDetector"]
+
+
+class FastDetector(BaseDetector):
+    """Cheap AI-text detector over hashed word 1-2 grams and stylometric statistics.
+
+    Parameters
+    ----------
+    max_words:
+        Words of each (normalised) text that are scored; the rest is ignored.
+        Default 200.
+    n_features:
+        Size of the hashed n-gram space. Default ``2**18``.
+    style_weight:
+        Scale of the standardised stylometric block relative to the L2-normalised
+        n-gram block; larger lets style dominate. Default 0.1.
+    C:
+        Inverse L2 regularisation strength of the logistic regression. Default 1.0.
+    max_iter:
+        Iteration cap of the solver. Default 3000.
+    """
+
+    name = "fast"
+
+    def __init__(self, max_words: int = 200, n_features: int = 2**18, style_weight: float = 0.1,
+                 C: float = 1.0, max_iter: int = 3000) -> None:
+        self.max_words = max_words
+        self.n_features = n_features
+        self.style_weight = style_weight
+        self.C = C
+        self.max_iter = max_iter
+
+    # ----------------------------------------------------------------- features
+    def prepare(self, texts: Sequence[str]) -> list[str]:
+        """Normalise and truncate texts exactly as scoring does."""
+        return [truncate_words(normalize(t), self.max_words) for t in texts]
+
+    def _blocks(self, prepared: list[str]) -> tuple[sparse.csr_matrix, np.ndarray]:
+        return lexical_features(prepared, self.n_features), style_features(prepared)
+
+    def _design(self, lexical: sparse.csr_matrix, style: np.ndarray) -> sparse.csr_matrix:
+        scaled = (style - self.style_mean_) / self.style_scale_ * self.style_weight
+        return sparse.hstack([lexical, sparse.csr_matrix(scaled.astype(np.float32))], format="csr")
+
+    # -------------------------------------------------------------------- learn
+    def fit(self, texts: Sequence[str], labels: Sequence, sample_weight: Sequence[float] | None = None) -> "FastDetector":
+        """Learn weights from ``texts`` and their ``labels`` (human/ai; see :func:`coerce_labels`).
+
+        ``sample_weight`` (optional) weights each text, for example to balance
+        sources. The threshold is set to 0.5 probability; call :meth:`calibrate` on
+        known-human texts to set it for a target false-positive rate.
+        """
+        y = coerce_labels(labels)
+        if len(y) != len(texts):
+            raise ValueError(f"texts and labels differ in length: {len(texts)} vs {len(y)}")
+        if len(set(y.tolist())) < 2:
+            raise ValueError("labels: both classes (human and ai) are needed to fit")
+        lexical, style = self._blocks(self.prepare(texts))
+        scaler = StandardScaler().fit(style)
+        self.style_mean_ = scaler.mean_.astype(np.float32)
+        self.style_scale_ = scaler.scale_.astype(np.float32)
+        self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter)
+        self.model_.fit(self._design(lexical, style), y, sample_weight=sample_weight)
+        self.threshold_ = 0.5
+        self.version_ = getattr(self, "version_", "custom")
+        return self
+
+    def _raw_scores(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros(0)
+        lexical, style = self._blocks(self.prepare(texts))
+        return self.model_.decision_function(self._design(lexical, style))
+
+    # -------------------------------------------------------------- persistence
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "coef": self.model_.coef_.ravel().astype(np.float32),
+            "intercept": np.asarray(self.model_.intercept_, dtype=np.float64),
+            "style_mean": self.style_mean_,
+            "style_scale": self.style_scale_,
+            "style_names": np.array(STYLE_FEATURES),
+        }
+
+    def _load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        names = tuple(str(x) for x in arrays["style_names"])
+        if names != STYLE_FEATURES:
+            raise ValueError("weights were trained with a different stylometric feature set; retrain them")
+        model = LogisticRegression(C=self.C, max_iter=self.max_iter)
+        model.coef_ = arrays["coef"].astype(np.float64)[None, :]
+        model.intercept_ = arrays["intercept"].astype(np.float64)
+        model.classes_ = np.array([0, 1])
+        model.n_features_in_ = model.coef_.shape[1]
+        self.model_ = model
+        self.style_mean_ = arrays["style_mean"]
+        self.style_scale_ = arrays["style_scale"]
