@@ -1,0 +1,52 @@
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from synthfilter.text import HOMOGLYPHS, normalize, unscorable_reason
+
+LATIN_TO_GLYPH = {}
+for glyph, latin in HOMOGLYPHS.items():
+    LATIN_TO_GLYPH.setdefault(latin, glyph)
+
+
+def attack(text: str, seed: int = 0) -> str:
+    """Homoglyphs on half the eligible letters, zero-width after 30% of characters, doubled spaces."""
+    rng = random.Random(seed)
+    out = []
+    for ch in text:
+        if ch in LATIN_TO_GLYPH and rng.random() < 0.5:
+            ch = LATIN_TO_GLYPH[ch]
+        out.append(ch)
+        if rng.random() < 0.3:
+            out.append(rng.choice(["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]))
+    return "".join(out).replace(" ", "  ")
+
+
+def test_normalize_removes_invisible_and_maps_homoglyphs():
+    assert normalize("p\u0430yp\u0430l") == "paypal"  # Cyrillic a
+    assert normalize("he\u200bllo\u200d w\ufeffor\u00adld") == "hello world"
+    assert normalize("  many\n\n\tspaces   here ") == "many spaces here"
+    assert normalize("ﬁne ＦＵＬＬ") == "fine FULL"  # NFKC ligature and full width
+    assert normalize("## Title\n**bold** text") == "Title bold text"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=300),
+       st.integers(0, 1000))
+def test_attacked_text_normalises_to_the_clean_text(text, seed):
+    assert normalize(attack(text, seed)) == normalize(text)
+
+
+def test_unscorable_reasons():
+    assert unscorable_reason(None) == "not-a-string"
+    assert unscorable_reason(b"bytes") == "not-a-string"
+    assert unscorable_reason(12) == "not-a-string"
+    assert unscorable_reason(["a"]) == "not-a-string"
+    assert unscorable_reason("") == "empty"
+    assert unscorable_reason(" \n\t ") == "empty"
+    assert unscorable_reason("12345 !!!") == "empty"
+    assert unscorable_reason("\x00\x01\x02\x03abc") == "binary"
+    assert unscorable_reason("これは日本語の文章です") == "non-latin"
+    assert unscorable_reason("A perfectly normal sentence.") is None
+    assert unscorable_reason("Pаypаl with Cyrillic а") is None
