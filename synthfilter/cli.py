@@ -1,13 +1,15 @@
-"""Command line: ``synthfilter demo | tag``."""
+"""Command line: ``synthfilter demo | tag | quota``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from collections import Counter, defaultdict
 
 from .io import read_dataset, sample_path, write_dataset
+from .quota import enforce_quota
 from .tag import Tagger
 
 __all__ = ["main"]
@@ -50,6 +52,24 @@ def _cmd_tag(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_quota(args: argparse.Namespace) -> int:
+    ds = read_dataset(args.input)
+    out, report = enforce_quota(
+        ds, args.max_synthetic, mode=args.mode, by=args.by, label_column=args.label_column,
+        synthetic_column=args.synthetic_column, score_threshold=args.score_threshold,
+        unknown=args.unknown, id_column=args.id_column, text_column=args.text_column,
+        seed=args.seed, min_rows=args.min_rows, num_proc=args.num_proc, return_report=True,
+        num_shards=max(1, math.ceil(ds.num_rows / 1_000_000)), progress=True,
+    )
+    write_dataset(out, args.output)
+    report_path = f"{str(args.output).rstrip('/')}.quota.json"
+    with open(report_path, "w", encoding="utf-8") as handle:
+        handle.write(report.to_json() + "\n")
+    print(report)
+    print(f"wrote {args.output} and {report_path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synthfilter", description="Transforms against model collapse.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -66,6 +86,22 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--batch-size", type=int, default=1000)
     tag.add_argument("--num-proc", type=int, default=None)
     tag.set_defaults(func=_cmd_tag)
+    quota = sub.add_parser("quota", help="drop surplus synthetic rows to enforce a maximum synthetic share")
+    quota.add_argument("input", help="JSONL or Parquet file, a folder of them, or a saved datasets folder")
+    quota.add_argument("output", help="output path (.jsonl, .parquet or folder); the report goes to OUTPUT.quota.json")
+    quota.add_argument("--max-synthetic", type=float, required=True, help="target synthetic share in [0, 1)")
+    quota.add_argument("--mode", choices=["cap", "exact"], default="cap")
+    quota.add_argument("--by", default=None, help="group column: enforce the quota within every group")
+    quota.add_argument("--label-column", default="sf_label")
+    quota.add_argument("--synthetic-column", default=None, help="boolean provenance column (beats detection)")
+    quota.add_argument("--score-threshold", type=float, default=None, help="classify by sf_score >= threshold")
+    quota.add_argument("--unknown", choices=["human", "synthetic", "drop"], default="human")
+    quota.add_argument("--id-column", default=None, help="row key for the hash (default: the text column)")
+    quota.add_argument("--text-column", default="text")
+    quota.add_argument("--seed", type=int, default=0)
+    quota.add_argument("--min-rows", type=int, default=1)
+    quota.add_argument("--num-proc", type=int, default=None)
+    quota.set_defaults(func=_cmd_quota)
     return parser
 
 

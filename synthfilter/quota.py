@@ -26,6 +26,7 @@ import datasets
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from tqdm.auto import tqdm
 
 from .hashing import hash_keys
 
@@ -389,7 +390,7 @@ def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic
                   unknown: Literal["human", "synthetic", "drop"] = "human",
                   id_column: str | None = None, text_column: str = "text", seed: int = 0,
                   min_rows: int = 1, num_shards: int = 1, num_proc: int | None = None,
-                  return_report: bool = False):
+                  return_report: bool = False, progress: bool = False):
     """Drop rows so the synthetic share is at most ``max_synthetic``; keep the rest in order.
 
     Parameters
@@ -430,6 +431,8 @@ def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic
         Processes for the per-row classification and hashing pass. Default ``None``.
     return_report:
         Also return a :class:`QuotaReport`. Default ``False``.
+    progress:
+        Show a progress bar over shards in the counting pass. Default ``False``.
     """
     cfg = QuotaConfig(max_synthetic=max_synthetic, mode=mode, by=by, label_column=label_column,
                       synthetic_column=synthetic_column, score_column=score_column,
@@ -448,7 +451,7 @@ def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic
     _needed_columns(ds, cfg)  # fail fast on a missing key column
     shards, offset = [], 0
     num_shards = min(num_shards, max(ds.num_rows, 1))
-    for i in range(num_shards):
+    for i in tqdm(range(num_shards), desc="quota: count", unit="shard", disable=not progress):
         part = ds.shard(num_shards, i, contiguous=True) if num_shards > 1 else ds
         if num_proc and num_proc > 1 and part.num_rows:
             arrays = _parallel_arrays(part, cfg, offset, num_proc)
@@ -505,13 +508,13 @@ def _parallel_arrays(ds: datasets.Dataset, cfg: QuotaConfig, offset: int, num_pr
     """The classification/hash pass with ``datasets.map(num_proc=...)``; same arrays as serial."""
     key = cfg.key_column(ds.column_names)
 
-    def per_batch(batch: dict[str, list], indices: list[int]) -> dict[str, list]:
+    def per_batch(batch: dict[str, list]) -> dict[str, list]:
         table = pa.table({c: batch[c] for c in batch})
         return {"_sf_class": _classify(table, cfg).tolist(),
                 "_sf_hash": [str(int(h)) for h in _hashes(table, key, cfg.seed)]}
 
     cols = [c for c in _needed_columns(ds, cfg) if c in ds.column_names]
-    mapped = ds.select_columns(cols).map(per_batch, batched=True, with_indices=True, num_proc=num_proc,
+    mapped = ds.select_columns(cols).map(per_batch, batched=True, num_proc=num_proc,
                                          remove_columns=[c for c in cols if c != cfg.by],
                                          desc="quota: classify and hash")
     table = mapped.with_format("arrow")[:]

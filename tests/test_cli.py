@@ -29,3 +29,26 @@ def test_tag_command_reports_missing_column(tmp_path, capsys):
     datasets.Dataset.from_dict({"body": ["x y z"]}).to_parquet(str(src))
     assert main(["tag", str(src), str(tmp_path / "o.jsonl")]) == 2
     assert "'text' not found" in capsys.readouterr().err
+
+
+def test_quota_command_on_jsonl_writes_output_and_report(tmp_path, capsys):
+    src = tmp_path / "tagged.jsonl"
+    rows = [{"id": i, "text": f"t{i}", "sf_label": "synthetic" if i % 2 else "human", "domain": "ab"[i % 3 == 0]}
+            for i in range(200)]
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    dst = tmp_path / "clean.jsonl"
+    assert main(["quota", str(src), str(dst), "--max-synthetic", "0.1", "--by", "domain", "--id-column", "id"]) == 0
+    out = [json.loads(line) for line in dst.read_text().splitlines()]
+    for domain in "ab":
+        labels = [r["sf_label"] for r in out if r["domain"] == domain]
+        assert labels.count("synthetic") / len(labels) <= 0.1
+    report = json.loads((tmp_path / "clean.jsonl.quota.json").read_text())
+    assert report["rows_after"] == len(out) and report["by"] == "domain"
+    assert "realised share" in capsys.readouterr().out
+
+
+def test_quota_command_rejects_bad_target(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": "x", "sf_label": "human"}) + "\n")
+    assert main(["quota", str(src), str(tmp_path / "o.jsonl"), "--max-synthetic", "1.2"]) == 2
+    assert "max_synthetic" in capsys.readouterr().err
