@@ -8,12 +8,17 @@ human/synthetic mixes (:func:`enforce_quota`, :func:`mix`, :func:`quota_report`)
 from .detect import BaseDetector, FastDetector, available_detectors, load_detector
 from .hashing import hash64, hash_keys, uniform
 from .quota import QuotaReport, enforce_quota, mix, quota_report
+from .diversity import ResampleReport, resample_tails, water_fill
+from .dedup import DedupReport, dedup_semantic
+from .embed import Embedder
+from . import metrics
 from .tag import Tagger, tag
 from .text import normalize
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BaseDetector", "FastDetector", "QuotaReport", "Tagger", "enforce_quota", "mix", "quota_report", "available_detectors", "hash64", "hash_keys",
+    "BaseDetector", "DedupReport", "Embedder", "FastDetector", "QuotaReport", "ResampleReport",
+    "dedup_semantic", "metrics", "resample_tails", "water_fill", "Tagger", "enforce_quota", "mix", "quota_report", "available_detectors", "hash64", "hash_keys",
     "load_detector", "normalize", "tag", "uniform", "__version__",
 ]

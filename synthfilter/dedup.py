@@ -1,0 +1,124 @@
+"""Semantic deduplication (SemDeDup, Abbas et al. 2023) within clusters."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import datasets
+import numpy as np
+from tqdm.auto import tqdm
+
+from .diversity import CLUSTER_COLUMN, assign_clusters, default_levels, fit_hierarchy, row_features, row_hashes
+from .embed import EMBEDDING_COLUMN
+
+__all__ = ["dedup_semantic", "DedupReport"]
+
+
+@dataclass
+class DedupReport:
+    """Rows dropped as near-duplicates, per cluster."""
+
+    threshold: float
+    rows_before: int
+    rows_after: int
+    dropped_per_cluster: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"threshold": self.threshold, "rows_before": self.rows_before, "rows_after": self.rows_after,
+                "dropped": self.rows_before - self.rows_after,
+                "dropped_per_cluster": {k: v for k, v in self.dropped_per_cluster.items() if v}}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def __str__(self) -> str:
+        return (f"dedup_semantic (cosine > {self.threshold}): {self.rows_before} -> {self.rows_after} rows, "
+                f"{self.rows_before - self.rows_after} near-duplicates dropped in "
+                f"{sum(1 for v in self.dropped_per_cluster.values() if v)} clusters")
+
+
+def _greedy_keep(Xc: np.ndarray, threshold: float, block: int = 2048) -> np.ndarray:
+    """Keep mask: a row goes if its cosine similarity to an earlier kept row exceeds ``threshold``."""
+    norms = np.linalg.norm(Xc, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    Xn = (Xc / norms).astype(np.float32)
+    keep = np.ones(len(Xn), dtype=bool)
+    kept_rows: list[np.ndarray] = []
+    for start in range(0, len(Xn), block):
+        part = Xn[start:start + block]
+        dup = np.zeros(len(part), dtype=bool)
+        if kept_rows:
+            prev = np.concatenate(kept_rows)
+            dup = (part @ prev.T).max(axis=1) > threshold
+        sims = part @ part.T
+        for i in range(len(part)):
+            if dup[i]:
+                continue
+            later = sims[i, i + 1:] > threshold
+            dup[i + 1:] |= later
+        keep[start:start + len(part)] = ~dup
+        kept_rows.append(part[~dup])
+    return keep
+
+
+def dedup_semantic(ds: datasets.Dataset, threshold: float = 0.95, *, embedding_column: str = EMBEDDING_COLUMN,
+                   feature_columns: list[str] | None = None, cluster_column: str | None = None,
+                   n_clusters: int | None = None, invalid: Literal["error", "keep"] = "error", seed: int = 0,
+                   progress: bool = False, return_report: bool = False):
+    """Drop rows whose cosine similarity to an earlier kept row of the same cluster exceeds ``threshold``.
+
+    Parameters
+    ----------
+    threshold:
+        Cosine similarity above which a row counts as a near-duplicate, in (0, 1].
+        Default 0.95.
+    embedding_column, feature_columns:
+        The vectors compared (default ``"sf_embedding"``).
+    cluster_column:
+        Existing cluster ids to dedup within (for example ``"sf_cluster"`` from
+        :func:`resample_tails`). Default: that column if present, else k-means with
+        ``n_clusters`` (default about ``sqrt(rows)``) fitted here.
+    invalid:
+        Rows without a usable vector: ``"error"`` (default) raises, ``"keep"`` keeps them.
+    seed:
+        Seeds the k-means fit. Default 0.
+    return_report:
+        Also return a :class:`DedupReport` with drops per cluster. Default ``False``.
+
+    "Earlier" is row order; the result keeps the original order. Memory per cluster is
+    O(cluster size x 2048); pairwise work is O(size^2), so keep clusters in the
+    thousands of rows.
+    """
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold must be a cosine similarity in (0, 1], got {threshold!r}")
+    X, valid = row_features(ds, embedding_column, feature_columns)
+    if (~valid).any() and invalid == "error":
+        raise ValueError(f"{int((~valid).sum())} rows have a null, NaN or wrong-length vector; pass invalid='keep'")
+    usable = np.flatnonzero(valid)
+    cluster_column = cluster_column or (CLUSTER_COLUMN if CLUSTER_COLUMN in ds.column_names else None)
+    if cluster_column is not None:
+        if cluster_column not in ds.column_names:
+            raise KeyError(f"cluster_column {cluster_column!r} not found; columns present: {ds.column_names}")
+        labels = np.asarray(ds[cluster_column], dtype=np.int64)
+    elif len(usable):
+        k = n_clusters or default_levels(len(usable))[0]
+        k = min(k, len(usable))
+        hashes = row_hashes(ds, X, seed, None, None)
+        sample = usable[np.argsort(hashes[usable], kind="stable")[:100_000]]
+        labels, _ = assign_clusters(X, fit_hierarchy(X, (k,), seed, sample).centroids)
+    else:
+        labels = np.zeros(ds.num_rows, dtype=np.int64)
+    keep = np.ones(ds.num_rows, dtype=bool)
+    dropped: dict[str, int] = {}
+    clusters = np.unique(labels[usable])
+    for c in tqdm(clusters, desc="dedup", disable=not progress):
+        members = usable[labels[usable] == c]
+        mask = _greedy_keep(X[members], threshold)
+        keep[members[~mask]] = False
+        dropped[str(int(c))] = int((~mask).sum())
+    out = ds.select(np.flatnonzero(keep)) if not keep.all() else ds
+    if return_report:
+        return out, DedupReport(threshold, ds.num_rows, out.num_rows, dropped)
+    return out

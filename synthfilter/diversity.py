@@ -1,0 +1,420 @@
+"""Tail-diversity resampling: hierarchical k-means and balanced (water-filling) selection.
+
+The recipe of Vo et al. 2024 ("Automatic Data Curation for Self-Supervised Learning"),
+seeded and made deterministic: cluster the rows (MiniBatchKMeans fitted on a hash-chosen
+sample), cluster the centroids again for a second level, then hand out the row budget
+down the hierarchy with a *water-filling* cap, so small clusters are kept whole and
+large ones are cut to the same level. Within a leaf cluster, rows are taken by smallest
+``hash64(seed, row key)`` or by distance to the centroid.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import datasets
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from tqdm.auto import tqdm
+
+from .embed import EMBEDDING_COLUMN
+from .hashing import hash_keys
+
+__all__ = ["water_fill", "resample_tails", "ResampleReport", "row_features", "row_hashes", "assign_clusters",
+           "fit_hierarchy", "CLUSTER_COLUMN"]
+
+CLUSTER_COLUMN = "sf_cluster"
+
+
+# --------------------------------------------------------------------------- allocation
+def water_fill(capacity: np.ndarray, budget: int, weights: np.ndarray | None = None,
+               tie_keys: np.ndarray | None = None) -> np.ndarray:
+    """Integer allocation ``a`` with ``a <= capacity`` and ``sum(a) = min(budget, sum(capacity))``.
+
+    ``a_i`` is (up to rounding) ``min(capacity_i, level * weights_i)`` for the one level that
+    spends the budget: with equal weights, small groups are taken whole and large ones
+    are capped at a common level. Leftover units after flooring go to the largest
+    fractional parts, ties broken by ``tie_keys`` (default: position).
+    """
+    capacity = np.asarray(capacity, dtype=np.int64)
+    w = np.ones(len(capacity)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if len(w) != len(capacity) or (w < 0).any():
+        raise ValueError("weights must be non-negative, one per group")
+    budget = int(min(budget, capacity[w > 0].sum()))
+    alloc = np.zeros(len(capacity), dtype=np.float64)
+    active = np.flatnonzero((w > 0) & (capacity > 0))
+    order = active[np.argsort(capacity[active] / w[active], kind="stable")]
+    remaining, weight_left = float(budget), float(w[order].sum())
+    for pos, i in enumerate(order):
+        level = remaining / weight_left if weight_left > 0 else 0.0
+        if capacity[i] <= level * w[i]:
+            alloc[i] = capacity[i]
+            remaining -= capacity[i]
+            weight_left -= w[i]
+        else:
+            rest = order[pos:]
+            alloc[rest] = level * w[rest]
+            break
+    out = np.floor(alloc + 1e-9).astype(np.int64)
+    out = np.minimum(out, capacity)
+    short = budget - int(out.sum())
+    if short > 0:
+        frac = alloc - out
+        frac[(out >= capacity) | (w <= 0)] = -1.0
+        ties = np.arange(len(capacity)) if tie_keys is None else tie_keys
+        pick = np.lexsort((ties, -frac))[:short]
+        out[pick] += 1
+    return out
+
+
+# --------------------------------------------------------------------------- features
+def row_features(ds: datasets.Dataset, embedding_column: str = EMBEDDING_COLUMN,
+                 feature_columns: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, valid)``: float32 matrix of the embedding (or numeric feature columns) and a mask of usable rows.
+
+    Null, empty, wrong-length or non-finite vectors are marked invalid (their row of X is 0).
+    """
+    table = ds.with_format("arrow")[:] if ds._indices is not None else ds.data.table
+    if feature_columns:
+        missing = [c for c in feature_columns if c not in ds.column_names]
+        if missing:
+            raise KeyError(f"feature_columns {missing} not found; columns present: {ds.column_names}")
+        cols = [pc.fill_null(table.column(c).cast(pa.float64()), math.nan).to_numpy(zero_copy_only=False)
+                for c in feature_columns]
+        X = np.column_stack(cols).astype(np.float32)
+    else:
+        if embedding_column not in ds.column_names:
+            raise KeyError(
+                f"embedding column {embedding_column!r} not found (columns present: {ds.column_names}); "
+                "add it with ds.map(synthfilter.Embedder(), batched=True), or pass feature_columns=[...]"
+            )
+        col = table.column(embedding_column).combine_chunks()
+        if not (pa.types.is_list(col.type) or pa.types.is_large_list(col.type) or pa.types.is_fixed_size_list(col.type)):
+            raise TypeError(f"embedding column {embedding_column!r} must hold lists of floats, got {col.type}")
+        lengths = pc.fill_null(pc.list_value_length(col), 0).to_numpy(zero_copy_only=False)
+        dim = int(np.bincount(lengths[lengths > 0]).argmax()) if (lengths > 0).any() else 0
+        X = np.zeros((len(col), dim), dtype=np.float32)
+        good_len = lengths == dim
+        if dim and good_len.all() and col.null_count == 0:
+            X = col.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False).reshape(len(col), dim)
+        elif dim:
+            rows = np.flatnonzero(good_len)
+            X[rows] = pc.list_flatten(col.take(pa.array(rows))).to_numpy(zero_copy_only=False).astype(np.float32).reshape(len(rows), dim)
+    valid = np.isfinite(X).all(axis=1) & (X.shape[1] > 0)
+    if not feature_columns:
+        valid &= good_len
+    X[~valid] = 0.0
+    return X, valid
+
+
+def row_hashes(ds: datasets.Dataset, X: np.ndarray, seed: int, id_column: str | None,
+               text_column: str | None) -> np.ndarray:
+    """Per-row ``hash64(seed, key)``: key = ``id_column``, else ``text_column``, else the vector itself."""
+    if id_column is not None or (text_column is not None and text_column in ds.column_names):
+        name = id_column if id_column is not None else text_column
+        if name not in ds.column_names:
+            raise KeyError(f"id_column {name!r} not found; columns present: {ds.column_names}")
+        col = (ds.with_format("arrow")[:] if ds._indices is not None else ds.data.table).column(name)
+        if pa.types.is_integer(col.type) and not col.null_count:
+            return hash_keys(col.to_numpy(zero_copy_only=False).astype(np.int64), seed)
+        return hash_keys(col.to_pylist(), seed)
+    # content key: a wrapping linear hash of the vector's bits, then SplitMix64
+    bits = np.ascontiguousarray(X).view(np.uint32)
+    mult = hash_keys(np.arange(bits.shape[1], dtype=np.int64), 12345) | np.uint64(1)
+    keys = np.zeros(len(X), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for start in range(0, len(X), 65536):
+            keys[start:start + 65536] = (bits[start:start + 65536].astype(np.uint64) * mult).sum(axis=1)
+    return hash_keys(keys.view(np.int64), seed)
+
+
+# --------------------------------------------------------------------------- clustering
+@dataclass
+class Hierarchy:
+    """Leaf centroids and, per upper level, the parent of every cluster of the level below."""
+
+    centroids: np.ndarray
+    parents: list[np.ndarray]
+
+    def top_of(self, leaves: np.ndarray) -> np.ndarray:
+        top = leaves
+        for parent in self.parents:
+            top = parent[top]
+        return top
+
+
+def fit_hierarchy(X: np.ndarray, levels: tuple[int, ...], seed: int, sample_index: np.ndarray) -> Hierarchy:
+    """Fit k-means on ``X[sample_index]`` for ``levels[0]`` leaves, then k-means on centroids for each further level."""
+    sample = X[sample_index]
+    k = levels[0]
+    if len(sample) < k:
+        raise ValueError(f"n_clusters: {k} leaf clusters need at least {k} usable rows, got {len(sample)}")
+    if len(sample) > 20 * k:
+        model = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=max(1024, 4 * k),
+                                max_no_improvement=20).fit(sample)
+    else:
+        model = KMeans(n_clusters=k, random_state=seed, n_init=3).fit(sample)
+    centroids = model.cluster_centers_.astype(np.float32)
+    parents = []
+    points = centroids
+    for k_up in levels[1:]:
+        if k_up >= len(points):
+            break
+        up = KMeans(n_clusters=k_up, random_state=seed, n_init=5).fit(points)
+        parents.append(up.labels_.astype(np.int64))
+        points = up.cluster_centers_
+    return Hierarchy(centroids, parents)
+
+
+def assign_clusters(X: np.ndarray, centroids: np.ndarray, chunk: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centroid and squared distance for every row, in chunks."""
+    labels = np.empty(len(X), dtype=np.int64)
+    dist = np.empty(len(X), dtype=np.float32)
+    c_norm = (centroids.astype(np.float32) ** 2).sum(axis=1)
+    for start in range(0, len(X), chunk):
+        block = X[start:start + chunk]
+        d = c_norm[None, :] - 2.0 * (block @ centroids.T)
+        labels[start:start + chunk] = d.argmin(axis=1)
+        dist[start:start + chunk] = d[np.arange(len(block)), labels[start:start + chunk]] + (block ** 2).sum(axis=1)
+    return labels, dist
+
+
+def default_levels(n: int) -> tuple[int, int]:
+    """Leaf clusters ~ sqrt(n) (2..1000), upper level ~ sqrt(leaves)."""
+    leaves = int(min(1000, max(2, round(math.sqrt(max(n, 1))))))
+    return leaves, int(max(1, round(math.sqrt(leaves))))
+
+
+# --------------------------------------------------------------------------- report
+@dataclass
+class ResampleReport:
+    """Rows per cluster before and after, and what was dropped as invalid."""
+
+    size: int
+    mode: str
+    before: dict[str, int]
+    after: dict[str, int]
+    invalid_dropped: int
+    reference: dict[str, float] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        from .metrics import coverage_entropy
+        return {"size": self.size, "mode": self.mode, "rows_before": sum(self.before.values()),
+                "rows_after": sum(self.after.values()), "invalid_dropped": self.invalid_dropped,
+                "clusters": len(self.before), "clusters_kept": sum(1 for v in self.after.values() if v),
+                "coverage_entropy_before": round(coverage_entropy(list(self.before.values())), 4),
+                "coverage_entropy_after": round(coverage_entropy(list(self.after.values())), 4),
+                "before": self.before, "after": self.after, "reference_share": self.reference}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def __str__(self) -> str:
+        d = self.to_dict()
+        return (f"resample ({self.mode}): {d['rows_before']} -> {d['rows_after']} rows, "
+                f"{d['clusters_kept']}/{d['clusters']} clusters kept, coverage entropy "
+                f"{d['coverage_entropy_before']:.3f} -> {d['coverage_entropy_after']:.3f}, "
+                f"invalid rows dropped: {self.invalid_dropped}")
+
+
+# --------------------------------------------------------------------------- public API
+def _pick_within(members: np.ndarray, take: int, rank: np.ndarray) -> np.ndarray:
+    """``take`` picks from ``members`` (repeating every member equally when take > len)."""
+    ordered = members[np.lexsort((members, rank[members]))]
+    reps, rest = divmod(take, len(ordered))
+    return np.concatenate([np.tile(ordered, reps), ordered[:rest]])
+
+
+def resample_tails(ds: datasets.Dataset, size: int, *, embedding_column: str = EMBEDDING_COLUMN,
+                   feature_columns: list[str] | None = None, by: str | None = None,
+                   alpha: float = 0.0, target: dict[Any, float] | None = None,
+                   reference: datasets.Dataset | None = None, n_clusters: tuple[int, ...] | int | None = None,
+                   within: Literal["hash", "centroid"] = "hash", replace: bool = False, max_repeats: int = 4,
+                   sample_size: int = 100_000, invalid: Literal["error", "drop"] = "error",
+                   id_column: str | None = None, text_column: str | None = "text", seed: int = 0,
+                   progress: bool = False, return_report: bool = False):
+    """Select ``size`` rows balanced over clusters (or categories), keeping the tails.
+
+    Parameters
+    ----------
+    ds:
+        The dataset, with an embedding column (see :class:`synthfilter.Embedder`) or
+        numeric ``feature_columns``; with ``by``, only that column is needed.
+    size:
+        Rows in the result. Larger than the usable rows needs ``replace=True``.
+    embedding_column, feature_columns:
+        What is clustered: the list-of-floats column (default ``"sf_embedding"``) or the
+        named numeric columns.
+    by:
+        Rebalance the categories of this column instead of clustering (the "90% yellow /
+        10% blue" case), toward ``target`` proportions (a dict) or ``count**alpha``
+        (``alpha=0``, the default, is uniform; 1 keeps the input proportions).
+    reference:
+        A trusted dataset (same embedding/feature columns) whose cluster proportions the
+        result should match, instead of flattening toward uniform: restores tails lost
+        in a contaminated set without over-inflating them.
+    n_clusters:
+        Leaf clusters, or a tuple ``(leaves, level2, ...)`` for the hierarchy. Default:
+        about ``sqrt(rows)`` leaves (at most 1000) and ``sqrt(leaves)`` above them.
+    within:
+        How rows are chosen inside a leaf: ``"hash"`` (default; smallest seeded hash, an
+        unbiased sample) or ``"centroid"`` (closest to the centroid first).
+    replace, max_repeats:
+        Upsample with replacement when a cluster's share exceeds its rows, each row at
+        most ``max_repeats`` times (default 4). Default ``replace=False``.
+    sample_size:
+        Rows (chosen by hash) used to fit k-means. Default 100,000.
+    invalid:
+        Rows with a null, NaN or wrong-length vector: ``"error"`` (default) raises,
+        ``"drop"`` leaves them out (counted in the report).
+    id_column, text_column:
+        Row key for hashing: ``id_column``, else ``text_column`` if present (default
+        ``"text"``), else the vector itself.
+    seed:
+        Seeds the hash, the fitting sample and k-means. Default 0.
+    progress:
+        Show progress bars. Default ``False``.
+    return_report:
+        Also return a :class:`ResampleReport`. Default ``False``.
+
+    Returns the selected rows in their original order (a repeated row appears once per
+    repeat, adjacent), with an added ``sf_cluster`` column (leaf cluster, or category
+    index with ``by``).
+    """
+    if not isinstance(ds, datasets.Dataset):
+        raise TypeError(f"ds must be a datasets.Dataset, got {type(ds).__name__}")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+        raise ValueError(f"size must be a non-negative integer, got {size!r}")
+    if within not in ("hash", "centroid"):
+        raise ValueError(f"within must be 'hash' or 'centroid', got {within!r}")
+    if invalid not in ("error", "drop"):
+        raise ValueError(f"invalid must be 'error' or 'drop', got {invalid!r}")
+    if max_repeats < 1:
+        raise ValueError(f"max_repeats must be >= 1, got {max_repeats!r}")
+    steps = tqdm(total=4, desc="resample", disable=not progress)
+
+    if by is not None:
+        leaves, names = _categories(ds, by)
+        X, hierarchy = None, None
+        valid = np.ones(ds.num_rows, dtype=bool)
+        dist = np.zeros(ds.num_rows, dtype=np.float32)
+        n_leaf = len(names)
+    else:
+        X, valid = row_features(ds, embedding_column, feature_columns)
+    n_invalid = int((~valid).sum())
+    if n_invalid and invalid == "error":
+        raise ValueError(f"{n_invalid} rows have a null, NaN or wrong-length vector in "
+                         f"{feature_columns or embedding_column!r}; pass invalid='drop' to leave them out")
+    usable = np.flatnonzero(valid)
+    cap = len(usable) * (max_repeats if replace else 1)
+    if size > cap:
+        hint = "" if replace else "; pass replace=True to upsample"
+        raise ValueError(f"size={size} is larger than the {len(usable)} usable rows (x{max_repeats if replace else 1}){hint}")
+    hashes = row_hashes(ds, X if X is not None else np.zeros((ds.num_rows, 1), np.float32), seed, id_column, text_column)
+    steps.update(1)
+
+    weights_leaf = None
+    if by is None:
+        levels = (n_clusters,) if isinstance(n_clusters, (int, np.integer)) else tuple(n_clusters or default_levels(len(usable)))
+        if levels[0] < 1:
+            raise ValueError(f"n_clusters must be positive, got {n_clusters!r}")
+        if len(usable) < levels[0]:
+            raise ValueError(f"n_clusters: {levels[0]} clusters need at least {levels[0]} usable rows, got {len(usable)}")
+        sample = usable[np.argsort(hashes[usable], kind="stable")[:sample_size]]
+        hierarchy = fit_hierarchy(X, levels, seed, sample)
+        steps.update(1)
+        leaves, dist = assign_clusters(X, hierarchy.centroids)
+        n_leaf = len(hierarchy.centroids)
+        steps.update(1)
+        if reference is not None:
+            ref_X, ref_valid = row_features(reference, embedding_column, feature_columns)
+            if ref_X.shape[1] != X.shape[1]:
+                raise ValueError(f"reference vectors have {ref_X.shape[1]} dimensions, the data {X.shape[1]}")
+            ref_leaves, _ = assign_clusters(ref_X[ref_valid], hierarchy.centroids)
+            weights_leaf = np.bincount(ref_leaves, minlength=n_leaf).astype(np.float64)
+    else:
+        steps.update(2)
+        if target is not None:
+            missing = set(target) - set(names)
+            if missing:
+                raise ValueError(f"target names categories not in column {by!r}: {sorted(missing, key=str)}")
+            weights_leaf = np.array([float(target.get(n, 0.0)) for n in names])
+        elif alpha != 0.0:
+            weights_leaf = np.bincount(leaves[usable], minlength=n_leaf).astype(np.float64) ** alpha
+
+    counts = np.bincount(leaves[usable], minlength=n_leaf)
+    capacity = counts * (max_repeats if replace else 1)
+    tie = hash_keys(np.arange(n_leaf, dtype=np.int64), seed)
+    if by is None and hierarchy is not None and hierarchy.parents:
+        alloc = _allocate_hierarchy(hierarchy, capacity, size, weights_leaf, tie)
+    else:
+        alloc = water_fill(capacity, size, weights_leaf, tie)
+    if int(alloc.sum()) < size:
+        raise ValueError(f"size={size}: only {int(alloc.sum())} rows can be drawn from the clusters that carry weight")
+    rank = hashes.astype(np.float64) if within == "hash" else dist.astype(np.float64)
+    order = np.argsort(leaves[usable], kind="stable")
+    sorted_usable = usable[order]
+    bounds = np.searchsorted(leaves[sorted_usable], np.arange(n_leaf + 1))
+    picks = [_pick_within(sorted_usable[bounds[c]:bounds[c + 1]], int(alloc[c]), rank)
+             for c in range(n_leaf) if alloc[c]]
+    chosen = np.sort(np.concatenate(picks)) if picks else np.zeros(0, dtype=np.int64)
+    steps.update(1)
+    steps.close()
+    out = ds.add_column(CLUSTER_COLUMN, leaves.astype(np.int64).tolist()) if CLUSTER_COLUMN not in ds.column_names \
+        else ds.remove_columns(CLUSTER_COLUMN).add_column(CLUSTER_COLUMN, leaves.astype(np.int64).tolist())
+    out = out.select(chosen)
+    if not return_report:
+        return out
+    label = (lambda c: str(names[c])) if by is not None else str
+    after = np.bincount(leaves[chosen], minlength=n_leaf)
+    ref_share = None
+    if weights_leaf is not None and weights_leaf.sum() > 0:
+        ref_share = {label(c): round(float(w / weights_leaf.sum()), 6) for c, w in enumerate(weights_leaf)}
+    report = ResampleReport(int(size), "by:" + by if by else ("reference" if reference is not None else "uniform"),
+                            {label(c): int(counts[c]) for c in range(n_leaf)},
+                            {label(c): int(after[c]) for c in range(n_leaf)}, n_invalid, ref_share)
+    return out, report
+
+
+def _allocate_hierarchy(h: Hierarchy, capacity: np.ndarray, size: int, weights: np.ndarray | None,
+                        tie: np.ndarray) -> np.ndarray:
+    """Water-fill the budget over top-level clusters, then down each level to the leaves."""
+    n_leaf = len(capacity)
+    # maps[i]: cluster index at level i for every leaf (level 0 = leaves)
+    maps = [np.arange(n_leaf)]
+    for parent in h.parents:
+        maps.append(parent[maps[-1]])
+    w_leaf = np.ones(n_leaf) if weights is None else weights
+
+    def split(members: np.ndarray, budget: int, level: int) -> np.ndarray:
+        alloc = np.zeros(n_leaf, dtype=np.int64)
+        if level == 0:
+            alloc[members] = water_fill(capacity[members], budget, w_leaf[members] if weights is not None else None,
+                                        tie[members])
+            return alloc
+        ids = maps[level][members]
+        uniq = np.unique(ids)
+        cap = np.array([capacity[members[ids == u]].sum() for u in uniq])
+        wts = None if weights is None else np.array([w_leaf[members[ids == u]].sum() for u in uniq])
+        part = water_fill(cap, budget, wts, hash_keys(uniq.astype(np.int64), level))
+        for u, b in zip(uniq, part):
+            if b:
+                alloc += split(members[ids == u], int(b), level - 1)
+        return alloc
+
+    return split(np.arange(n_leaf), size, len(maps) - 1)
+
+
+def _categories(ds: datasets.Dataset, by: str) -> tuple[np.ndarray, list]:
+    if by not in ds.column_names:
+        raise KeyError(f"by: column {by!r} not found; columns present: {ds.column_names}")
+    col = (ds.with_format("arrow")[:] if ds._indices is not None else ds.data.table).column(by)
+    if col.null_count:
+        raise ValueError(f"by: column {by!r} has {col.null_count} null values; fill them first")
+    enc = pc.dictionary_encode(col).combine_chunks()
+    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
