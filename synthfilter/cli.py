@@ -1,4 +1,4 @@
-"""Command line: ``synthfilter demo | tag | quota``."""
+"""Command line: ``synthfilter demo | tag | quota | resample``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sys
 from collections import Counter, defaultdict
 
 from .io import read_dataset, sample_path, write_dataset
+from .diversity import resample_tails
+from .embed import EMBEDDING_COLUMN, Embedder
 from .quota import enforce_quota
 from .tag import Tagger
 
@@ -70,6 +72,36 @@ def _cmd_quota(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_embeddings(ds, args: argparse.Namespace, what: str):
+    if EMBEDDING_COLUMN in ds.column_names:
+        return ds
+    embedder = Embedder(text_column=args.text_column, model=args.embedder)
+    return ds.map(embedder, batched=True, batch_size=256, desc=f"embedding {what} ({args.embedder})")
+
+
+def _cmd_resample(args: argparse.Namespace) -> int:
+    ds = read_dataset(args.input)
+    reference = None
+    if args.by is None:
+        ds = _with_embeddings(ds, args, "input")
+        if args.reference:
+            reference = _with_embeddings(read_dataset(args.reference), args, "reference")
+    out, report = resample_tails(
+        ds, args.size, by=args.by, alpha=args.alpha, reference=reference, replace=args.replace,
+        max_repeats=args.max_repeats, invalid=args.invalid, id_column=args.id_column,
+        text_column=args.text_column, seed=args.seed, progress=True, return_report=True,
+    )
+    if args.by is None and not args.keep_embeddings:
+        out = out.remove_columns(EMBEDDING_COLUMN)
+    write_dataset(out, args.output)
+    report_path = f"{str(args.output).rstrip('/')}.resample.json"
+    with open(report_path, "w", encoding="utf-8") as handle:
+        handle.write(report.to_json() + "\n")
+    print(report)
+    print(f"wrote {args.output} and {report_path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synthfilter", description="Transforms against model collapse.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -102,6 +134,22 @@ def build_parser() -> argparse.ArgumentParser:
     quota.add_argument("--min-rows", type=int, default=1)
     quota.add_argument("--num-proc", type=int, default=None)
     quota.set_defaults(func=_cmd_quota)
+    res = sub.add_parser("resample", help="select N rows balanced over embedding clusters (or categories)")
+    res.add_argument("input", help="JSONL or Parquet file, a folder of them, or a saved datasets folder")
+    res.add_argument("output", help="output path; the report goes to OUTPUT.resample.json")
+    res.add_argument("--size", type=int, required=True, help="rows to select")
+    res.add_argument("--by", default=None, help="rebalance this label column instead of clustering")
+    res.add_argument("--alpha", type=float, default=0.0, help="with --by: target proportions ~ count**alpha (0 = uniform)")
+    res.add_argument("--reference", default=None, help="trusted data whose cluster proportions to match")
+    res.add_argument("--embedder", default="minilm", help="minilm (default), hashing, or a sentence-transformers path")
+    res.add_argument("--text-column", default="text")
+    res.add_argument("--id-column", default=None)
+    res.add_argument("--replace", action="store_true", help="allow upsampling with replacement")
+    res.add_argument("--max-repeats", type=int, default=4)
+    res.add_argument("--invalid", choices=["error", "drop"], default="error", help="rows that cannot be embedded")
+    res.add_argument("--keep-embeddings", action="store_true", help="keep the sf_embedding column in the output")
+    res.add_argument("--seed", type=int, default=0)
+    res.set_defaults(func=_cmd_resample)
     return parser
 
 

@@ -108,7 +108,9 @@ def row_features(ds: datasets.Dataset, embedding_column: str = EMBEDDING_COLUMN,
     valid = np.isfinite(X).all(axis=1) & (X.shape[1] > 0)
     if not feature_columns:
         valid &= good_len
-    X[~valid] = 0.0
+    if not valid.all():
+        X = np.array(X, copy=True)  # Arrow-backed arrays are read-only
+        X[~valid] = 0.0
     return X, valid
 
 
@@ -184,10 +186,16 @@ def assign_clusters(X: np.ndarray, centroids: np.ndarray, chunk: int = 65536) ->
     return labels, dist
 
 
-def default_levels(n: int) -> tuple[int, int]:
-    """Leaf clusters ~ sqrt(n) (2..1000), upper level ~ sqrt(leaves)."""
+def default_levels(n: int) -> tuple[int, ...]:
+    """Leaf clusters ~ sqrt(n) (2..1000) under at most 10 top-level clusters.
+
+    The budget is balanced over the top level, so a rare mode is kept whole only when its
+    top-level cluster's equal share covers it: with a 20% budget that needs at most
+    20 top-level clusters. Ten coarse "concepts" over fine leaves follows Vo et al.
+    """
     leaves = int(min(1000, max(2, round(math.sqrt(max(n, 1))))))
-    return leaves, int(max(1, round(math.sqrt(leaves))))
+    top = min(10, leaves // 4)
+    return (leaves, top) if top >= 2 else (leaves,)
 
 
 # --------------------------------------------------------------------------- report
@@ -260,7 +268,7 @@ def resample_tails(ds: datasets.Dataset, size: int, *, embedding_column: str = E
         in a contaminated set without over-inflating them.
     n_clusters:
         Leaf clusters, or a tuple ``(leaves, level2, ...)`` for the hierarchy. Default:
-        about ``sqrt(rows)`` leaves (at most 1000) and ``sqrt(leaves)`` above them.
+        about ``sqrt(rows)`` leaves (at most 1000) under at most 10 top-level clusters.
     within:
         How rows are chosen inside a leaf: ``"hash"`` (default; smallest seeded hash, an
         unbiased sample) or ``"centroid"`` (closest to the centroid first).

@@ -52,3 +52,22 @@ def test_quota_command_rejects_bad_target(tmp_path, capsys):
     src.write_text(json.dumps({"text": "x", "sf_label": "human"}) + "\n")
     assert main(["quota", str(src), str(tmp_path / "o.jsonl"), "--max-synthetic", "1.2"]) == 2
     assert "max_synthetic" in capsys.readouterr().err
+
+
+def test_resample_command_on_jsonl(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    rows = [{"text": f"common topic about weather number {i}", "colour": "yellow"} for i in range(90)]
+    rows += [{"text": f"rare topic: quantum chromodynamics lecture {i}", "colour": "blue"} for i in range(10)]
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    dst = tmp_path / "out.jsonl"
+    assert main(["resample", str(src), str(dst), "--size", "20", "--by", "colour"]) == 0
+    out = [json.loads(line) for line in dst.read_text().splitlines()]
+    assert [r["colour"] for r in out].count("blue") == 10
+    dst2 = tmp_path / "out2.jsonl"
+    assert main(["resample", str(src), str(dst2), "--size", "20", "--embedder", "hashing"]) == 0
+    out2 = [json.loads(line) for line in dst2.read_text().splitlines()]
+    assert len(out2) == 20 and "sf_cluster" in out2[0] and "sf_embedding" not in out2[0]
+    report = json.loads((tmp_path / "out2.jsonl.resample.json").read_text())
+    assert report["rows_after"] == 20
+    assert main(["resample", str(src), str(tmp_path / "x.jsonl"), "--size", "500", "--by", "colour"]) == 2
+    assert "replace=True" in capsys.readouterr().err
