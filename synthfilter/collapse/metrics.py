@@ -1,0 +1,92 @@
+"""Collapse metrics: distances to the real distribution, tail mass, and curve summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["w2_gaussian", "sliced_w2", "tail_mass_ratio", "js_divergence", "kl_divergence", "curve_auc",
+           "generations_to_degrade"]
+
+
+def w2_gaussian(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> float:
+    """Squared Wasserstein-2 distance between two Gaussians (closed form)."""
+    from scipy.linalg import sqrtm
+
+    mu1, mu2 = np.atleast_1d(mu1), np.atleast_1d(mu2)
+    cov1, cov2 = np.atleast_2d(cov1), np.atleast_2d(cov2)
+    root = sqrtm(cov2)
+    cross = sqrtm(root @ cov1 @ root)
+    return float(np.sum((mu1 - mu2) ** 2) + np.trace(cov1 + cov2 - 2 * np.real(cross)))
+
+
+def sliced_w2(a: np.ndarray, b: np.ndarray, projections: int = 64, seed: int = 0) -> float:
+    """Squared sliced Wasserstein-2 distance between two samples (quantile matching per direction)."""
+    a, b = np.atleast_2d(a.T).T, np.atleast_2d(b.T).T
+    rng = np.random.default_rng(seed)
+    dirs = rng.normal(size=(projections, a.shape[1]))
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    qs = np.linspace(0.005, 0.995, 200)
+    pa, pb = a @ dirs.T, b @ dirs.T
+    return float(np.mean((np.quantile(pa, qs, axis=0) - np.quantile(pb, qs, axis=0)) ** 2))
+
+
+def tail_mass_ratio(sample: np.ndarray, real: np.ndarray, lower: float = 1.0, upper: float = 99.0) -> float:
+    """Share of ``sample`` outside the real data's [lower, upper] percentiles over the real share.
+
+    Multivariate data uses the distance to the real mean (upper percentile only).
+    1.0 = tails as heavy as the real data, 0 = no tails left.
+    """
+    real, sample = np.asarray(real, dtype=np.float64), np.asarray(sample, dtype=np.float64)
+    if real.ndim == 1 or real.shape[1] == 1:
+        r, s = real.ravel(), sample.ravel()
+        lo, hi = np.percentile(r, [lower, upper])
+        real_mass = np.mean((r < lo) | (r > hi))
+        return float(np.mean((s < lo) | (s > hi)) / real_mass)
+    center = real.mean(axis=0)
+    dr = np.linalg.norm(real - center, axis=1)
+    ds = np.linalg.norm(sample - center, axis=1)
+    hi = np.percentile(dr, upper)
+    return float(np.mean(ds > hi) / np.mean(dr > hi))
+
+
+def kl_divergence(p: np.ndarray, q: np.ndarray, eps: float = 1e-12) -> float:
+    """KL(p || q) for discrete distributions (q floored at ``eps``)."""
+    p = np.asarray(p, dtype=np.float64) / np.sum(p)
+    q = np.maximum(np.asarray(q, dtype=np.float64) / np.sum(q), eps)
+    m = p > 0
+    return float(np.sum(p[m] * np.log(p[m] / q[m])))
+
+
+def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
+    """Jensen-Shannon divergence (natural log, in [0, log 2])."""
+    p = np.asarray(p, dtype=np.float64) / np.sum(p)
+    q = np.asarray(q, dtype=np.float64) / np.sum(q)
+    m = (p + q) / 2
+    return 0.5 * kl_divergence(p, m) + 0.5 * kl_divergence(q, m)
+
+
+def curve_auc(values: Sequence[float]) -> float:
+    """Mean of a metric over generations 1..G (trapezoid area divided by the span)."""
+    v = np.asarray(values, dtype=np.float64)
+    if len(v) < 2:
+        return float(v[0]) if len(v) else float("nan")
+    return float(np.trapezoid(v) / (len(v) - 1))
+
+
+def generations_to_degrade(values: Sequence[float], fraction: float = 0.5, higher_is_better: bool = True) -> int | None:
+    """First generation where the metric is worse than generation 0 by ``fraction`` of its value (None if never).
+
+    For a higher-is-better metric the threshold is ``v0 * (1 - fraction)``; for a
+    lower-is-better one, ``v0 * (1 + fraction)`` (or ``fraction`` itself when v0 is 0).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if len(v) == 0 or not np.isfinite(v[0]):
+        return None
+    if higher_is_better:
+        bad = v < v[0] * (1 - fraction)
+    else:
+        bad = v > (v[0] * (1 + fraction) if v[0] > 0 else fraction)
+    hits = np.flatnonzero(bad)
+    return int(hits[0]) if len(hits) else None
