@@ -1,4 +1,4 @@
-"""Command line: ``synthfilter demo | tag | quota | resample``."""
+"""Command line: ``synthfilter demo | tag | quota | resample | collapse``."""
 
 from __future__ import annotations
 
@@ -105,6 +105,8 @@ def _cmd_resample(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synthfilter", description="Transforms against model collapse.")
     sub = parser.add_subparsers(dest="command", required=True)
+    from .collapse.cli import add_parser as add_collapse
+    add_collapse(sub)
     demo = sub.add_parser("demo", help="tag the sample shipped with the package and print a summary")
     demo.add_argument("--detector", default="fast")
     demo.set_defaults(func=_cmd_demo)
@@ -158,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (KeyError, ValueError, FileNotFoundError, TypeError) as err:
-        print(f"synthfilter {args.command}: error: {err}", file=sys.stderr)
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"synthfilter {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

@@ -11,6 +11,7 @@ exactly the rows an uninterrupted run gives.
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -239,6 +240,12 @@ def run_cell(cfg: RunConfig, policy_spec: str, seed: int) -> list[dict[str, Any]
     return rows
 
 
+def _worker_init() -> None:
+    """One BLAS/OpenMP thread per worker: the workers already use every core."""
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(1)
+
+
 def load_results(run_dir: str | os.PathLike) -> list[dict[str, Any]]:
     """Every row of ``RUN_DIR/results.jsonl`` (a truncated last line is ignored)."""
     path = Path(run_dir) / "results.jsonl"
@@ -266,15 +273,15 @@ def run(cfg: RunConfig, run_dir: str | os.PathLike, workers: int | None = None, 
     else:
         config_path.write_text(json.dumps(config, indent=2) + "\n")
     done: dict[tuple[str, int], set[int]] = {}
-    for row in load_results(run_dir):
+    existing = load_results(run_dir)
+    for row in existing:
         done.setdefault((row["policy"], row["seed"]), set()).add(row["generation"])
     full = set(range(cfg.generations + 1))
     todo = [(p, s) for p in cfg.policies for s in range(cfg.seeds) if done.get((p, s), set()) != full]
-    # rows of unfinished cells are rewritten in full: drop their partial lines first
-    partial = {k for k, g in done.items() if g != full}
-    if partial:
-        keep = [r for r in load_results(run_dir) if (r["policy"], r["seed"]) not in partial]
-        (run_dir / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in keep))
+    # an interrupted run can leave a truncated last line and unfinished cells: keep only the
+    # complete cells' rows, so new lines never join a broken one and unfinished cells rerun whole
+    keep = [r for r in existing if done[(r["policy"], r["seed"])] == full]
+    (run_dir / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in keep), encoding="utf-8")
     workers = workers or min(os.cpu_count() or 1, 2)
     bar = tqdm(total=len(todo), desc=f"collapse {cfg.scenario}", unit="cell", disable=not progress)
     with open(run_dir / "results.jsonl", "a", encoding="utf-8") as out:
@@ -286,7 +293,8 @@ def run(cfg: RunConfig, run_dir: str | os.PathLike, workers: int | None = None, 
             for p, s in todo:
                 write(run_cell(cfg, p, s))
         else:
-            with ProcessPoolExecutor(workers) as pool:
+            # spawn, not fork: forking after BLAS/OpenMP threads exist can deadlock
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_worker_init) as pool:
                 futures = [pool.submit(run_cell, cfg, p, s) for p, s in todo]
                 for fut in as_completed(futures):
                     write(fut.result())
