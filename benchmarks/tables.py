@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -30,8 +33,77 @@ def detect_tables(r: dict) -> str:
     return "\n".join(rows)
 
 
+def quota_tables(r: dict) -> str:
+    rows = ["| mode | rows | seconds | rows/second | peak extra memory (MB) | realised synthetic share |", "|---|---|---|---|---|---|"]
+    for x in r["runs"]:
+        rows.append(f"| {x['mode']} | {x['rows']:,} | {x['seconds']} | {x['rows_per_s']:,} | {x['peak_extra_mb']} | {x['realised_share']:.6f} |")
+    s = r["summary"]
+    rows.append("")
+    rows.append(f"Exact to the row (synthetic kept = floor(0.1 x human / 0.9) = {s['expected_synthetic_kept_global']:,}): "
+                + ", ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in s["exact_to_the_row"].items())
+                + f"; in-memory and two-pass keep identical rows: {'yes' if s['in_memory_equals_two_pass'] else 'NO'}.")
+    return "\n".join(rows)
+
+
+def resample_tables(r: dict) -> str:
+    p, sc, e = r["planted_tail"], r["scale"], r["embedding"]
+    return "\n".join([
+        "| measure | value |", "|---|---|",
+        f"| planted rare component (1% of {p['rows']:,} rows, 384-d), share after resampling to 20% | {p['rare_share_resampled']:.4f} ({p['rare_gain_resampled']}x input) |",
+        f"| same, uniformly random 20% sample | {p['rare_share_random_sample']:.4f} ({p['rare_gain_random']}x input) |",
+        f"| clustering + selection, {sc['rows']:,} x {sc['dim']} float32 | {sc['seconds']} s, peak extra memory {sc['peak_extra_gb']} GB |",
+        f"| embedding throughput, MiniLM ({e['mean_words']:.0f}-word WikiText lines) | {e['minilm_docs_per_s']} documents/second |",
+        f"| embedding throughput, hashing fallback | {e['hashing_docs_per_s']} documents/second |",
+        f"| same selection with embeddings from num_proc=1 and 2 | {'yes' if e['same_selection_num_proc_1_and_2'] else 'NO'} |",
+    ])
+
+
+def anchor_tables(r: dict) -> str:
+    g = r["gaussian_variance_at_last_generation"]
+    rows = [f"| policy | n | mean variance at gen {r['generations']} | median | published mean (Kazdan et al.) |", "|---|---|---|---|---|"]
+    for policy, by_n in g.items():
+        for n, x in by_n.items():
+            rows.append(f"| {policy} | {n} | {x['mean']:.3g} | {x['median']:.3g} | {x['published_mean']} |")
+    lin = r["linreg_excess_error_over_generation0"]
+    rows += ["", "| linear regression (d=10, T=100) | gen 1 | gen 5 | gen 10 | gen 25 | gen 50 |", "|---|---|---|---|---|---|"]
+    for policy in ("replace", "accumulate"):
+        m = lin[policy]["mean_ratio_at"]
+        rows.append(f"| {policy}: mean test error over ideal | " + " | ".join(f"{m[str(k)] if str(k) in m else m[k]:.2f}" for k in (1, 5, 10, 25, 50)) + " |")
+    w = r["gaussian_w2_replace_n100"]
+    sel = r["select_likely_vs_replace_median_variance"]
+    rows += ["", f"Replace, linear regression: slope {lin['replace']['linear_slope']:.2f} per generation; accumulate levels at "
+             f"{lin['accumulate']['mean_ratio_at']['50']:.2f} (pi^2/6 = {lin['accumulate']['pi2_over_6']:.2f}).",
+             f"Gaussian n=100 replace, mean squared W2 to the real distribution: "
+             + ", ".join(f"gen {k}: {v:.3f}" for k, v in w["mean_w2_at"].items())
+             + f"; linear fit R^2 = {w['linear_r2']:.3f}.",
+             "Median variance, select-likely vs replace (n=100): "
+             + ", ".join(f"gen {k}: {sel['select-likely'][k]:.3g} vs {sel['replace'][k]:.3g}" for k in sel["replace"]) + "."]
+    return "\n".join(rows)
+
+
+def mitigation_tables(r: dict) -> str:
+    from synthfilter.collapse.scenarios import make_scenario
+    out = []
+    for scenario, x in r.items():
+        scn = make_scenario(scenario)
+        keep = (scn.tail_metric, scn.quality_metric)
+        rows = [f"**{scenario}** ({x['config']['generations']} generations, {x['config']['seeds']} seeds, n={x['config']['n']}): "
+                "median at the last generation [IQR] and median mean-over-generations", "",
+                "| policy | " + " | ".join(f"{m} ({'higher' if scn.metrics[m] else 'lower'} is better)" for m in keep) + " |",
+                "|---|---|---|"]
+        for policy in dict.fromkeys(s["policy"] for s in x["summary"]):
+            cells = []
+            for m in keep:
+                s = next(v for v in x["summary"] if v["policy"] == policy and v["metric"] == m)
+                cells.append(f"{s['last_median']:.3g} [{s['last_q25']:.3g}, {s['last_q75']:.3g}], mean {s['auc_median']:.3g}")
+            rows.append(f"| `{policy}` | " + " | ".join(cells) + " |")
+        out.append("\n".join(rows))
+    return "\n\n".join(out)
+
+
 def main() -> None:
-    for name, render in (("detect", detect_tables),):
+    for name, render in (("detect", detect_tables), ("quota", quota_tables), ("resample", resample_tables),
+                         ("collapse_anchors", anchor_tables), ("collapse_mitigations", mitigation_tables)):
         path = RESULTS / f"{name}.json"
         if path.exists():
             print(f"### {name}\n\n{render(json.loads(path.read_text()))}\n")
