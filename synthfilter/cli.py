@@ -54,6 +54,17 @@ def _cmd_tag(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_with_report(out, report, output: str, step: str) -> int:
+    """Write the dataset and its JSON report beside it (``OUTPUT.<step>.json``); print the report."""
+    write_dataset(out, output)
+    report_path = f"{str(output).rstrip('/')}.{step}.json"
+    with open(report_path, "w", encoding="utf-8") as handle:
+        handle.write(report.to_json() + "\n")
+    print(report)
+    print(f"wrote {output} and {report_path}")
+    return 0
+
+
 def _cmd_quota(args: argparse.Namespace) -> int:
     ds = read_dataset(args.input)
     out, report = enforce_quota(
@@ -63,13 +74,7 @@ def _cmd_quota(args: argparse.Namespace) -> int:
         seed=args.seed, min_rows=args.min_rows, num_proc=args.num_proc, return_report=True,
         num_shards=max(1, math.ceil(ds.num_rows / 1_000_000)), progress=True,
     )
-    write_dataset(out, args.output)
-    report_path = f"{str(args.output).rstrip('/')}.quota.json"
-    with open(report_path, "w", encoding="utf-8") as handle:
-        handle.write(report.to_json() + "\n")
-    print(report)
-    print(f"wrote {args.output} and {report_path}")
-    return 0
+    return _write_with_report(out, report, args.output, "quota")
 
 
 def _with_embeddings(ds, args: argparse.Namespace, what: str):
@@ -93,13 +98,7 @@ def _cmd_resample(args: argparse.Namespace) -> int:
     )
     if args.by is None and not args.keep_embeddings:
         out = out.remove_columns(EMBEDDING_COLUMN)
-    write_dataset(out, args.output)
-    report_path = f"{str(args.output).rstrip('/')}.resample.json"
-    with open(report_path, "w", encoding="utf-8") as handle:
-        handle.write(report.to_json() + "\n")
-    print(report)
-    print(f"wrote {args.output} and {report_path}")
-    return 0
+    return _write_with_report(out, report, args.output, "resample")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -144,9 +144,8 @@ class Embedder:
         if self.text_column not in batch:
             raise KeyError(f"text column {self.text_column!r} not found; columns present: {list(batch.keys())}")
         values = batch[self.text_column]
-        from .tag import LazyBatch, LazyRow  # the same batched/unbatched detection as Tagger
+        from .tag import is_batched
 
-        batched = True if isinstance(batch, LazyBatch) else False if isinstance(batch, LazyRow) else isinstance(values, (list, tuple))
-        if batched:
+        if is_batched(batch, values):
             return {self.output_column: self.encode(list(values))}
         return {self.output_column: self.encode([values])[0]}

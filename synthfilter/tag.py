@@ -34,6 +34,15 @@ except ImportError:  # pragma: no cover - very old datasets
     LazyBatch = LazyRow = ()  # type: ignore[assignment]
 
 
+def is_batched(batch: Mapping[str, Any], values: Any) -> bool:
+    """Whether ``datasets.map`` passed a batch (dict of lists) rather than one row."""
+    if isinstance(batch, LazyBatch):
+        return True
+    if isinstance(batch, LazyRow):
+        return False
+    return isinstance(values, (list, tuple))
+
+
 class Tagger:
     """A picklable ``datasets.map`` transform that adds ``sf_score``/``sf_label``/``sf_detector``.
 
@@ -112,13 +121,7 @@ class Tagger:
     def __call__(self, batch: Mapping[str, Any]) -> dict[str, Any]:
         """Tag a batch (dict of lists) or a single row (dict of values); returns the new columns."""
         values = self._column(batch)
-        if isinstance(batch, LazyBatch):
-            batched = True
-        elif isinstance(batch, LazyRow):
-            batched = False
-        else:
-            batched = isinstance(values, (list, tuple))
-        if not batched:
+        if not is_batched(batch, values):
             scores, labels = self.score([values])
             return {SCORE_COLUMN: scores[0], LABEL_COLUMN: labels[0], DETECTOR_COLUMN: self.loaded_detector_tag()}
         scores, labels = self.score(list(values))

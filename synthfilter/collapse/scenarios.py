@@ -107,13 +107,32 @@ class GaussianScenario(Scenario):
                 "nll_real": float(-np.mean(self.log_likelihood(model, held)))}
 
 
+class _MixtureModel:
+    """Model family of scenarios fitted with scikit-learn's GaussianMixture."""
+
+    _components: ClassVar[int] = 2
+    _reg_covar: ClassVar[float] = 1e-4
+
+    def fit(self, data, rng):
+        from sklearn.mixture import GaussianMixture
+        return GaussianMixture(self._components, covariance_type="full", reg_covar=self._reg_covar,
+                               random_state=int(rng.integers(2**31))).fit(data)
+
+    def sample(self, model, n, rng):
+        model.random_state = int(rng.integers(2**31))
+        X, _ = model.sample(n)
+        return X[rng.permutation(n)]
+
+    def log_likelihood(self, model, data):
+        return model.score_samples(data)
+
+
 @dataclass
-class GMMScenario(Scenario):
+class GMMScenario(_MixtureModel, Scenario):
     """2-D mixture: a 95% majority mode and a 5% minority mode; refit with scikit-learn GaussianMixture."""
 
     n: int = 1000
     minority_weight: float = 0.05
-    components: int = 2
     name: ClassVar[str] = "gmm"
     metrics: ClassVar[dict[str, bool]] = {"minority_mass": True, "sliced_w2": False, "tail_mass": True,
                                           "variance_ratio": True, "nll_real": False}
@@ -127,19 +146,6 @@ class GMMScenario(Scenario):
         X = rng.normal(size=(n, 2))
         X[minor] = self._MINOR + 0.5 * X[minor]
         return X
-
-    def fit(self, data, rng):
-        from sklearn.mixture import GaussianMixture
-        return GaussianMixture(self.components, covariance_type="full", reg_covar=1e-4, n_init=1,
-                               random_state=int(rng.integers(2**31))).fit(data)
-
-    def sample(self, model, n, rng):
-        model.random_state = int(rng.integers(2**31))
-        X, _ = model.sample(n)
-        return X[rng.permutation(n)]
-
-    def log_likelihood(self, model, data):
-        return model.score_samples(data)
 
     def _minor_share(self, X):
         return float(np.mean(np.linalg.norm(X - self._MINOR, axis=1) < np.linalg.norm(X - self._MAJOR, axis=1)))
@@ -269,7 +275,7 @@ class CategoricalScenario(Scenario):
 
 
 @dataclass
-class DigitsScenario(Scenario):
+class DigitsScenario(_MixtureModel, Scenario):
     """scikit-learn's bundled 8x8 digits in a fixed 16-d PCA space, modelled by a 10-component Gaussian mixture.
 
     Class coverage is measured by a logistic-regression classifier trained on the real digits.
@@ -282,6 +288,8 @@ class DigitsScenario(Scenario):
                                           "nll_real": False}
     tail_metric: ClassVar[str] = "min_class_share"
     quality_metric: ClassVar[str] = "nll_real"
+    _components: ClassVar[int] = 10
+    _reg_covar: ClassVar[float] = 1e-3
     _cache: ClassVar[dict] = {}
 
     def _space(self):
@@ -299,19 +307,6 @@ class DigitsScenario(Scenario):
     def real(self, rng, n):
         Z, _, _ = self._space()
         return Z[rng.integers(0, len(Z), n)] + rng.normal(scale=0.05, size=(n, self.pca_dim))
-
-    def fit(self, data, rng):
-        from sklearn.mixture import GaussianMixture
-        return GaussianMixture(10, covariance_type="full", reg_covar=1e-3,
-                               random_state=int(rng.integers(2**31))).fit(data)
-
-    def sample(self, model, n, rng):
-        model.random_state = int(rng.integers(2**31))
-        X, _ = model.sample(n)
-        return X[rng.permutation(n)]
-
-    def log_likelihood(self, model, data):
-        return model.score_samples(data)
 
     def evaluate(self, model, rng):
         Z, _, clf = self._space()
