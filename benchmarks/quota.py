@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import sys
 import time
 from fractions import Fraction
@@ -24,15 +23,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _proc import in_fresh_process, reset_peak, rss_kb  # noqa: E402
+
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET = 0.1
-
-
-def _rss_kb(field: str) -> int:
-    for line in open("/proc/self/status"):
-        if line.startswith(field):
-            return int(line.split()[1])
-    return 0
 
 
 def _data(rows: int):
@@ -46,22 +40,12 @@ def _data(rows: int):
     return datasets.Dataset(table)
 
 
-def _run(mode: str, rows: int, queue) -> None:
-    try:
-        queue.put((_measure(mode, rows), None))
-    except BaseException as err:  # report the failure instead of leaving the parent waiting
-        queue.put((None, repr(err)))
-        raise
-
-
 def _measure(mode: str, rows: int) -> dict:
     from synthfilter.quota import enforce_quota
     ds = _data(rows)
     if mode == "streaming":
         ds = ds.to_iterable_dataset(num_shards=4)
-    with open("/proc/self/clear_refs", "w") as handle:
-        handle.write("5")  # reset the peak-RSS counter
-    base = _rss_kb("VmRSS")
+    base = reset_peak()
     t0 = time.perf_counter()
     if mode == "streaming":
         kept = syn = 0
@@ -75,7 +59,7 @@ def _measure(mode: str, rows: int) -> dict:
             kwargs["by"] = "domain"
         out = enforce_quota(ds, TARGET, id_column="id", **kwargs)
         seconds = time.perf_counter() - t0
-        peak = _rss_kb("VmHWM")
+        peak = rss_kb("VmHWM")
         # read the kept rows through the indices mapping with Arrow's take (datasets' own
         # row-by-row gather is slow for millions of indices)
         import pyarrow.compute as pc
@@ -83,24 +67,12 @@ def _measure(mode: str, rows: int) -> dict:
         kept, syn = out.num_rows, int(pc.sum(pc.equal(table.column("sf_label"), "synthetic")).as_py())
         ids = table.column("id").to_numpy()
     seconds = time.perf_counter() - t0
-    peak = _rss_kb("VmHWM")
+    peak = rss_kb("VmHWM")
     result = {"mode": mode, "rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
               "peak_extra_mb": round((peak - base) / 1024, 1), "kept": kept, "synthetic_kept": syn,
               "realised_share": syn / kept if kept else 0.0}
     if ids is not None:
         result["ids_digest"] = int(np.bitwise_xor.reduce(ids.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
-    return result
-
-
-def run(mode: str, rows: int) -> dict:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_run, args=(mode, rows, queue))
-    proc.start()
-    result, error = queue.get()
-    proc.join()
-    if error:
-        raise RuntimeError(f"{mode} failed: {error}")
     return result
 
 
@@ -113,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     for mode, rows in (("in-memory", args.rows), ("two-pass-16-shards", args.rows),
                        ("in-memory-by-domain", args.rows), ("two-pass-16-shards-by-domain", args.rows),
                        ("streaming", args.stream_rows)):
-        r = run(mode, rows)
+        r = in_fresh_process(_measure, mode, rows)
         print(json.dumps(r), flush=True)
         results.append(r)
     # exactness: all human-counted rows kept, synthetic = floor(0.1 * n_h / 0.9) overall

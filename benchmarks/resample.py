@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _proc import in_fresh_process, reset_peak, rss_kb  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WIKITEXT = Path(__file__).resolve().parents[2] / "shared" / "data" / "wikitext2" / "valid.txt"
@@ -79,42 +80,17 @@ def planted(rows: int) -> dict:
     }
 
 
-def _rss_kb(field: str) -> int:
-    for line in open("/proc/self/status"):
-        if line.startswith(field):
-            return int(line.split()[1])
-    return 0
-
-
-def _scale_child(rows: int, queue) -> None:
-    try:
-        import synthfilter as sf
-        X, _ = mixture(rows, seed=2)
-        ds = as_dataset(X)
-        del X
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-        base = _rss_kb("VmRSS")
-        t0 = time.perf_counter()
-        out = sf.resample_tails(ds, rows // 5, id_column="id", seed=0)
-        seconds = time.perf_counter() - t0
-        queue.put(({"rows": rows, "dim": 384, "size": out.num_rows, "seconds": round(seconds, 1),
-                    "peak_extra_gb": round((_rss_kb("VmHWM") - base) / 2**20, 2)}, None))
-    except BaseException as err:
-        queue.put((None, repr(err)))
-        raise
-
-
-def scale(rows: int) -> dict:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_scale_child, args=(rows, queue))
-    proc.start()
-    result, error = queue.get()
-    proc.join()
-    if error:
-        raise RuntimeError(error)
-    return result
+def _scale_child(rows: int) -> dict:
+    import synthfilter as sf
+    X, _ = mixture(rows, seed=2)
+    ds = as_dataset(X)
+    del X
+    base = reset_peak()
+    t0 = time.perf_counter()
+    out = sf.resample_tails(ds, rows // 5, id_column="id", seed=0)
+    seconds = time.perf_counter() - t0
+    return {"rows": rows, "dim": 384, "size": out.num_rows, "seconds": round(seconds, 1),
+            "peak_extra_gb": round((rss_kb("VmHWM") - base) / 2**20, 2)}
 
 
 def texts(n: int) -> tuple[list[str], str]:
@@ -157,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {}
     result["planted_tail"] = planted(args.planted_rows)
     print("planted tail: " + json.dumps(result["planted_tail"]), flush=True)
-    result["scale"] = scale(args.rows)
+    result["scale"] = in_fresh_process(_scale_child, args.rows)
     print("scale: " + json.dumps(result["scale"]), flush=True)
     result["embedding"] = embedding_throughput()
     print("embedding: " + json.dumps(result["embedding"]), flush=True)

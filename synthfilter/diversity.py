@@ -23,7 +23,7 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from tqdm.auto import tqdm
 
 from .embed import EMBEDDING_COLUMN
-from .hashing import hash_keys
+from .hashing import hash_column, hash_keys
 
 __all__ = ["water_fill", "resample_tails", "ResampleReport", "row_features", "row_hashes", "assign_clusters",
            "fit_hierarchy", "CLUSTER_COLUMN"]
@@ -121,10 +121,7 @@ def row_hashes(ds: datasets.Dataset, X: np.ndarray, seed: int, id_column: str | 
         name = id_column if id_column is not None else text_column
         if name not in ds.column_names:
             raise KeyError(f"id_column {name!r} not found; columns present: {ds.column_names}")
-        col = (ds.with_format("arrow")[:] if ds._indices is not None else ds.data.table).column(name)
-        if pa.types.is_integer(col.type) and not col.null_count:
-            return hash_keys(col.to_numpy(zero_copy_only=False).astype(np.int64), seed)
-        return hash_keys(col.to_pylist(), seed)
+        return hash_column((ds.with_format("arrow")[:] if ds._indices is not None else ds.data.table).column(name), seed)
     # content key: a wrapping linear hash of the vector's bits, then SplitMix64
     bits = np.ascontiguousarray(X).view(np.uint32)
     mult = hash_keys(np.arange(bits.shape[1], dtype=np.int64), 12345) | np.uint64(1)

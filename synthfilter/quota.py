@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm.auto import tqdm
 
-from .hashing import hash_keys
+from .hashing import hash_column, hash_keys
 
 __all__ = ["QuotaConfig", "QuotaReport", "enforce_quota", "mix", "quota_report", "ShardSummary"]
 
@@ -157,10 +157,7 @@ def _groups(table: pa.Table, cfg: QuotaConfig) -> tuple[np.ndarray, list]:
 
 
 def _hashes(table: pa.Table, key: str, seed: int) -> np.ndarray:
-    col = table.column(key)
-    if pa.types.is_integer(col.type) and not col.null_count:
-        return hash_keys(col.to_numpy(zero_copy_only=False).astype(np.int64), seed)
-    return hash_keys(col.to_pylist(), seed)
+    return hash_column(table.column(key), seed)
 
 
 # --------------------------------------------------------------------------- shard summaries

@@ -1,0 +1,43 @@
+"""Run a benchmark step in a fresh process and measure its peak extra resident memory (Linux)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections.abc import Callable
+from typing import Any
+
+
+def rss_kb(field: str) -> int:
+    """``VmRSS`` (current) or ``VmHWM`` (peak) of this process, in KiB."""
+    for line in open("/proc/self/status"):
+        if line.startswith(field):
+            return int(line.split()[1])
+    return 0
+
+
+def reset_peak() -> int:
+    """Reset the peak-RSS counter; return the current RSS in KiB."""
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+    return rss_kb("VmRSS")
+
+
+def _child(fn: Callable[..., dict], args: tuple, queue: Any) -> None:
+    try:
+        queue.put((fn(*args), None))
+    except BaseException as err:  # report the failure instead of leaving the parent waiting
+        queue.put((None, repr(err)))
+        raise
+
+
+def in_fresh_process(fn: Callable[..., dict], *args: Any) -> dict:
+    """``fn(*args)`` in a spawned process (``fn`` must be importable); its result or a RuntimeError."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(fn, args, queue))
+    proc.start()
+    result, error = queue.get()
+    proc.join()
+    if error:
+        raise RuntimeError(f"{getattr(fn, '__name__', fn)} failed: {error}")
+    return result
