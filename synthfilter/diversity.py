@@ -370,9 +370,8 @@ def resample_tails(ds: datasets.Dataset, size: int, *, embedding_column: str = E
     chosen = np.sort(np.concatenate(picks)) if picks else np.zeros(0, dtype=np.int64)
     steps.update(1)
     steps.close()
-    out = ds.add_column(CLUSTER_COLUMN, leaves.astype(np.int64).tolist()) if CLUSTER_COLUMN not in ds.column_names \
-        else ds.remove_columns(CLUSTER_COLUMN).add_column(CLUSTER_COLUMN, leaves.astype(np.int64).tolist())
-    out = out.select(chosen)
+    base = ds.remove_columns(CLUSTER_COLUMN) if CLUSTER_COLUMN in ds.column_names else ds
+    out = base.add_column(CLUSTER_COLUMN, leaves.astype(np.int64).tolist()).select(chosen)
     if not return_report:
         return out
     label = (lambda c: str(names[c])) if by is not None else str

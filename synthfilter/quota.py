@@ -62,7 +62,7 @@ class QuotaConfig:
             raise ValueError(f"mode must be 'cap' or 'exact', got {self.mode!r}")
         if self.unknown not in ("human", "synthetic", "drop"):
             raise ValueError(f"unknown must be 'human', 'synthetic' or 'drop', got {self.unknown!r}")
-        if (self.score_column is None) != (self.score_threshold is None) and self.score_column is not None:
+        if self.score_column is not None and self.score_threshold is None:
             raise ValueError("score_column needs score_threshold (rows with score >= threshold are synthetic)")
         if self.score_threshold is not None and self.score_column is None:
             object.__setattr__(self, "score_column", "sf_score")
@@ -337,15 +337,14 @@ def _counts_by_group(groups, names, classes, mask=None) -> dict[str, dict[str, i
     return out
 
 
-def _make_report(cfg, groups, names, classes, kept) -> QuotaReport:
-    before = _counts_by_group(groups, names, classes)
-    after = _counts_by_group(groups, names, classes, kept)
+def _report(cfg: QuotaConfig, before: dict[str, dict[str, int]], after: dict[str, dict[str, int]]) -> QuotaReport:
+    """The report from per-group class counts before and after: what went, per reason."""
     for g in before:
         after.setdefault(g, {"human": 0, "synthetic": 0, "unknown": 0})
-    dropped_cls = {name: int(((classes == c) & ~kept).sum()) for c, name in enumerate(_CLASS_NAMES)}
+    tb, ta = _total(before), _total(after)
     unknown_reason = {"human": "surplus-human", "synthetic": "surplus-synthetic", "drop": "unknown"}[cfg.unknown]
-    dropped = {"surplus-synthetic": dropped_cls["synthetic"], "surplus-human": dropped_cls["human"]}
-    dropped[unknown_reason] = dropped.get(unknown_reason, 0) + dropped_cls["unknown"]
+    dropped = {"surplus-synthetic": tb["synthetic"] - ta["synthetic"], "surplus-human": tb["human"] - ta["human"]}
+    dropped[unknown_reason] = dropped.get(unknown_reason, 0) + tb["unknown"] - ta["unknown"]
     return QuotaReport(float(cfg.max_synthetic), cfg.mode, cfg.by, before, after,
                        {k: v for k, v in dropped.items() if v}, cfg.unknown)
 
@@ -464,7 +463,8 @@ def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic
     names = _all_names(shards)
     groups = np.concatenate([_recode(s, names) for s in shards]) if shards else np.zeros(0, np.int64)
     classes = np.concatenate([s["classes"] for s in shards]) if shards else np.zeros(0, np.int8)
-    return out, _make_report(cfg, groups, names, classes, kept_mask)
+    return out, _report(cfg, _counts_by_group(groups, names, classes),
+                        _counts_by_group(groups, names, classes, kept_mask))
 
 
 def _all_names(shards) -> list:
@@ -561,14 +561,7 @@ def quota_report(before: datasets.Dataset, after: datasets.Dataset, max_syntheti
         groups, names = _groups(table, cfg)
         return _counts_by_group(groups, names, _classify(table, cfg))
 
-    b, a = counts(before), counts(after)
-    for g in b:
-        a.setdefault(g, {"human": 0, "synthetic": 0, "unknown": 0})
-    tb, ta = _total(b), _total(a)
-    unknown_reason = {"human": "surplus-human", "synthetic": "surplus-synthetic", "drop": "unknown"}[cfg.unknown]
-    dropped = {"surplus-synthetic": tb["synthetic"] - ta["synthetic"], "surplus-human": tb["human"] - ta["human"]}
-    dropped[unknown_reason] = dropped.get(unknown_reason, 0) + tb["unknown"] - ta["unknown"]
-    return QuotaReport(float(max_synthetic), mode, by, b, a, {k: v for k, v in dropped.items() if v}, cfg.unknown)
+    return _report(cfg, counts(before), counts(after))
 
 
 def mix(human: datasets.Dataset, synthetic: datasets.Dataset, synthetic_fraction: float, size: int, *,

@@ -100,6 +100,11 @@ def _ids(generation: int, n: int) -> np.ndarray:
     return generation * 10_000_000 + np.arange(n, dtype=np.int64)
 
 
+def _kept(pool: _Pool, ids) -> _Pool:
+    """The rows of ``pool`` whose id is in ``ids`` (a transform's output), in pool order."""
+    return pool.take(np.flatnonzero(np.isin(pool.ids, np.asarray(ids, dtype=np.int64))))
+
+
 def _hash_subsample(pool: _Pool, n: int, seed: int) -> _Pool:
     if len(pool) <= n:
         return pool
@@ -141,8 +146,7 @@ def _detector_filter(scn: Scenario, pool: _Pool, model: Any, cfg: RunConfig, see
             scores = clf.predict_proba(scn.features(pool.data))[:, 1]
             tagged = ds.add_column("sf_label", np.where(scores > threshold, "synthetic", "human").tolist())
         kept = sf.enforce_quota(tagged, 0.0, id_column="id")  # at most 0% synthetic: drop every flagged row
-        keep_ids = set(kept["id"])
-        flagged = np.array([i not in keep_ids for i in pool.ids])
+        flagged = ~np.isin(pool.ids, np.asarray(kept["id"], dtype=np.int64))
     stats = {"detector_tpr": float(flagged[pool.synthetic].mean()) if pool.synthetic.any() else float("nan"),
              "detector_fpr": float(flagged[~pool.synthetic].mean()) if (~pool.synthetic).any() else float("nan")}
     survivors = pool.take(np.flatnonzero(~flagged))
@@ -167,7 +171,6 @@ def _tail(scn: Scenario, pool: _Pool, real: _Pool, size: int, args: tuple, seed:
             out = sf.resample_tails(ds, size, by="category", id_column="id", seed=seed)
     else:
         def embed(p: _Pool):
-            import datasets
             ds = scn.to_dataset(p.data, p.synthetic, p.ids)
             return ds.add_column("sf_embedding", scn.features(p.data).astype(np.float32).tolist()) \
                 if scn.name in ("text", "linreg") else ds
@@ -178,9 +181,7 @@ def _tail(scn: Scenario, pool: _Pool, real: _Pool, size: int, args: tuple, seed:
         if "ref" in args:
             kwargs["reference"] = embed(real)
         out = sf.resample_tails(ds, size, id_column="id", seed=seed, **kwargs)
-    keep_ids = np.asarray(out["id"], dtype=np.int64)
-    index = {int(i): k for k, i in enumerate(pool.ids)}
-    return pool.take(np.array([index[int(i)] for i in keep_ids]))
+    return _kept(pool, out["id"])
 
 
 def run_cell(cfg: RunConfig, policy_spec: str, seed: int) -> list[dict[str, Any]]:
@@ -220,8 +221,7 @@ def run_cell(cfg: RunConfig, policy_spec: str, seed: int) -> list[dict[str, Any]
             if name == "quota":
                 ds = scn.to_dataset(pool.data, pool.synthetic, pool.ids)
                 kept = sf.enforce_quota(ds, args[0], synthetic_column="is_synthetic", id_column="id")
-                keep_ids = set(kept["id"])
-                pool = pool.take(np.array([k for k, i in enumerate(pool.ids) if int(i) in keep_ids], dtype=np.int64))
+                pool = _kept(pool, kept["id"])
             elif name == "filter":
                 pool, det_stats = _detector_filter(scn, pool, model, cfg, seed, gen, args)
                 stats.update(det_stats)

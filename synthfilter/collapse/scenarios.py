@@ -202,7 +202,7 @@ class LinRegScenario(Scenario):
 class CategoricalScenario(Scenario):
     """A long-tailed categorical source (Zipf over ``categories``), refit by counting.
 
-    ``categories=2, zipf=None, probs=(0.9, 0.1)`` gives the "90% yellow / 10% blue" case.
+    ``categories=2, zipf=3.17`` gives the "90% yellow / 10% blue" case (1 : 2**-3.17 = 0.9 : 0.1).
     ``temperature`` and ``top_p`` change how the fitted model samples.
     """
 
