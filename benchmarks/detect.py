@@ -1,6 +1,6 @@
 """Detector benchmark: leave-one-source-out quality, attack robustness, throughput.
 
-    python benchmarks/detect.py [--data ../shared/data/detect] [--cap 3000]
+    python benchmarks/detect.py [--data ../shared/data/detect] [--sections fast,tiers,fit,speed]
 
 For every source folder: train on all other folders (texts shared with the held-out
 folder removed), test on the whole held-out folder; report AUROC, TPR at 1% FPR
@@ -10,6 +10,13 @@ training sources (what a user gets without calibrating). A TF-IDF + logistic
 regression baseline is run on the same splits. Then: in-source AUROC of the shipped
 weights on their grouped held-out split, clean vs character-attacked, and
 documents/second for ~200-word documents on 1 and 2 processes.
+
+The ``tiers`` section compares every tier (fast, lm, embed, stack, stack with
+embeddings) and the cascade leave-one-source-out on the heavy tiers' training sample
+(750 documents per source and label), with per-domain human false-positive rates and
+character attacks; ``fit`` measures ``fit`` on 500 texts per class of one source;
+``speed`` measures documents/second per tier on unseen ~200-word texts. LM features
+are cached in ``--lm-cache`` (about 25 minutes to fill on 2 cores).
 Writes benchmarks/results/detect.json.
 """
 
@@ -37,6 +44,9 @@ from synthfilter.detect.corpus import (  # noqa: E402
     balanced_weights, cap_per_cell, default_corpus_dir, exclude_overlap, grouped_split, load_corpus,
 )
 from synthfilter.detect.fast import FastDetector  # noqa: E402
+from synthfilter.detect.lm import shared_scorer  # noqa: E402
+from synthfilter.detect.stack import CascadeDetector, StackDetector, choose_band  # noqa: E402
+from synthfilter.detect.train import DEFAULT_CAP, default_lm_cache  # noqa: E402
 from synthfilter.text import HOMOGLYPHS, normalize  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -154,33 +164,175 @@ def throughput(docs) -> dict:
             "docs_per_s_2_processes": round(two)}
 
 
+TIERS = ("fast", "lm", "embed", "stack", "stack+embed")
+
+
+def _make(tier: str):
+    if tier == "stack+embed":
+        return StackDetector(use_embedding=True)
+    return sf.detect.DETECTORS[tier]()
+
+
+def _fit(det, docs):
+    kwargs = {"groups": [d.source for d in docs]} if isinstance(det, StackDetector) else {}
+    return det.fit([d.text for d in docs], [d.label for d in docs], sample_weight=balanced_weights(docs), **kwargs)
+
+
+def tiers_leave_one_source_out(sample, tiers=TIERS) -> dict:
+    """Every tier and the cascade, trained on four sources' sample, tested on the fifth's."""
+    out = {}
+    for held in sorted({d.source for d in sample}):
+        test = [d for d in sample if d.source == held]
+        train_all = exclude_overlap([d for d in sample if d.source != held], test)
+        fit_part, calib_part = grouped_split(train_all, test_fraction=0.2)
+        y = np.array([d.label for d in test])
+        y_cal = np.array([d.label for d in calib_part])
+        texts, cal_texts = [d.text for d in test], [d.text for d in calib_part]
+        row = {"n_test_human": int((y == 0).sum()), "n_test_ai": int((y == 1).sum()), "n_train": len(fit_part)}
+        fitted = {}
+        for tier in tiers:
+            det = _fit(_make(tier), fit_part)
+            if hasattr(det, "recalibrate"):
+                det.recalibrate(cal_texts, y_cal, sample_weight=balanced_weights(calib_part))
+            cal = det.score_texts(cal_texts)
+            det.threshold_ = threshold_for_fpr(cal[y_cal == 0], 0.01)
+            scores = det.score_texts(texts)
+            fpr, tpr = rates(y, scores, det.threshold_)
+            row[tier] = {"auroc": round(float(roc_auc_score(y, scores)), 4),
+                         "tpr_at_1pct_fpr_in_domain_threshold": round(tpr_at_fpr(y, scores), 4),
+                         "fpr_at_training_threshold": round(fpr, 4), "tpr_at_training_threshold": round(tpr, 4)}
+            fitted[tier] = (det, scores)
+        stack, stack_scores = fitted["stack"]
+        low, high, share = choose_band(stack.fast_decision(cal_texts), stack.decision_function(cal_texts), y_cal)
+        cascade = CascadeDetector.from_stack(stack, low, high)
+        cascade.threshold_ = threshold_for_fpr(cascade.score_texts(cal_texts)[y_cal == 0], 0.01)
+        c_scores = cascade.score_texts(texts)
+        fpr, tpr = rates(y, c_scores, cascade.threshold_)
+        row["cascade"] = {"auroc": round(float(roc_auc_score(y, c_scores)), 4),
+                          "tpr_at_1pct_fpr_in_domain_threshold": round(tpr_at_fpr(y, c_scores), 4),
+                          "fpr_at_training_threshold": round(fpr, 4), "tpr_at_training_threshold": round(tpr, 4),
+                          "band": [round(low, 3), round(high, 3)], "escalated_share_calibration": round(share, 4),
+                          "escalated_share_test": round(float(cascade.escalated(texts).mean()), 4)}
+        attacked = stack.score_texts([attack(d.text, i) for i, d in enumerate(test)])
+        row["stack_attack"] = {"tpr_clean": round(rates(y, stack_scores, stack.threshold_)[1], 4),
+                               "tpr_attacked": round(rates(y, attacked, stack.threshold_)[1], 4),
+                               "fpr_attacked": round(rates(y, attacked, stack.threshold_)[0], 4)}
+        domains = {}
+        for domain in sorted({d.domain for d in test if d.label == 0}):
+            mask = np.array([d.label == 0 and d.domain == domain for d in test])
+            domains[domain] = {"n": int(mask.sum()),
+                               "fpr_stack": round(float((stack_scores[mask] >= stack.threshold_).mean()), 4),
+                               "fpr_fast": round(float((fitted["fast"][1][mask] >= fitted["fast"][0].threshold_).mean()), 4)}
+        row["human_fpr_per_domain_at_training_threshold"] = domains
+        out[held] = row
+        print(f"  held out {held:14s} " + json.dumps({k: v.get("auroc") for k, v in row.items() if isinstance(v, dict) and "auroc" in v}), flush=True)
+    return out
+
+
+def fit_in_source(sample, per_class: int = 500) -> dict:
+    """``fit`` on 500 labelled texts per class of one source, AUROC on that source's grouped held-out rest."""
+    out = {}
+    for source in sorted({d.source for d in sample}):
+        docs = [d for d in sample if d.source == source]
+        train, test = grouped_split(docs, test_fraction=0.3, seed=1)
+        keys = {d.key for d in train}
+        test = [d for d in test if d.key not in keys]
+        train = [d for label in (0, 1) for d in [x for x in train if x.label == label][:per_class]]
+        y = np.array([d.label for d in test])
+        row = {"n_train_human": sum(d.label == 0 for d in train), "n_train_ai": sum(d.label == 1 for d in train),
+               "n_test": len(test)}
+        for tier in ("fast", "lm", "stack"):
+            det = _make(tier).fit([d.text for d in train], [d.label for d in train])
+            row[tier] = round(float(roc_auc_score(y, det.score_texts([d.text for d in test]))), 4)
+        # calibrate() from known-human text alone: FPR on the held-out humans
+        det.calibrate([d.text for d in train if d.label == 0], target_fpr=0.01)
+        fpr, tpr = rates(y, det.score_texts([d.text for d in test]), det.threshold_)
+        row["stack_after_calibrate"] = {"fpr": round(fpr, 4), "tpr": round(tpr, 4)}
+        out[source] = row
+        print(f"  fit on {source:14s} " + json.dumps(row), flush=True)
+    return out
+
+
+def tier_throughput(docs, n: int = 120) -> dict:
+    """Documents/second per tier on texts the LM cache has never seen (~200 words each)."""
+    texts = [d.text for d in docs if 150 <= len(d.text.split()) <= 250]
+    texts = sorted(texts, key=lambda t: sf.hash64(7, t))
+    out = {}
+    for name, count in (("lm", n), ("embed", 4 * n), ("stack", n), ("cascade", 4 * n)):
+        det = sf.load_detector(name)
+        det.score_texts(texts[-3:])  # load the models
+        batch, texts = texts[:count], texts[count:]
+        t0 = time.perf_counter()
+        det.score_texts(batch)
+        out[name] = {"n_docs": count, "docs_per_s": round(count / (time.perf_counter() - t0), 2)}
+        if name == "cascade":
+            out[name]["escalated_share"] = round(float(det.escalated(batch).mean()), 4)
+        print(f"  throughput {name}: {out[name]}", flush=True)
+    return out
+
+
+SECTIONS = ("fast", "tiers", "fit", "speed")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=str(default_corpus_dir()))
-    parser.add_argument("--cap", type=int, default=3000)
+    parser.add_argument("--cap", type=int, default=3000, help="fast tier's documents per cell (default 3000)")
+    parser.add_argument("--tier-cap", type=int, default=DEFAULT_CAP["stack"],
+                        help="documents per cell for the tier comparison (default: the shipped heavy tiers' cap)")
+    parser.add_argument("--lm-cache", default=str(default_lm_cache()))
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help="comma-separated subset of %s; others keep their previous results" % (SECTIONS,))
     args = parser.parse_args(argv)
     if not Path(args.data).is_dir():
         print(f"SKIP: detector corpus not found at {args.data} (see ../shared/data/README.md)")
         return 0
+    sections = [x for x in args.sections.split(",") if x]
     docs = load_corpus(args.data)
     print(f"{len(docs)} documents from {sorted({d.source for d in docs})}")
-    loso = leave_one_source_out(docs, args.cap)
-    shipped = shipped_heldout(docs, args.cap)
-    print("  shipped weights, grouped held-out split: " + json.dumps(shipped))
-    speed = throughput(docs)
-    print("  throughput: " + json.dumps(speed))
-    summary = {
-        "fast_loso_mean_auroc": round(float(np.mean([r["fast_auroc"] for r in loso.values()])), 4),
-        "tfidf_lr_loso_mean_auroc": round(float(np.mean([r["tfidf_lr_auroc"] for r in loso.values()])), 4),
-        "fast_loso_mean_tpr_at_1pct_fpr": round(float(np.mean([r["fast_tpr_at_1pct_fpr_in_domain_threshold"] for r in loso.values()])), 4),
-    }
-    print("summary: " + json.dumps(summary))
+    path = RESULTS / "detect.json"
+    result = json.loads(path.read_text()) if path.exists() else {}
+    result["machine"] = {"cpus": mp.cpu_count(), "python": platform.python_version()}
+    if "fast" in sections:
+        loso = leave_one_source_out(docs, args.cap)
+        shipped = shipped_heldout(docs, args.cap)
+        print("  shipped weights, grouped held-out split: " + json.dumps(shipped))
+        speed = throughput(docs)
+        print("  throughput: " + json.dumps(speed))
+        result["summary"] = {
+            "fast_loso_mean_auroc": round(float(np.mean([r["fast_auroc"] for r in loso.values()])), 4),
+            "tfidf_lr_loso_mean_auroc": round(float(np.mean([r["tfidf_lr_auroc"] for r in loso.values()])), 4),
+            "fast_loso_mean_tpr_at_1pct_fpr": round(float(np.mean([r["fast_tpr_at_1pct_fpr_in_domain_threshold"] for r in loso.values()])), 4),
+        }
+        result.update({"cap_per_cell": args.cap, "leave_one_source_out": loso, "shipped_heldout": shipped,
+                       "throughput": speed})
+    sample = cap_per_cell(docs, cap=args.tier_cap)
+    if {"tiers", "fit"} & set(sections):
+        scorer = shared_scorer()
+        print(f"  LM feature cache: {scorer.load_cache(args.lm_cache)} texts from {args.lm_cache}")
+        scorer.features([d.text for d in sample], progress=True)
+        scorer.save_cache(args.lm_cache)
+    if "tiers" in sections:
+        tiers = tiers_leave_one_source_out(sample)
+        names = [*TIERS, "cascade"]
+        result["tiers"] = {
+            "cap_per_cell": args.tier_cap,
+            "mean_auroc": {t: round(float(np.mean([r[t]["auroc"] for r in tiers.values()])), 4) for t in names},
+            "min_auroc": {t: round(float(np.min([r[t]["auroc"] for r in tiers.values()])), 4) for t in names},
+            "mean_tpr_at_1pct_fpr_in_domain_threshold": {
+                t: round(float(np.mean([r[t]["tpr_at_1pct_fpr_in_domain_threshold"] for r in tiers.values()])), 4)
+                for t in names},
+            "leave_one_source_out": tiers,
+        }
+        print("  tiers: " + json.dumps({k: v for k, v in result["tiers"].items() if k != "leave_one_source_out"}))
+    if "fit" in sections:
+        result["fit_in_source"] = fit_in_source(sample)
+    if "speed" in sections:
+        sample_keys = {d.key for d in sample}
+        result["tier_throughput"] = tier_throughput([d for d in docs if d.key not in sample_keys])
     RESULTS.mkdir(parents=True, exist_ok=True)
-    result = {"machine": {"cpus": mp.cpu_count(), "python": platform.python_version()},
-              "cap_per_cell": args.cap, "summary": summary, "leave_one_source_out": loso,
-              "shipped_heldout": shipped, "throughput": speed}
-    (RESULTS / "detect.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'detect.json'}")
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path}")
     return 0
 
 

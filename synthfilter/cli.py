@@ -107,13 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     from .collapse.cli import add_parser as add_collapse
     add_collapse(sub)
     demo = sub.add_parser("demo", help="tag the sample shipped with the package and print a summary")
-    demo.add_argument("--detector", default="fast")
+    demo.add_argument("--detector", default="stack", help="registry name or saved .npz (default: stack)")
     demo.set_defaults(func=_cmd_demo)
     tag = sub.add_parser("tag", help="add sf_score/sf_label/sf_detector columns to a dataset")
     tag.add_argument("input", help="JSONL or Parquet file, or a folder of them, or a saved datasets folder")
     tag.add_argument("output", help="output path: .jsonl, .parquet, or a folder (saved datasets)")
     tag.add_argument("--text-column", default="text")
-    tag.add_argument("--detector", default="fast", help="registry name or saved .npz (default: fast)")
+    tag.add_argument("--detector", default="stack",
+                     help="registry name (stack, cascade, fast, lm, embed) or saved .npz (default: stack)")
     tag.add_argument("--threshold", type=float, default=None, help="probability threshold (default: the detector's)")
     tag.add_argument("--group-column", default=None, help="summarise scores per value of this column")
     tag.add_argument("--batch-size", type=int, default=1000)

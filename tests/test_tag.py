@@ -30,7 +30,7 @@ def test_batched_tag_adds_flat_typed_columns_and_keeps_rows():
     assert out["text"] == TEXTS
     assert out.features["sf_score"] == datasets.Value("float32")
     assert out.features["sf_label"] == datasets.Value("string")
-    assert set(out["sf_detector"]) == {sf.load_detector("fast").tag}
+    assert set(out["sf_detector"]) == {sf.load_detector("stack").tag}
     labels = out["sf_label"]
     assert labels[1:4] == ["unknown"] * 3 and labels[5] == "unknown"
     assert all(math.isnan(s) for s in out["sf_score"][1:4])
@@ -80,8 +80,9 @@ def test_pickles_without_the_model_and_gives_identical_results():
 
 def test_num_proc_two_matches_single_process():
     ds = datasets.Dataset.from_dict({"text": [f"Sentence number {i} about the weather today." for i in range(40)]})
-    one = ds.map(sf.tag, batched=True, batch_size=7)
-    two = ds.map(sf.tag, batched=True, batch_size=5, num_proc=2)
+    fast = Tagger(detector="fast")
+    one = ds.map(fast, batched=True, batch_size=7)
+    two = ds.map(fast, batched=True, batch_size=5, num_proc=2)
     assert one["sf_label"] == two["sf_label"]
     np.testing.assert_array_equal(np.array(one["sf_score"]), np.array(two["sf_score"]))
 
@@ -106,13 +107,14 @@ def test_iterable_dataset_streams_tags():
     assert [r["sf_label"] for r in rows] == _ds().map(sf.tag, batched=True)["sf_label"]
 
 
+FAST = Tagger(detector="fast")
 text_values = st.one_of(st.none(), st.text(max_size=80), st.integers(), st.just("   "))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(text_values, min_size=0, max_size=30))
 def test_tag_batch_keeps_row_count_and_order_for_any_input(values):
-    out = sf.tag({"text": values})
+    out = FAST({"text": values})
     assert len(out["sf_score"]) == len(out["sf_label"]) == len(out["sf_detector"]) == len(values)
     for value, score, label in zip(values, out["sf_score"], out["sf_label"]):
         assert label in ("human", "synthetic", "unknown")

@@ -1,10 +1,19 @@
-"""AI-text detectors: scikit-learn style estimators, a registry and shipped weights."""
+"""AI-text detectors: scikit-learn style estimators, a registry and shipped weights.
+
+Tiers: ``fast`` (n-grams + stylometry), ``lm`` (SmolLM2 zero-shot statistics),
+``embed`` (MiniLM embeddings), ``stack`` (the calibrated default over LM statistics,
+stylometry and cross-fitted n-gram scores) and ``cascade`` (fast first, the stack only
+for uncertain rows).
+"""
 
 from .base import BaseDetector, NotFittedError, coerce_labels
+from .embedding import EmbedDetector
 from .fast import FastDetector
+from .lm import LMDetector, LMScorer
 from .registry import DETECTORS, available_detectors, load_detector
+from .stack import CascadeDetector, StackDetector
 
 __all__ = [
-    "BaseDetector", "FastDetector", "NotFittedError", "DETECTORS",
-    "available_detectors", "coerce_labels", "load_detector",
+    "BaseDetector", "FastDetector", "LMDetector", "LMScorer", "EmbedDetector", "StackDetector",
+    "CascadeDetector", "NotFittedError", "DETECTORS", "available_detectors", "coerce_labels", "load_detector",
 ]

@@ -78,20 +78,27 @@ class FastDetector(BaseDetector):
         if len(set(y.tolist())) < 2:
             raise ValueError("labels: both classes (human and ai) are needed to fit")
         lexical, style = self._blocks(self.prepare(texts))
+        self._fit_blocks(lexical, style, y, sample_weight)
+        self.threshold_ = 0.5
+        self.version_ = getattr(self, "version_", "custom")
+        return self
+
+    def _fit_blocks(self, lexical: sparse.csr_matrix, style: np.ndarray, y: np.ndarray,
+                    sample_weight: Sequence[float] | None = None) -> "FastDetector":
         scaler = StandardScaler().fit(style)
         self.style_mean_ = scaler.mean_.astype(np.float32)
         self.style_scale_ = scaler.scale_.astype(np.float32)
         self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter)
         self.model_.fit(self._design(lexical, style), y, sample_weight=sample_weight)
-        self.threshold_ = 0.5
-        self.version_ = getattr(self, "version_", "custom")
         return self
+
+    def _decision_blocks(self, lexical: sparse.csr_matrix, style: np.ndarray) -> np.ndarray:
+        return self.model_.decision_function(self._design(lexical, style))
 
     def _raw_scores(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0)
-        lexical, style = self._blocks(self.prepare(texts))
-        return self.model_.decision_function(self._design(lexical, style))
+        return self._decision_blocks(*self._blocks(self.prepare(texts)))
 
     # -------------------------------------------------------------- persistence
     def _state_arrays(self) -> dict[str, np.ndarray]:

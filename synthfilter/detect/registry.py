@@ -16,12 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from .base import BaseDetector
+from .embedding import EmbedDetector
 from .fast import FastDetector
+from .lm import LMDetector
+from .stack import CascadeDetector, StackDetector
 
 __all__ = ["DETECTORS", "load_detector", "available_detectors", "weights_path"]
 
 #: Registry: detector name -> class.
-DETECTORS: dict[str, type[BaseDetector]] = {FastDetector.name: FastDetector}
+DETECTORS: dict[str, type[BaseDetector]] = {
+    cls.name: cls for cls in (FastDetector, LMDetector, EmbedDetector, StackDetector, CascadeDetector)
+}
 
 
 def available_detectors() -> list[str]:

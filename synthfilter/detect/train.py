@@ -4,60 +4,109 @@ Usage::
 
     python -m synthfilter.detect.train [--data ../shared/data/detect] [--out synthfilter/detect/weights]
 
-Every source folder under ``--data`` is used (new ones are picked up). Each
-(source, label) cell is capped at ``--cap`` documents chosen by hash, rows are
-weighted so every cell counts equally, and a grouped 80/20 split per source keeps
-the held-out 20% for choosing the default threshold: the smallest one that flags at
-most 1% of the held-out human texts. The same inputs give byte-identical weights.
+Rebuilds every shipped detector (``fast``, ``lm``, ``embed``, ``stack``,
+``cascade``) or one (``--detector``). Every source folder under ``--data`` is used
+(new ones are picked up). Each (source, label) cell is capped at ``--cap`` documents
+chosen by hash, rows are weighted so every cell counts equally, and a grouped 80/20
+split per source keeps the held-out 20% for the Platt recalibration of the heavy
+tiers, the cascade's band and the default threshold: the smallest one that flags at
+most 1% of the held-out human texts. The same inputs give the same weights (the
+heavy tiers up to floating-point noise of the language model across machines).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from .base import threshold_for_fpr
-from .corpus import balanced_weights, cap_per_cell, default_corpus_dir, grouped_split, load_corpus
+from .base import BaseDetector, threshold_for_fpr
+from .corpus import Document, balanced_weights, cap_per_cell, default_corpus_dir, grouped_split, load_corpus
+from .lm import shared_scorer
 from .registry import DETECTORS, weights_path
+from .stack import CascadeDetector, StackDetector, choose_band
 
-__all__ = ["train_shipped", "main"]
+__all__ = ["train_shipped", "fit_shipped_detector", "default_lm_cache", "SHIPPED", "main"]
 
 #: Version written into ``sf_detector``; bump when features, data or training change.
 WEIGHTS_VERSION = "1"
 
 
-def train_shipped(name: str = "fast", data: str | Path | None = None, cap: int = 3000,
-                  target_fpr: float = 0.01, seed: int = 0, out_dir: str | Path | None = None) -> Path:
-    """Train detector ``name`` on every source in ``data`` and write its weights; return the path."""
-    docs = cap_per_cell(load_corpus(data), cap=cap, seed=seed)
-    train, held = grouped_split(docs, test_fraction=0.2, seed=seed)
-    train_keys = {d.key for d in train}
-    held = [d for d in held if d.key not in train_keys]  # a text shared by two sources
-    det = DETECTORS[name]()
-    det.version_ = WEIGHTS_VERSION
-    det.fit([d.text for d in train], [d.label for d in train], sample_weight=balanced_weights(train))
-    held_scores = det.score_texts([d.text for d in held])
-    labels = np.array([d.label for d in held])
-    det.threshold_ = threshold_for_fpr(held_scores[labels == 0], target_fpr)
+#: Every detector whose weights ship in the package, in build order.
+SHIPPED = ("fast", "lm", "embed", "stack", "cascade")
+
+#: Documents per (source, label). The heavy tiers score each text with a language
+#: model (about 5 docs/s), so they use a smaller, hash-chosen sample.
+DEFAULT_CAP = {"fast": 3000, "lm": 750, "embed": 750, "stack": 750, "cascade": 750}
+
+
+def default_lm_cache() -> Path:
+    """Where training and benchmarks keep LM features between runs (``$SYNTHFILTER_CACHE`` or ``~/.cache/synthfilter``)."""
+    root = os.environ.get("SYNTHFILTER_CACHE") or Path.home() / ".cache" / "synthfilter"
+    return Path(root) / "lm_features_128.npz"
+
+
+def fit_shipped_detector(name: str, train: list[Document], held: list[Document], target_fpr: float = 0.01) -> BaseDetector:
+    """Fit detector ``name`` on ``train``; recalibrate, choose the threshold (and the cascade band) on ``held``."""
+    texts, labels = [d.text for d in train], [d.label for d in train]
+    weights = balanced_weights(train)
+    held_texts, held_labels = [d.text for d in held], np.array([d.label for d in held])
+    if name in ("stack", "cascade"):
+        det = StackDetector().fit(texts, labels, sample_weight=weights, groups=[d.source for d in train])
+    else:
+        det = DETECTORS[name]().fit(texts, labels, sample_weight=weights)
+    if hasattr(det, "recalibrate"):
+        det.recalibrate(held_texts, held_labels, sample_weight=balanced_weights(held))
+    if name == "cascade":
+        gate = det.fast_decision(held_texts)
+        low, high, share = choose_band(gate, det.decision_function(held_texts), held_labels)
+        det = CascadeDetector.from_stack(det, low, high)
+        det.info_ = {"heldout_escalated_share": round(share, 4)}
+    held_scores = det.score_texts(held_texts)
+    det.threshold_ = threshold_for_fpr(held_scores[held_labels == 0], target_fpr)
     per_source = {}
     for source in sorted({d.source for d in held}):
         mask = np.array([d.source == source for d in held])
-        if len(set(labels[mask].tolist())) == 2:
-            per_source[source] = round(float(roc_auc_score(labels[mask], held_scores[mask])), 4)
+        if len(set(held_labels[mask].tolist())) == 2:
+            per_source[source] = round(float(roc_auc_score(held_labels[mask], held_scores[mask])), 4)
     det.info_ = {
+        **getattr(det, "info_", {}),
         "trained_on": sorted({d.source for d in train}),
         "n_train": len(train),
         "n_heldout": len(held),
         "heldout_in_source_auroc": per_source,
-        "heldout_human_fpr": round(float((held_scores[labels == 0] >= det.threshold_).mean()), 4),
+        "heldout_human_fpr": round(float((held_scores[held_labels == 0] >= det.threshold_).mean()), 4),
         "target_fpr": target_fpr,
-        "seed": seed,
-        "cap_per_cell": cap,
     }
+    return det
+
+
+def train_shipped(name: str = "fast", data: str | Path | None = None, cap: int | None = None,
+                  target_fpr: float = 0.01, seed: int = 0, out_dir: str | Path | None = None,
+                  lm_cache: str | Path | None = None) -> Path:
+    """Train detector ``name`` on every source in ``data`` and write its weights; return the path.
+
+    ``lm_cache`` (default :func:`default_lm_cache`) keeps the language-model
+    features between runs; it only saves time, the weights are the same without it.
+    """
+    cap = cap or DEFAULT_CAP.get(name, 750)
+    docs = cap_per_cell(load_corpus(data), cap=cap, seed=seed)
+    train, held = grouped_split(docs, test_fraction=0.2, seed=seed)
+    train_keys = {d.key for d in train}
+    held = [d for d in held if d.key not in train_keys]  # a text shared by two sources
+    cache = Path(lm_cache) if lm_cache else default_lm_cache()
+    scorer = shared_scorer()
+    if name in ("lm", "stack", "cascade"):
+        scorer.load_cache(cache)
+        scorer.features([d.text for d in docs], progress=True)
+        scorer.save_cache(cache)
+    det = fit_shipped_detector(name, train, held, target_fpr)
+    det.version_ = WEIGHTS_VERSION
+    det.info_ = {**det.info_, "seed": seed, "cap_per_cell": cap}
     path = Path(out_dir) / f"{name}.npz" if out_dir else weights_path(name)
     det.save(path)
     return path
@@ -66,16 +115,21 @@ def train_shipped(name: str = "fast", data: str | Path | None = None, cap: int =
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m synthfilter.detect.train", description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=str(default_corpus_dir()), help="corpus folder (default: %(default)s)")
-    parser.add_argument("--detector", default="fast", choices=sorted(DETECTORS))
-    parser.add_argument("--cap", type=int, default=3000, help="documents per (source, label) (default: %(default)s)")
+    parser.add_argument("--detector", default="all", choices=["all", *SHIPPED],
+                        help="which shipped detector to rebuild (default: all of them)")
+    parser.add_argument("--cap", type=int, default=None,
+                        help="documents per (source, label) (default: 3000 for fast, 750 for the others)")
+    parser.add_argument("--lm-cache", default=str(default_lm_cache()), help="LM feature cache (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="output folder (default: the package's weights folder)")
     args = parser.parse_args(argv)
-    path = train_shipped(args.detector, args.data, cap=args.cap, seed=args.seed, out_dir=args.out)
-    det = DETECTORS[args.detector].load(path)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB), {det.tag}, threshold {det.threshold_:.4f}")
-    for key, value in det.info_.items():
-        print(f"  {key}: {value}")
+    names = SHIPPED if args.detector == "all" else (args.detector,)
+    for name in names:
+        path = train_shipped(name, args.data, cap=args.cap, seed=args.seed, out_dir=args.out, lm_cache=args.lm_cache)
+        det = DETECTORS[name].load(path)
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB), {det.tag}, threshold {det.threshold_:.4f}", flush=True)
+        for key, value in det.info_.items():
+            print(f"  {key}: {value}", flush=True)
     return 0
 
 

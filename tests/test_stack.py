@@ -1,0 +1,119 @@
+"""The stack (default) and cascade tiers, the embed tier, fit on own data, bad input for every tier."""
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+import synthfilter as sf
+from synthfilter.detect import CascadeDetector, EmbedDetector, LMDetector, StackDetector
+from synthfilter.detect.stack import choose_band
+from synthfilter.detect.train import SHIPPED
+from synthfilter.tag import Tagger
+
+from .conftest import make_texts
+
+BAD = [None, "", "   \n", 42, "これは日本語の文章です"]
+
+
+@pytest.fixture(scope="module")
+def data():
+    human, ai = make_texts(60, "human", seed=3), make_texts(60, "ai", seed=3)
+    test_h, test_a = make_texts(30, "human", seed=4), make_texts(30, "ai", seed=4)
+    return human + ai, [0] * 60 + [1] * 60, test_h + test_a, np.array([0] * 30 + [1] * 30)
+
+
+@pytest.fixture(scope="module")
+def stack(data):
+    texts, labels, _, _ = data
+    return StackDetector().fit(texts, labels)
+
+
+def test_stack_fit_separates_held_out_texts_and_outputs_probabilities(stack, data):
+    _, _, test, y = data
+    p = stack.score_texts(test)
+    assert ((p >= 0) & (p <= 1)).all()
+    assert roc_auc_score(y, p) > 0.95
+    assert stack.head_.coef.shape == (9 + 31 + 1,)
+
+
+def test_stack_save_load_round_trip_gives_identical_scores(stack, data, tmp_path):
+    _, _, test, _ = data
+    stack.calibrate(make_texts(100, "human", seed=9), target_fpr=0.05)
+    loaded = sf.load_detector(stack.save(tmp_path / "mine.npz"))
+    assert isinstance(loaded, StackDetector) and loaded.threshold_ == stack.threshold_
+    np.testing.assert_allclose(loaded.score_texts(test), stack.score_texts(test), rtol=1e-6)
+
+
+def test_calibrate_from_human_text_alone_meets_the_target_rate(stack):
+    humans = make_texts(200, "human", seed=11)
+    stack.calibrate(humans[:100], target_fpr=0.05)
+    assert (stack.score_texts(humans[:100]) >= stack.threshold_).mean() <= 0.05
+
+
+def test_groups_make_the_cross_fitting_leave_groups_out(data):
+    texts, labels, _, _ = data
+    det = StackDetector(n_folds=5)
+    groups = ["a", "b"] * 60
+    folds = det._folds(np.array(labels), groups)
+    assert len(folds) == 2
+    for train, test in folds:
+        assert not {groups[i] for i in train} & {groups[i] for i in test}
+    with pytest.raises(ValueError, match="groups"):
+        det.fit(texts, labels, groups=["a"])
+
+
+def test_fit_rejects_one_class_and_mismatched_lengths(data):
+    texts, labels, _, _ = data
+    with pytest.raises(ValueError, match="both classes"):
+        StackDetector().fit(texts[:10], [0] * 10)
+    with pytest.raises(ValueError, match="differ in length"):
+        StackDetector().fit(texts, labels[:-1])
+
+
+def test_cascade_band_limits_interpolate_between_fast_gate_and_stack(stack, data):
+    _, _, test, _ = data
+    everything = CascadeDetector.from_stack(stack, -math.inf, math.inf)
+    nothing = CascadeDetector.from_stack(stack, 1.0, -1.0)
+    np.testing.assert_allclose(everything.decision_function(test), stack.decision_function(test))
+    np.testing.assert_allclose(nothing.decision_function(test), stack.fast_decision(test))
+    assert everything.escalated(test).all() and not nothing.escalated(test).any()
+
+
+def test_choose_band_meets_the_tolerance_with_the_fewest_rows():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 2000)
+    stack = y * 2.0 + rng.normal(0, 1, 2000)
+    gate = stack + rng.normal(0, 2, 2000)
+    low, high, share = choose_band(gate, stack, y, tolerance=0.01)
+    mixed = np.where((gate >= low) & (gate <= high), stack, gate)
+    assert roc_auc_score(y, mixed) >= roc_auc_score(y, stack) - 0.01
+    assert 0 < share < 1
+    _, _, wider = choose_band(gate, stack, y, tolerance=0.001)
+    assert wider >= share
+
+
+def test_lm_and_embed_tiers_fit_on_their_own_features(data):
+    texts, labels, test, y = data
+    for det in (LMDetector(), EmbedDetector()):
+        det.fit(texts, labels)
+        assert roc_auc_score(y, det.score_texts(test)) > 0.9, det.name
+
+
+def test_default_tag_uses_the_shipped_stack():
+    assert sf.tag.detector == "stack"
+    det = sf.load_detector("stack")
+    assert det.tag == sf.tag.loaded_detector_tag() == "stack@" + det.version
+    assert len(det.info_["trained_on"]) >= 5
+    assert det.info_["heldout_human_fpr"] <= 0.011
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_tier_keeps_the_bad_input_contract(name):
+    values = ["The weather was lovely, so we walked along the river after lunch."] + BAD
+    out = Tagger(detector=name)({"text": values})
+    assert out["sf_label"][1:] == ["unknown"] * len(BAD)
+    assert all(math.isnan(s) for s in out["sf_score"][1:])
+    assert out["sf_label"][0] in ("human", "synthetic") and 0 <= out["sf_score"][0] <= 1
+    assert set(out["sf_detector"]) == {sf.load_detector(name).tag}
