@@ -1,4 +1,4 @@
-"""Command line: ``synthfilter demo | tag | quota | resample | collapse``."""
+"""Command line: ``synthfilter demo | tag | quota | resample | clean | collapse``."""
 
 from __future__ import annotations
 
@@ -101,6 +101,24 @@ def _cmd_resample(args: argparse.Namespace) -> int:
     return _write_with_report(out, report, args.output, "resample")
 
 
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from .pipeline import CleanConfig, clean
+
+    cfg = CleanConfig(max_synthetic=args.max_synthetic, resample=args.resample, engine=args.engine,
+                      workers=args.workers, detector=args.detector, embedder=args.embedder,
+                      dedup_threshold=None if args.no_dedup else args.dedup_threshold, by=args.by,
+                      text_column=args.text_column, id_column=args.id_column, unknown=args.unknown,
+                      seed=args.seed, keep_embeddings=args.keep_embeddings, batch_size=args.batch_size)
+    report = clean(args.input, args.output, cfg)
+    for step, rep in report["steps"].items():
+        note = " (resumed)" if rep.get("resumed") else ""
+        print(f"{step:<9} -> {rep['rows_out']} rows{note}")
+    print(f"{report['rows_in']} -> {report['rows_out']} rows, realised synthetic share "
+          f"{report['realised_synthetic_share']:.4f}; wrote {report['output']}, {args.output}/report.json, "
+          f"{args.output}/manifest.json")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synthfilter", description="Transforms against model collapse.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -152,6 +170,25 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--keep-embeddings", action="store_true", help="keep the sf_embedding column in the output")
     res.add_argument("--seed", type=int, default=0)
     res.set_defaults(func=_cmd_resample)
+    cl = sub.add_parser("clean", help="tag, quota, dedup and tail-resample in one resumable run")
+    cl.add_argument("input", help="JSONL or Parquet file, or a folder of them")
+    cl.add_argument("output", help="output folder: steps, output.jsonl|parquet, report.json, manifest.json")
+    cl.add_argument("--max-synthetic", type=float, required=True, help="target synthetic share in [0, 1)")
+    cl.add_argument("--resample", type=int, required=True, help="rows kept by tail resampling")
+    cl.add_argument("--engine", choices=["local", "ray"], default="local")
+    cl.add_argument("--workers", type=int, default=2, help="processes (local) or actors (ray) (default: 2)")
+    cl.add_argument("--detector", default="stack", help="registry name or saved .npz (default: stack)")
+    cl.add_argument("--embedder", default="minilm", help="minilm (default), hashing, or a sentence-transformers path")
+    cl.add_argument("--dedup-threshold", type=float, default=0.95, help="cosine similarity (default: 0.95)")
+    cl.add_argument("--no-dedup", action="store_true", help="skip near-duplicate removal")
+    cl.add_argument("--by", default=None, help="group column: enforce the quota within every group")
+    cl.add_argument("--unknown", choices=["human", "synthetic", "drop"], default="human")
+    cl.add_argument("--text-column", default="text")
+    cl.add_argument("--id-column", default=None)
+    cl.add_argument("--seed", type=int, default=0)
+    cl.add_argument("--batch-size", type=int, default=1000)
+    cl.add_argument("--keep-embeddings", action="store_true")
+    cl.set_defaults(func=_cmd_clean)
     return parser
 
 

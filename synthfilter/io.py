@@ -8,7 +8,7 @@ from pathlib import Path
 
 import datasets
 
-__all__ = ["read_dataset", "write_dataset", "sample_path"]
+__all__ = ["read_dataset", "write_dataset", "sample_path", "input_files"]
 
 _JSON_SUFFIXES = {".jsonl", ".json", ".ndjson"}
 
@@ -42,6 +42,23 @@ def read_dataset(path: str | os.PathLike) -> datasets.Dataset:
     if path.suffix == ".parquet":
         return datasets.load_dataset("parquet", data_files=str(path), split="train")
     raise ValueError(f"{path}: expected a .jsonl, .json, .parquet file or a folder")
+
+
+def input_files(path: str | os.PathLike) -> list[Path]:
+    """The JSONL or Parquet files ``path`` names: the file itself, or those in the folder (sorted, one format)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"input not found: {path}")
+    if path.is_file():
+        if path.suffix not in _JSON_SUFFIXES | {".parquet"}:
+            raise ValueError(f"{path}: expected a .jsonl, .json or .parquet file")
+        return [path]
+    files = sorted(p for p in path.iterdir() if p.suffix in _JSON_SUFFIXES | {".parquet"})
+    if not files:
+        raise ValueError(f"{path}: folder holds no .jsonl or .parquet files")
+    if len({p.suffix == ".parquet" for p in files}) > 1:
+        raise ValueError(f"{path}: mixes JSONL and Parquet files; keep one format per folder")
+    return files
 
 
 def write_dataset(ds: datasets.Dataset, path: str | os.PathLike) -> Path:

@@ -44,9 +44,13 @@ class _MemoEmbedder:
         return np.stack([self.cache[k] for k in keys]) if keys else np.zeros((0, self.embedder.dim), np.float32)
 
 
-@functools.lru_cache(maxsize=4)
 def shared_embeddings(model: str = "minilm") -> _MemoEmbedder:
     """The process-wide memoised embedder for ``model``."""
+    return _embedder_for(str(model))
+
+
+@functools.lru_cache(maxsize=4)
+def _embedder_for(model: str) -> _MemoEmbedder:
     return _MemoEmbedder(model)
 
 

@@ -251,10 +251,15 @@ class LMScorer:
         return out
 
 
-@functools.lru_cache(maxsize=4)
 def shared_scorer(model: str | None = None, gguf_file: str | None = None, performer: str | None = None,
                   performer_gguf_file: str | None = None, max_tokens: int = 128) -> LMScorer:
     """One :class:`LMScorer` per configuration and process, so tiers share the model and its memo."""
+    return _scorer_for(model, gguf_file, performer, performer_gguf_file, int(max_tokens))
+
+
+@functools.lru_cache(maxsize=4)
+def _scorer_for(model: str | None, gguf_file: str | None, performer: str | None, performer_gguf_file: str | None,
+                max_tokens: int) -> LMScorer:
     return LMScorer(model, gguf_file, performer, performer_gguf_file, max_tokens=max_tokens)
 
 

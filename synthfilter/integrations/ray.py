@@ -111,7 +111,8 @@ def tag(ds: Any, *, text_column: str = "text", detector: str = "stack", threshol
         concurrency: int = 2, batch_size: int = 1024) -> Any:
     """``ds`` with the tag columns, computed by ``concurrency`` actors (one detector each)."""
     require_ray()
-    return ds.map_batches(TagBatches, fn_constructor_kwargs={"text_column": text_column, "detector": detector,
+    # Materialise the input first: actors hold their CPUs, so a lazy read behind them could starve.
+    return ds.materialize().map_batches(TagBatches, fn_constructor_kwargs={"text_column": text_column, "detector": detector,
                                                              "threshold": threshold},
                           batch_format="pyarrow", batch_size=batch_size, concurrency=concurrency)
 
@@ -120,7 +121,7 @@ def embed(ds: Any, *, text_column: str = "text", model: str = "minilm", concurre
           batch_size: int = 1024, output_column: str = EMBEDDING_COLUMN) -> Any:
     """``ds`` with an embedding column, computed by ``concurrency`` actors (one model each)."""
     require_ray()
-    return ds.map_batches(EmbedBatches, fn_constructor_kwargs={"text_column": text_column, "model": model,
+    return ds.materialize().map_batches(EmbedBatches, fn_constructor_kwargs={"text_column": text_column, "model": model,
                                                                "output_column": output_column},
                           batch_format="pyarrow", batch_size=batch_size, concurrency=concurrency)
 
