@@ -33,6 +33,69 @@ def detect_tables(r: dict) -> str:
     return "\n".join(rows)
 
 
+def tier_tables(r: dict) -> str:
+    t = r["tiers"]
+    names = ["fast", "lm", "embed", "stack", "stack+embed", "cascade"]
+    rows = ["| held-out source | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for src, x in t["leave_one_source_out"].items():
+        rows.append(f"| {src} | " + " | ".join(f"{x[n]['auroc']:.3f}" for n in names) + " |")
+    rows.append("| **mean AUROC** | " + " | ".join(f"**{t['mean_auroc'][n]:.3f}**" for n in names) + " |")
+    rows.append("| min AUROC | " + " | ".join(f"{t['min_auroc'][n]:.3f}" for n in names) + " |")
+    rows.append("| mean TPR @1% FPR (in-domain threshold) | "
+                + " | ".join(f"{t['mean_tpr_at_1pct_fpr_in_domain_threshold'][n]:.3f}" for n in names) + " |")
+    fpr = {n: max(x[n]["fpr_at_training_threshold"] for x in t["leave_one_source_out"].values()) for n in names}
+    rows.append("| worst FPR on an unseen source at the training threshold | " + " | ".join(f"{fpr[n]:.3f}" for n in names) + " |")
+    if "tier_throughput" in r:
+        sp = r["tier_throughput"]
+        cells = {"fast": f"{r['throughput']['docs_per_s_2_processes']:,}", "stack+embed": "-"}
+        for n in ("lm", "embed", "stack", "cascade"):
+            cells[n] = f"{sp[n]['docs_per_s']}"
+        rows.append("| documents/second (~200 words, 2 cores) | " + " | ".join(cells[n] for n in names) + " |")
+    rows.append("")
+    casc = [(src, x["cascade"]) for src, x in t["leave_one_source_out"].items()]
+    rows.append("Cascade: share of rows sent to the stack on each unseen source: "
+                + ", ".join(f"{src} {c['escalated_share_test']:.2f}" for src, c in casc) + ".")
+    att = [(src, x["stack_attack"]) for src, x in t["leave_one_source_out"].items()]
+    rows.append("Stack TPR at the training threshold, clean / character-attacked: "
+                + ", ".join(f"{src} {a['tpr_clean']:.3f} / {a['tpr_attacked']:.3f}" for src, a in att) + ".")
+    doms = []
+    for src, x in t["leave_one_source_out"].items():
+        for d, v in x["human_fpr_per_domain_at_training_threshold"].items():
+            if v["n"] >= 20:
+                doms.append((v["fpr_stack"], v["fpr_fast"], f"{src}/{d}", v["n"]))
+    doms.sort(reverse=True)
+    rows.append("Highest human FPR per domain on unseen sources at the training threshold (n >= 20), stack / fast: "
+                + ", ".join(f"{name} {a:.2f} / {b:.2f} (n={n})" for a, b, name, n in doms[:5]) + ".")
+    if "fit_in_source" in r:
+        f = r["fit_in_source"]
+        rows += ["", "| `fit` on one source (500 per class; seqxgpt has 140 human) | train human / ai | fast | lm | stack | stack FPR / TPR after `calibrate` (1%) on the training humans |",
+                 "|---|---|---|---|---|---|"]
+        for src, x in f.items():
+            c = x["stack_after_calibrate"]
+            rows.append(f"| {src} | {x['n_train_human']} / {x['n_train_ai']} | {x['fast']:.3f} | {x['lm']:.3f} | "
+                        f"{x['stack']:.3f} | {c['fpr']:.3f} / {c['tpr']:.3f} |")
+    return "\n".join(rows)
+
+
+def head_tables(r: dict) -> str:
+    names = list(r["mean_auroc"])
+    rows = ["| head (trained on 4 sources, tested on the 5th) | mean AUROC | min AUROC |", "|---|---|---|"]
+    for n in names:
+        rows.append(f"| {n} | {r['mean_auroc'][n]:.3f} | {r['min_auroc'][n]:.3f} |")
+    return "\n".join(rows)
+
+
+def scale_tables(r: dict) -> str:
+    rows = [f"| engine ({r['rows']:,} documents, resample to {r['resample']:,}, {r['workers']} workers) | wall time (s) | documents/second | rows out |",
+            "|---|---|---|---|"]
+    for engine, x in r["runs"].items():
+        rows.append(f"| {engine} | {x['wall_s']} | {x['docs_per_s']:,} | {x['rows_out']:,} |")
+    if "identical_output" in r:
+        rows += ["", f"Ray / local wall time: {r['ray_over_local_wall']}x; byte-identical output: "
+                 f"{'yes' if r['identical_output'] else 'NO'}."]
+    return "\n".join(rows)
+
+
 def quota_tables(r: dict) -> str:
     rows = ["| mode | rows | seconds | rows/second | peak extra memory (MB) | realised synthetic share |", "|---|---|---|---|---|---|"]
     for x in r["runs"]:
@@ -102,7 +165,12 @@ def mitigation_tables(r: dict) -> str:
 
 
 def main() -> None:
-    for name, render in (("detect", detect_tables), ("quota", quota_tables), ("resample", resample_tables),
+    for path in sorted(RESULTS.glob("scale*.json")):
+        print(f"### {path.stem}\n\n{scale_tables(json.loads(path.read_text()))}\n")
+    detect = RESULTS / "detect.json"
+    if detect.exists() and "tiers" in json.loads(detect.read_text()):
+        print(f"### detect tiers\n\n{tier_tables(json.loads(detect.read_text()))}\n")
+    for name, render in (("detect", detect_tables), ("detect_heads", head_tables), ("quota", quota_tables), ("resample", resample_tables),
                          ("collapse_anchors", anchor_tables), ("collapse_mitigations", mitigation_tables)):
         path = RESULTS / f"{name}.json"
         if path.exists():

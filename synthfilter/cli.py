@@ -125,14 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     from .collapse.cli import add_parser as add_collapse
     add_collapse(sub)
     demo = sub.add_parser("demo", help="tag the sample shipped with the package and print a summary")
-    demo.add_argument("--detector", default="stack", help="registry name or saved .npz (default: stack)")
+    demo.add_argument("--detector", default="fast", help="registry name or saved .npz (default: fast)")
     demo.set_defaults(func=_cmd_demo)
     tag = sub.add_parser("tag", help="add sf_score/sf_label/sf_detector columns to a dataset")
     tag.add_argument("input", help="JSONL or Parquet file, or a folder of them, or a saved datasets folder")
     tag.add_argument("output", help="output path: .jsonl, .parquet, or a folder (saved datasets)")
     tag.add_argument("--text-column", default="text")
-    tag.add_argument("--detector", default="stack",
-                     help="registry name (stack, cascade, fast, lm, embed) or saved .npz (default: stack)")
+    tag.add_argument("--detector", default="fast",
+                     help="registry name (fast, stack, cascade, lm, embed) or saved .npz (default: fast)")
     tag.add_argument("--threshold", type=float, default=None, help="probability threshold (default: the detector's)")
     tag.add_argument("--group-column", default=None, help="summarise scores per value of this column")
     tag.add_argument("--batch-size", type=int, default=1000)
@@ -177,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--resample", type=int, required=True, help="rows kept by tail resampling")
     cl.add_argument("--engine", choices=["local", "ray"], default="local")
     cl.add_argument("--workers", type=int, default=2, help="processes (local) or actors (ray) (default: 2)")
-    cl.add_argument("--detector", default="stack", help="registry name or saved .npz (default: stack)")
+    cl.add_argument("--detector", default="fast", help="registry name or saved .npz (default: fast)")
     cl.add_argument("--embedder", default="minilm", help="minilm (default), hashing, or a sentence-transformers path")
     cl.add_argument("--dedup-threshold", type=float, default=0.95, help="cosine similarity (default: 0.95)")
     cl.add_argument("--no-dedup", action="store_true", help="skip near-duplicate removal")

@@ -55,7 +55,7 @@ class CleanConfig:
     resample: rows the tail-resampling step keeps (all rows when fewer remain).
     engine: ``"local"`` (default) or ``"ray"``.
     workers: processes (local) or actors (Ray) for tagging and embedding. Default 2.
-    detector: tagging detector (registry name or ``.npz``). Default ``"stack"``.
+    detector: tagging detector (registry name or ``.npz``). Default ``"fast"``.
     embedder: ``"minilm"`` (default), ``"hashing"`` or a sentence-transformers path.
     dedup_threshold: cosine similarity above which rows are near-duplicates (default 0.95);
         ``None`` skips dedup.
@@ -70,7 +70,7 @@ class CleanConfig:
     resample: int
     engine: Literal["local", "ray"] = "local"
     workers: int = 2
-    detector: str = "stack"
+    detector: str = "fast"
     embedder: str = "minilm"
     dedup_threshold: float | None = 0.95
     by: str | None = None
@@ -145,7 +145,10 @@ class _RayEngine(_LocalEngine):
 
         ray = sfr.require_ray()
         if not ray.is_initialized():
-            ray.init(num_cpus=max(cfg.workers, 1), include_dashboard=False, log_to_driver=False)
+            if os.environ.get("RAY_ADDRESS"):  # join an existing cluster
+                ray.init(log_to_driver=False)
+            else:
+                ray.init(num_cpus=max(cfg.workers, 1), include_dashboard=False, log_to_driver=False)
         self.ray, self.sfr = ray, sfr
 
     def read(self, path: Path) -> Any:

@@ -8,7 +8,7 @@ from synthfilter.cli import main
 def test_demo_prints_a_summary(capsys):
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    assert "18 rows tagged by stack@" in out
+    assert "18 rows tagged by fast@" in out
     assert "unknown=2" in out
     assert "human-like" in out and "ai-like" in out
 

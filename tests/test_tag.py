@@ -30,7 +30,7 @@ def test_batched_tag_adds_flat_typed_columns_and_keeps_rows():
     assert out["text"] == TEXTS
     assert out.features["sf_score"] == datasets.Value("float32")
     assert out.features["sf_label"] == datasets.Value("string")
-    assert set(out["sf_detector"]) == {sf.load_detector("stack").tag}
+    assert set(out["sf_detector"]) == {sf.load_detector("fast").tag}
     labels = out["sf_label"]
     assert labels[1:4] == ["unknown"] * 3 and labels[5] == "unknown"
     assert all(math.isnan(s) for s in out["sf_score"][1:4])

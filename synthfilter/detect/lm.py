@@ -80,6 +80,12 @@ def _load_causal_lm(model: str | None, gguf_file: str | None) -> tuple[Any, Any,
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+    try:  # transformers' GGUF loader draws a bar with plain tqdm, ignoring the switch above
+        import transformers.modeling_gguf_pytorch_utils as gguf_utils
+        gguf_bar = gguf_utils.tqdm
+        gguf_utils.tqdm = lambda iterable, **_: iterable
+    except (ImportError, AttributeError):  # pragma: no cover - other transformers versions
+        gguf_utils = None
     try:
         tokenizer = AutoTokenizer.from_pretrained(model, **kwargs)
         lm = AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32, **kwargs).eval()
@@ -87,6 +93,8 @@ def _load_causal_lm(model: str | None, gguf_file: str | None) -> tuple[Any, Any,
         hf_logging.set_verbosity(verbosity)
         if bars:
             hf_logging.enable_progress_bar()
+        if gguf_utils is not None:
+            gguf_utils.tqdm = gguf_bar
     name = f"{Path(model).name}/{gguf_file}" if gguf_file else str(model)
     return tokenizer, lm, name
 

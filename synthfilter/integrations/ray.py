@@ -70,7 +70,7 @@ class TagBatches:
     Takes the :class:`synthfilter.Tagger` arguments; the detector loads once per actor.
     """
 
-    def __init__(self, text_column: str = "text", detector: str = "stack", threshold: float | None = None) -> None:
+    def __init__(self, text_column: str = "text", detector: str = "fast", threshold: float | None = None) -> None:
         self.tagger = Tagger(text_column=text_column, detector=detector, threshold=threshold)
 
     def __call__(self, table: pa.Table) -> pa.Table:
@@ -107,7 +107,7 @@ def _set_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
     return table.append_column(name, values)
 
 
-def tag(ds: Any, *, text_column: str = "text", detector: str = "stack", threshold: float | None = None,
+def tag(ds: Any, *, text_column: str = "text", detector: str = "fast", threshold: float | None = None,
         concurrency: int = 2, batch_size: int = 1024) -> Any:
     """``ds`` with the tag columns, computed by ``concurrency`` actors (one detector each)."""
     require_ray()
