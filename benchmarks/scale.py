@@ -2,8 +2,9 @@
 
     python benchmarks/scale.py [--rows 1000000] [--resample 100000] [--workers 2]
 
-Generates ``--rows`` short documents (two styles, 15-40 words, with repeats so dedup
-has work), runs ``clean --detector fast --embedder hashing`` with ``--engine local``
+Generates ``--rows`` short documents (two styles, 15-40 words, 5% verbatim repeats so
+dedup has work), runs ``clean --max-synthetic 0.01 --detector fast --embedder hashing`` with
+``--engine local``
 and ``--engine ray``, each in a fresh process, and records wall time, documents per
 second, time per step and whether the two outputs are byte-identical. Writes
 benchmarks/results/scale.json.
@@ -36,18 +37,20 @@ _FORMAL = ("furthermore it is important to note that comprehensive strategies fo
 
 def generate(path: Path, rows: int, seed: int = 0) -> None:
     rng = random.Random(seed)
+    recent: list[str] = []
     with open(path, "w", encoding="utf-8") as handle:
         for i in range(rows):
-            vocab = _FORMAL if rng.random() < 0.4 else _CASUAL
-            words = [rng.choice(vocab) for _ in range(rng.randint(15, 40))]
-            if rng.random() < 0.05 and i > 0:  # repeats for the dedup step
-                words = words[:5] * 4
-            text = " ".join(words).capitalize() + "."
+            if recent and rng.random() < 0.05:  # verbatim repeats for the dedup step
+                text = rng.choice(recent)
+            else:
+                vocab = _FORMAL if rng.random() < 0.4 else _CASUAL
+                text = " ".join(rng.choice(vocab) for _ in range(rng.randint(15, 40))).capitalize() + "."
+                recent = (recent + [text])[-1000:]
             handle.write(json.dumps({"id": i, "text": text, "topic": rng.randint(0, 20)}) + "\n")
 
 
 def run_clean(engine: str, src: Path, out: Path, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, "-m", "synthfilter.cli", "clean", str(src), str(out), "--max-synthetic", "0.1",
+    cmd = [sys.executable, "-m", "synthfilter.cli", "clean", str(src), str(out), "--max-synthetic", "0.01",
            "--resample", str(args.resample), "--engine", engine, "--workers", str(args.workers),
            "--detector", "fast", "--embedder", "hashing", "--batch-size", "5000"]
     t0 = time.perf_counter()
@@ -89,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             result["ray_over_local_wall"] = round(runs["ray"]["wall_s"] / runs["local"]["wall_s"], 3)
         print(json.dumps({k: v for k, v in result.items() if k != "runs"}))
         RESULTS.mkdir(parents=True, exist_ok=True)
-        name = "scale.json" if args.rows == 1_000_000 else f"scale_{args.rows}.json"
+        name = "scale.json" if (args.rows, args.workers) == (1_000_000, 2) else f"scale_{args.rows}_w{args.workers}.json"
         (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {RESULTS / name}")
     finally:
