@@ -22,7 +22,7 @@ import json
 import os
 import platform
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
@@ -64,6 +64,7 @@ class CleanConfig:
     unknown: what unscorable rows count as in the quota (default ``"human"``).
     seed: seed of every hash and k-means fit. Default 0.
     keep_embeddings: keep ``sf_embedding`` in the output. Default ``False``.
+    batch_size: rows per batch of the tagging and embedding maps. Default 1000.
     """
 
     max_synthetic: float
@@ -80,7 +81,6 @@ class CleanConfig:
     seed: int = 0
     keep_embeddings: bool = False
     batch_size: int = 1000
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_synthetic < 1.0:

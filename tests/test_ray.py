@@ -100,3 +100,16 @@ def test_clean_gives_identical_output_on_both_engines(ray_session, tmp_path):
         outputs[engine] = (tmp_path / engine / "output.jsonl").read_text()
         assert report["rows_out"] == 300
     assert outputs["local"] == outputs["ray"]
+
+
+def test_ray_engine_reads_a_step_folder_of_several_parquet_files_in_order(ray_session, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from synthfilter.pipeline import CleanConfig, _RayEngine
+
+    for part in range(3):
+        pq.write_table(pa.table({"i": list(range(part * 10, part * 10 + 10))}), tmp_path / f"part-{part:05d}.parquet")
+    engine = _RayEngine(CleanConfig(max_synthetic=0.1, resample=5))
+    with sfr._ordered():
+        assert [r["i"] for r in engine.read(tmp_path).iter_rows()] == list(range(30))
