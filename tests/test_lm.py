@@ -7,7 +7,7 @@ import socket
 import numpy as np
 import pytest
 
-from synthfilter.detect import lm as lm_module
+from synthfilter.text import normalize
 from synthfilter.detect.lm import LM_FEATURES, LMScorer, default_lm, shared_scorer
 
 TEXTS = [
@@ -45,7 +45,7 @@ def _brute_force(scorer: LMScorer, text: str) -> dict[str, float]:
     import torch
 
     tokenizer, model, _, _ = scorer._models()
-    ids = tokenizer([lm_module.normalize(text)], truncation=True, max_length=scorer.max_tokens,
+    ids = tokenizer([normalize(text)], truncation=True, max_length=scorer.max_tokens,
                     add_special_tokens=False, return_tensors="pt")["input_ids"]
     with torch.inference_mode():
         logp = torch.log_softmax(model(input_ids=ids).logits[0, :-1].double(), -1)
@@ -84,7 +84,7 @@ def test_unscorable_texts_get_nan_and_do_not_break_the_batch(scorer):
 
 def test_repeated_texts_are_served_from_the_memo(scorer, monkeypatch, tmp_path):
     scorer.features(TEXTS)
-    monkeypatch.setattr(LMScorer, "_score_into_cache", lambda *a, **k: pytest.fail("scored a memoised text"))
+    monkeypatch.setattr(LMScorer, "_score", lambda *a, **k: pytest.fail("scored a memoised text"))
     again = scorer.features(list(reversed(TEXTS)))
     assert again.shape == (3, len(LM_FEATURES))
     scorer.save_cache(tmp_path / "cache.npz")

@@ -14,34 +14,25 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..embed import Embedder
-from ..hashing import hash64
-from ..text import normalize
 from .head import HeadDetector
+from .memo import TextMemo
 
 __all__ = ["EmbedDetector", "shared_embeddings"]
 
 
 class _MemoEmbedder:
-    """An :class:`Embedder` with a per-text memo (bounded: cleared past ``max_entries``)."""
+    """An :class:`Embedder` with a per-text :class:`~synthfilter.detect.memo.TextMemo`."""
 
     def __init__(self, model: str, max_entries: int = 200_000) -> None:
         self.embedder = Embedder(model=model)
-        self.cache: dict[int, np.ndarray] = {}
-        self.max_entries = max_entries
+        self.memo = TextMemo(max_entries=max_entries)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        prepared = [normalize(t) if isinstance(t, str) else "" for t in texts]
-        keys = [hash64(0, t) for t in prepared]
-        todo = {k: t for k, t in zip(keys, prepared) if k not in self.cache}
-        if len(self.cache) + len(todo) > self.max_entries:
-            self.cache.clear()
-            todo = dict(zip(keys, prepared))
-        if todo:
-            items = sorted(todo.items())
-            vectors = self.embedder.encode([t if t.strip() else " " for _, t in items])
-            for (k, _), v in zip(items, vectors):
-                self.cache[k] = np.asarray(v if v is not None else np.zeros(self.embedder.dim), dtype=np.float32)
-        return np.stack([self.cache[k] for k in keys]) if keys else np.zeros((0, self.embedder.dim), np.float32)
+        return self.memo.lookup(texts, self._embed, self.embedder.dim)
+
+    def _embed(self, texts: list[str]) -> list[np.ndarray]:
+        vectors = self.embedder.encode([t if t.strip() else " " for t in texts])
+        return [np.asarray(v if v is not None else np.zeros(self.embedder.dim), dtype=np.float32) for v in vectors]
 
 
 def shared_embeddings(model: str = "minilm") -> _MemoEmbedder:

@@ -34,9 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from ..hashing import hash64
-from ..text import normalize
 from .head import HeadDetector
+from .memo import TextMemo
 
 __all__ = ["LM_FEATURES", "LMScorer", "LMDetector", "shared_scorer", "default_lm", "SMOLLM2_INSTALL"]
 
@@ -126,8 +125,9 @@ class LMScorer:
         (``os.cpu_count()``).
 
     Texts with fewer than two tokens get NaN features. Results are memoised per
-    normalised text in ``cache`` (emptied past 500,000 entries), so the same text is
-    not scored twice; :meth:`save_cache`/:meth:`load_cache` keep it across runs.
+    normalised text in ``memo`` (a :class:`~synthfilter.detect.memo.TextMemo`, emptied
+    past 500,000 entries), so the same text is not scored twice;
+    :meth:`save_cache`/:meth:`load_cache` keep it across runs.
     """
 
     def __init__(self, model: str | None = None, gguf_file: str | None = None, performer: str | None = None,
@@ -144,8 +144,7 @@ class LMScorer:
         self.max_tokens = max_tokens
         self.batch_size = batch_size
         self.num_threads = num_threads
-        self.cache: dict[int, np.ndarray] = {}
-        self.max_cache_entries = 500_000
+        self.memo = TextMemo(seed=max_tokens)
         self._loaded: tuple[Any, ...] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -173,13 +172,10 @@ class LMScorer:
             self._loaded = (tokenizer, observer, performer, name)
         return self._loaded  # type: ignore[return-value]
 
-    def _key(self, text: str) -> int:
-        return hash64(self.max_tokens, text)
-
     def save_cache(self, path: str | os.PathLike) -> None:
         """Write the memoised features to ``path`` (``.npz``) for a later :meth:`load_cache`."""
-        keys = np.array(sorted(self.cache), dtype=np.uint64)
-        values = np.array([self.cache[int(k)] for k in keys]).reshape(len(keys), len(LM_FEATURES))
+        keys = np.array(sorted(self.memo.rows), dtype=np.uint64)
+        values = np.array([self.memo.rows[int(k)] for k in keys]).reshape(len(keys), len(LM_FEATURES))
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(f"{path}.tmp.npz")
         np.savez(tmp, keys=keys, values=values, names=np.array(LM_FEATURES))
@@ -193,31 +189,20 @@ class LMScorer:
             if tuple(str(x) for x in data["names"]) != LM_FEATURES:
                 return 0
             for k, v in zip(data["keys"], data["values"]):
-                self.cache[int(k)] = v
+                self.memo.rows[int(k)] = v
             return len(data["keys"])
 
     def features(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         """Float64 array ``(len(texts), len(LM_FEATURES))``; texts are normalised first."""
-        prepared = [normalize(t) if isinstance(t, str) else "" for t in texts]
-        keys = [self._key(t) for t in prepared]
-        todo = sorted({k: t for k, t in zip(keys, prepared) if k not in self.cache}.items())
-        if len(self.cache) + len(todo) > self.max_cache_entries:
-            self.cache.clear()
-            todo = sorted(dict(zip(keys, prepared)).items())
-        if todo:
-            self._score_into_cache(todo, progress)
-        out = np.empty((len(prepared), len(LM_FEATURES)))
-        for i, k in enumerate(keys):
-            out[i] = self.cache[k]
-        return out
+        return self.memo.lookup(texts, lambda todo: self._score(todo, progress), len(LM_FEATURES))
 
-    def _score_into_cache(self, todo: list[tuple[int, str]], progress: bool = False) -> None:
+    def _score(self, texts: list[str], progress: bool = False) -> list[np.ndarray]:
         import torch
 
         tokenizer, observer, performer, _ = self._models()
-        ids = tokenizer([t for _, t in todo], truncation=True, max_length=self.max_tokens,
-                        add_special_tokens=False)["input_ids"]
-        order = sorted(range(len(todo)), key=lambda i: (len(ids[i]), todo[i][0]))
+        ids = tokenizer(texts, truncation=True, max_length=self.max_tokens, add_special_tokens=False)["input_ids"]
+        order = sorted(range(len(texts)), key=lambda i: (len(ids[i]), i))
+        out: list[np.ndarray] = [np.empty(0)] * len(texts)
         threads = torch.get_num_threads()
         torch.set_num_threads(self.num_threads or os.cpu_count() or 1)
         try:
@@ -229,10 +214,11 @@ class LMScorer:
                     chunk = order[start:start + self.batch_size]
                     rows = [ids[i] for i in chunk]
                     for i, feats in zip(chunk, self._batch_features(rows, observer, performer, tokenizer)):
-                        self.cache[todo[i][0]] = feats
+                        out[i] = feats
                     bar.update(len(chunk))
         finally:
             torch.set_num_threads(threads)
+        return out
 
     def _batch_features(self, rows: list[list[int]], observer: Any, performer: Any, tokenizer: Any) -> list[np.ndarray]:
         import torch
