@@ -14,8 +14,8 @@ from .embed import Embedder
 from . import metrics
 from .tag import Tagger, tag
 from .text import normalize
+from ._version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "BaseDetector", "DedupReport", "Embedder", "FastDetector", "QuotaReport", "ResampleReport",

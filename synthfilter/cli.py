@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import re
 import sys
 from collections import Counter, defaultdict
+from pathlib import Path
 
+from ._version import __version__
 from .io import read_dataset, sample_path, write_dataset
 from .diversity import resample_tails
 from .embed import EMBEDDING_COLUMN, Embedder
@@ -121,6 +125,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synthfilter", description="Transforms against model collapse.")
+    parser.add_argument("--version", action="version", version=f"synthfilter {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     from .collapse.cli import add_parser as add_collapse
     add_collapse(sub)
@@ -192,13 +197,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_LOCAL_MODELS = {"minilm", "hashing"}
+
+
+def _hub_models(args: argparse.Namespace) -> list[str]:
+    """Model names on the command line that are neither built in nor local paths (so: hub names)."""
+    names = [getattr(args, "embedder", None)]
+    return [n for n in names if n and n not in _LOCAL_MODELS and not Path(n).exists()]
+
+
+def stay_offline() -> None:
+    """Switch off Hugging Face hub calls and telemetry for this process (the defaults need no network)."""
+    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+        os.environ[var] = "1"
+    import datasets.config
+    import huggingface_hub.constants as hub
+
+    hub.HF_HUB_OFFLINE = True
+    hub.HF_HUB_DISABLE_TELEMETRY = True
+    datasets.config.HF_HUB_OFFLINE = True
+    datasets.config.HF_DATASETS_OFFLINE = True
+
+
+def _in_command_line_terms(message: str, parser: argparse.ArgumentParser | None) -> str:
+    """Name options as typed (``--max-synthetic``), not as Python arguments (``max_synthetic``)."""
+    if parser is None:
+        return message
+    for action in parser._actions:
+        flags = [o for o in action.option_strings if o.startswith("--")]
+        if flags and "_" in action.dest:
+            message = re.sub(rf"(?<![\w-]){re.escape(action.dest)}(?:=(?=\S))?", flags[0] + " ", message)
+    return re.sub(r" {2,}", " ", message)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not _hub_models(args):
+        stay_offline()
     try:
         return args.func(args)
-    except (KeyError, ValueError, FileNotFoundError, TypeError) as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"synthfilter {args.command}: error: {message}", file=sys.stderr)
+    except (KeyError, ValueError, FileNotFoundError, TypeError, ImportError, OSError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+        sub = parser._subparsers._group_actions[0].choices.get(args.command) if parser._subparsers else None
+        print(f"synthfilter {args.command}: error: {_in_command_line_terms(str(message), sub)}", file=sys.stderr)
         return 2
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import datasets
@@ -22,13 +23,14 @@ import pyarrow.compute as pc
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from tqdm.auto import tqdm
 
+from .columns import CLUSTER
 from .embed import EMBEDDING_COLUMN
 from .hashing import hash_column, hash_keys
 
 __all__ = ["water_fill", "resample_tails", "ResampleReport", "row_features", "row_hashes", "assign_clusters",
            "fit_hierarchy", "CLUSTER_COLUMN"]
 
-CLUSTER_COLUMN = "sf_cluster"
+CLUSTER_COLUMN = CLUSTER.name
 
 
 # --------------------------------------------------------------------------- allocation
@@ -242,6 +244,7 @@ def resample_tails(ds: datasets.Dataset, size: int, *, embedding_column: str = E
                    within: Literal["hash", "centroid"] = "hash", replace: bool = False, max_repeats: int = 4,
                    sample_size: int = 100_000, invalid: Literal["error", "drop"] = "error",
                    id_column: str | None = None, text_column: str | None = "text", seed: int = 0,
+                   strata: str | Sequence | None = None, stratum_sizes: Mapping[Any, int] | None = None,
                    progress: bool = False, return_report: bool = False):
     """Select ``size`` rows balanced over clusters (or categories), keeping the tails.
 
@@ -282,6 +285,11 @@ def resample_tails(ds: datasets.Dataset, size: int, *, embedding_column: str = E
         ``"text"``), else the vector itself.
     seed:
         Seeds the hash, the fitting sample and k-means. Default 0.
+    strata, stratum_sizes:
+        Resample each stratum separately over the same clusters: ``strata`` is a column
+        name or one value per row, ``stratum_sizes`` the rows each stratum keeps (they
+        sum to ``size``; strata not named keep none). Keeps a human/synthetic mix
+        exactly while balancing clusters. Default ``None``: one stratum.
     progress:
         Show progress bars. Default ``False``.
     return_report:
@@ -352,21 +360,30 @@ def resample_tails(ds: datasets.Dataset, size: int, *, embedding_column: str = E
         elif alpha != 0.0:
             weights_leaf = np.bincount(leaves[usable], minlength=n_leaf).astype(np.float64) ** alpha
 
-    counts = np.bincount(leaves[usable], minlength=n_leaf)
-    capacity = counts * (max_repeats if replace else 1)
     tie = hash_keys(np.arange(n_leaf, dtype=np.int64), seed)
-    if by is None and hierarchy is not None and hierarchy.parents:
-        alloc = _allocate_hierarchy(hierarchy, capacity, size, weights_leaf, tie)
-    else:
-        alloc = water_fill(capacity, size, weights_leaf, tie)
-    if int(alloc.sum()) < size:
-        raise ValueError(f"size={size}: only {int(alloc.sum())} rows can be drawn from the clusters that carry weight")
     rank = hashes.astype(np.float64) if within == "hash" else dist.astype(np.float64)
-    order = np.argsort(leaves[usable], kind="stable")
-    sorted_usable = usable[order]
-    bounds = np.searchsorted(leaves[sorted_usable], np.arange(n_leaf + 1))
-    picks = [_pick_within(sorted_usable[bounds[c]:bounds[c + 1]], int(alloc[c]), rank)
-             for c in range(n_leaf) if alloc[c]]
+    picks = []
+    if isinstance(strata, str):
+        if strata not in ds.column_names:
+            raise KeyError(f"strata: column {strata!r} not found; columns present: {ds.column_names}")
+        strata = ds[strata]
+    for name, members, budget in _strata_budgets(usable, size, strata, stratum_sizes, ds.num_rows):
+        stratum_counts = np.bincount(leaves[members], minlength=n_leaf)
+        capacity = stratum_counts * (max_repeats if replace else 1)
+        if by is None and hierarchy is not None and hierarchy.parents:
+            alloc = _allocate_hierarchy(hierarchy, capacity, budget, weights_leaf, tie)
+        else:
+            alloc = water_fill(capacity, budget, weights_leaf, tie)
+        if int(alloc.sum()) < budget:
+            where = "" if name is None else f" of stratum {name!r}"
+            raise ValueError(f"size={budget}{where}: only {int(alloc.sum())} rows can be drawn from the clusters "
+                             "that carry weight")
+        order = np.argsort(leaves[members], kind="stable")
+        sorted_members = members[order]
+        bounds = np.searchsorted(leaves[sorted_members], np.arange(n_leaf + 1))
+        picks += [_pick_within(sorted_members[bounds[c]:bounds[c + 1]], int(alloc[c]), rank)
+                  for c in range(n_leaf) if alloc[c]]
+    counts = np.bincount(leaves[usable], minlength=n_leaf)
     chosen = np.sort(np.concatenate(picks)) if picks else np.zeros(0, dtype=np.int64)
     steps.update(1)
     steps.close()
@@ -383,6 +400,27 @@ def resample_tails(ds: datasets.Dataset, size: int, *, embedding_column: str = E
                             {label(c): int(counts[c]) for c in range(n_leaf)},
                             {label(c): int(after[c]) for c in range(n_leaf)}, n_invalid, ref_share)
     return out, report
+
+
+def _strata_budgets(usable: np.ndarray, size: int, strata: str | Sequence | None,
+                    stratum_sizes: Mapping[Any, int] | None, n_rows: int) -> list[tuple[Any, np.ndarray, int]]:
+    """(usable rows of the stratum, rows to draw from it) for every stratum with a budget."""
+    if strata is None:
+        return [(None, usable, size)]
+    if stratum_sizes is None:
+        raise ValueError("strata needs stratum_sizes: the rows each stratum keeps")
+    values = list(strata)
+    if len(values) != n_rows:
+        raise ValueError(f"strata: {len(values)} values for {n_rows} rows")
+    if sum(stratum_sizes.values()) != size:
+        raise ValueError(f"stratum_sizes sum to {sum(stratum_sizes.values())}, not size={size}")
+    codes = {name: i for i, name in enumerate(stratum_sizes)}
+    row_codes = np.array([codes.get(v, -1) for v in values], dtype=np.int64)
+    out = []
+    for name, budget in stratum_sizes.items():
+        if budget:
+            out.append((name, usable[row_codes[usable] == codes[name]], int(budget)))
+    return out
 
 
 def _allocate_hierarchy(h: Hierarchy, capacity: np.ndarray, size: int, weights: np.ndarray | None,

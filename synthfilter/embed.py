@@ -18,11 +18,12 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
+from .columns import EMBEDDING
 from .text import normalize, unscorable_reason
 
 __all__ = ["Embedder", "EMBEDDING_COLUMN", "minilm_path"]
 
-EMBEDDING_COLUMN = "sf_embedding"
+EMBEDDING_COLUMN = EMBEDDING.name
 
 
 def minilm_path() -> str:
@@ -125,7 +126,7 @@ class Embedder:
 
     def encode(self, texts: list[Any]) -> list[list[float] | None]:
         """Embeddings for raw values: a float32 list per embeddable text, ``None`` otherwise."""
-        ok = [i for i, t in enumerate(texts) if unscorable_reason(t) not in ("not-a-string", "empty")]
+        ok = [i for i, t in enumerate(texts) if unscorable_reason(t) not in ("not_text", "empty")]
         out: list[list[float] | None] = [None] * len(texts)
         if ok:
             clean = [normalize(texts[i]) for i in ok]

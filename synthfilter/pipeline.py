@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import shutil
+import warnings
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -34,8 +35,9 @@ from tqdm.auto import tqdm
 from .dedup import dedup_semantic
 from .diversity import resample_tails
 from .embed import EMBEDDING_COLUMN, Embedder
-from .io import input_files, read_dataset
-from .quota import enforce_quota
+from .io import (RunLock, atomic_write_text, check_output, data_format, input_files, input_fingerprints, read_dataset,
+                 verify_checksums, write_checksums, write_dataset)
+from .quota import CLASS_NAMES, NULL_GROUP, QuotaConfig, enforce_quota, plan_sample, quota_report
 from .tag import LABEL_COLUMN, Tagger
 
 __all__ = ["CleanConfig", "clean", "STEPS"]
@@ -143,12 +145,7 @@ class _RayEngine(_LocalEngine):
         super().__init__(cfg)
         from .integrations import ray as sfr
 
-        ray = sfr.require_ray()
-        if not ray.is_initialized():
-            if os.environ.get("RAY_ADDRESS"):  # join an existing cluster
-                ray.init(log_to_driver=False)
-            else:
-                ray.init(num_cpus=max(cfg.workers, 1), include_dashboard=False, log_to_driver=False)
+        ray = sfr.start_local(num_cpus=max(cfg.workers, 1))
         self.ray, self.sfr = ray, sfr
 
     def read(self, path: Path) -> Any:
@@ -156,7 +153,7 @@ class _RayEngine(_LocalEngine):
 
     def load_input(self, path: Path) -> Any:
         files = input_files(path)
-        if files[0].suffix == ".parquet":
+        if all(data_format(p)[0] == "parquet" for p in files):
             return self.ray.data.read_parquet([str(p) for p in files])
         return self.ray.data.from_arrow(read_dataset(path).data.table)
 
@@ -188,6 +185,19 @@ class _RayEngine(_LocalEngine):
 
 
 # --------------------------------------------------------------------------- the run
+#: Configuration fields each step's output depends on (with those of every earlier step).
+STEP_FIELDS = {
+    "tag": ("text_column", "detector"),
+    "quota": ("max_synthetic", "by", "unknown", "id_column", "seed"),
+    "embed": ("embedder",),
+    "dedup": ("dedup_threshold",),
+    "resample": ("resample",),
+}
+#: Command-line spelling of the configuration fields, for messages.
+OPTION = {"max_synthetic": "--max-synthetic", "resample": "--resample", "dedup_threshold": "--dedup-threshold",
+          "by": "--by", "unknown": "--unknown"}
+
+
 def _versions(engine: str) -> dict[str, str]:
     names = ["synthfilter", "datasets", "numpy", "scikit-learn", "torch", "transformers", "sentence-transformers",
              "pyarrow"] + (["ray"] if engine == "ray" else [])
@@ -200,119 +210,224 @@ def _versions(engine: str) -> dict[str, str]:
     return out
 
 
-def _fingerprints(path: Path) -> list[dict[str, Any]]:
-    out = []
-    for file in input_files(path):
-        digest = hashlib.sha256()
-        with open(file, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        out.append({"path": str(file), "bytes": file.stat().st_size, "sha256": digest.hexdigest()})
+def _step_fingerprints(config: CleanConfig, inputs: list[dict[str, Any]]) -> dict[str, str]:
+    """Per step: a hash of the input files and of the configuration of that step and every earlier one."""
+    out, fields = {}, {}
+    for step in STEPS:
+        fields.update({name: getattr(config, name) for name in STEP_FIELDS[step]})
+        blob = json.dumps({"inputs": [(f["sha256"], f["bytes"]) for f in inputs], "config": fields},
+                          sort_keys=True, default=str)
+        out[step] = hashlib.sha256(blob.encode()).hexdigest()[:16]
     return out
 
 
 def _label_counts(ds: Any) -> dict[str, int]:
-    labels = ds.select_columns([LABEL_COLUMN]).with_format("numpy")[LABEL_COLUMN]
-    values, counts = np.unique(np.asarray(labels, dtype=str), return_counts=True)
-    return {str(v): int(c) for v, c in zip(values, counts)}
-
-
-def clean(input_path: str | os.PathLike, output_dir: str | os.PathLike, config: CleanConfig, *,
-          progress: bool = True) -> dict[str, Any]:
-    """Run (or resume) the pipeline; returns the report that is written to ``OUT/report.json``.
-
-    ``input_path`` is a JSONL or Parquet file or a folder of them. ``output_dir`` holds
-    the step outputs, the final ``output.jsonl``/``output.parquet``, the report and the
-    manifest. A previous run into the same folder with a different configuration or
-    input is refused (``ValueError``) rather than mixed; delete the folder to start over.
-    """
-    input_path, out = Path(input_path), Path(output_dir)
-    files = input_files(input_path)
-    fmt = "parquet" if files[0].suffix == ".parquet" else "jsonl"
-    manifest = {"config": asdict(config), "config_fingerprint": config.fingerprint(), "seed": config.seed,
-                "steps": list(STEPS), "input": str(input_path), "input_fingerprints": _fingerprints(input_path),
-                "versions": _versions(config.engine)}
-    out.mkdir(parents=True, exist_ok=True)
-    previous = out / "manifest.json"
-    if previous.exists():
-        old = json.loads(previous.read_text())
-        if (old.get("config_fingerprint"), old.get("input_fingerprints")) != (manifest["config_fingerprint"],
-                                                                                manifest["input_fingerprints"]):
-            raise ValueError(f"{out}: holds a run with another configuration or input; choose a new folder or delete it")
-    previous.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    local = _LocalEngine(config)
-    engine = _RayEngine(config) if config.engine == "ray" else local
-    report: dict[str, Any] = {"engine": config.engine, "steps": {}}
-    last: Path | None = None
-    bar = tqdm(STEPS, desc="clean", unit="step", disable=not progress)
-    for n, step in enumerate(bar, start=1):
-        bar.set_postfix_str(step)
-        folder = out / "steps" / f"{n}-{step}"
-        if (folder / "_SUCCESS").exists():
-            report["steps"][step] = {**json.loads((folder / "report.json").read_text()), "resumed": True}
-            last = folder
-            continue
-        runner = local if step in DRIVER_STEPS else engine
-        ds = runner.load_input(input_path) if last is None else runner.read(last)
-        ds, step_report = _run_step(step, ds, runner, config)
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
-        step_report["rows_out"] = runner.write(ds, folder)
-        (folder / "report.json").write_text(json.dumps(step_report, indent=2, default=str) + "\n")
-        (folder / "_SUCCESS").touch()
-        report["steps"][step] = step_report
-        last = folder
-        del ds
-    final = _LocalEngine(config).read(last)
-    report["realised_mix"] = _label_counts(final)
-    total = sum(report["realised_mix"].values())
-    report["realised_synthetic_share"] = round(report["realised_mix"].get("synthetic", 0) / total, 6) if total else 0.0
-    report["rows_in"] = report["steps"]["tag"]["rows_out"]
-    report["rows_out"] = final.num_rows
-    if not config.keep_embeddings and EMBEDDING_COLUMN in final.column_names:
-        final = final.remove_columns(EMBEDDING_COLUMN)
-    target = out / f"output.{fmt}"
-    if fmt == "parquet":
-        final.to_parquet(str(target))
-    else:
-        final.to_json(str(target), lines=True)
-    report["output"] = str(target)
-    (out / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    return report
-
-
-def _run_step(step: str, ds: Any, engine: _LocalEngine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
-    if step == "tag":
-        tagged = engine.tag(ds)
-        return tagged, {"labels": _label_counts_any(tagged)}
-    if step == "quota":
-        kept, quota_report = engine.quota(ds)
-        return kept, quota_report.to_dict()
-    if step == "embed":
-        return engine.embed(ds), {"model": cfg.embedder}
-    if step == "dedup":
-        if cfg.dedup_threshold is None:
-            return ds, {"skipped": True}
-        kept, dedup_report = dedup_semantic(ds, cfg.dedup_threshold, seed=cfg.seed, invalid="keep",
-                                            return_report=True)
-        return kept, dedup_report.to_dict()
-    if step == "resample":
-        size = min(cfg.resample, ds.num_rows)
-        if size == 0:
-            return ds, {"skipped": True, "reason": "no rows left"}
-        kept, resample_report = resample_tails(ds, size, invalid="drop", id_column=cfg.id_column,
-                                               text_column=cfg.text_column, seed=cfg.seed, return_report=True)
-        return kept, {**resample_report.to_dict(), "requested": cfg.resample}
-    raise ValueError(f"unknown step {step!r}")  # pragma: no cover
-
-
-def _label_counts_any(ds: Any) -> dict[str, int]:
+    """Rows per ``sf_label`` value of a ``datasets.Dataset`` or a Ray dataset."""
     if isinstance(ds, datasets.Dataset):
-        return _label_counts(ds)
+        labels = ds.select_columns([LABEL_COLUMN]).with_format("numpy")[LABEL_COLUMN]
+        values, counts = np.unique(np.asarray(labels, dtype=str), return_counts=True)
+        return {str(v): int(c) for v, c in zip(values, counts)}
     counts: dict[str, int] = {}
     for batch in ds.select_columns([LABEL_COLUMN]).iter_batches(batch_format="pyarrow", batch_size=None):
         values, n = np.unique(np.asarray(batch.column(LABEL_COLUMN).to_pylist(), dtype=str), return_counts=True)
         for v, c in zip(values, n):
             counts[str(v)] = counts.get(str(v), 0) + int(c)
     return counts
+
+
+def _share(labels: dict[str, int], unknown: str) -> float:
+    """Synthetic share by the labels, unknown rows counted as ``unknown`` says (``drop``: not counted)."""
+    synthetic = labels.get("synthetic", 0) + (labels.get("unknown", 0) if unknown == "synthetic" else 0)
+    total = labels.get("human", 0) + labels.get("synthetic", 0) + (labels.get("unknown", 0) if unknown != "drop" else 0)
+    return round(synthetic / total, 6) if total else 0.0
+
+
+def _valid_step(folder: Path, fingerprint: str) -> str | None:
+    """Why the step folder cannot be reused, or ``None`` if it can."""
+    if not (folder / "_SUCCESS").exists():
+        return "not completed"
+    problems = verify_checksums(folder)
+    if problems:
+        return "changed since it was written: " + "; ".join(problems[:3])
+    try:
+        meta = json.loads((folder / "report.json").read_text())
+    except (OSError, ValueError):
+        return "report unreadable"
+    if meta.get("fingerprint") != fingerprint:
+        return "made with another configuration or input"
+    return None
+
+
+def clean(input_path: str | os.PathLike, output_dir: str | os.PathLike, config: CleanConfig, *,
+          progress: bool = True) -> dict[str, Any]:
+    """Run (or resume) the pipeline; returns the report that is written to ``OUT/report.json``.
+
+    ``input_path`` is a data file or a folder of them (see :func:`synthfilter.io.read_dataset`).
+    ``output_dir`` holds the step outputs, the final ``output.jsonl``/``output.parquet``,
+    the report and the manifest; it may not be the input, inside it or contain it, and a
+    second run into it while one runs is refused. A rerun reuses every completed step
+    whose input and configuration are unchanged and whose files pass their checksums; a
+    changed or truncated step file is recomputed, never used.
+
+    The output meets every target by its own labels: at most ``max_synthetic`` synthetic
+    (per group with ``by``) after every step, and exactly ``resample`` rows. A target that
+    cannot be met raises ``ValueError`` as soon as it is known: before any work when the
+    input is too small, right after the quota (before embedding) otherwise.
+    """
+    input_path, out = Path(input_path), Path(output_dir)
+    check_output(input_path, out)
+    files = input_files(input_path)
+    fmt = "parquet" if all(data_format(p)[0] == "parquet" for p in files) else "jsonl"
+    rows_in = read_dataset(input_path).num_rows
+    if config.resample > rows_in:
+        raise ValueError(f"--resample {config.resample} but the input has only {rows_in} rows")
+    out.mkdir(parents=True, exist_ok=True)
+    with RunLock(out):
+        inputs = input_fingerprints(input_path)
+        fingerprints = _step_fingerprints(config, inputs)
+        manifest = {"config": asdict(config), "config_fingerprint": config.fingerprint(), "seed": config.seed,
+                    "steps": list(STEPS), "step_fingerprints": fingerprints, "input": str(input_path),
+                    "input_fingerprints": inputs, "versions": _versions(config.engine)}
+        atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+        return _run(input_path, out, config, fingerprints, fmt, progress)
+
+
+def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[str, str], fmt: str,
+         progress: bool) -> dict[str, Any]:
+    local = _LocalEngine(config)
+    engine = _RayEngine(config) if config.engine == "ray" else local
+    report: dict[str, Any] = {"engine": config.engine, "steps": {}}
+    last: Path | None = None
+    reuse = True
+    bar = tqdm(STEPS, desc="clean", unit="step", disable=not progress)
+    for n, step in enumerate(bar, start=1):
+        bar.set_postfix_str(step)
+        folder = out / "steps" / f"{n}-{step}"
+        why = _valid_step(folder, fingerprints[step]) if reuse else "an earlier step was recomputed"
+        if why is None:
+            report["steps"][step] = {**json.loads((folder / "report.json").read_text()), "resumed": True}
+            last = folder
+            _check_targets(step, report["steps"][step], config)
+            continue
+        if reuse and why != "not completed" and folder.exists():
+            warnings.warn(f"clean: step folder {folder} {why}; recomputing it and every later step", stacklevel=2)
+        reuse = False
+        runner = local if step in DRIVER_STEPS else engine
+        ds = runner.load_input(input_path) if last is None else runner.read(last)
+        ds, step_report = _run_step(step, ds, runner, config)
+        step_report["labels"] = _label_counts(ds)
+        step_report["synthetic_share"] = _share(step_report["labels"], config.unknown)
+        step_report["fingerprint"] = fingerprints[step]
+        _write_step(runner, ds, folder, step_report)
+        report["steps"][step] = step_report
+        last = folder
+        del ds
+        _check_targets(step, step_report, config)
+    final = local.read(last)
+    report["realised_mix"] = _label_counts(final)
+    report["realised_synthetic_share"] = _share(report["realised_mix"], config.unknown)
+    report["synthetic_share_after"] = {s: r["synthetic_share"] for s, r in report["steps"].items()}
+    report["rows_in"] = report["steps"]["tag"]["rows_out"]
+    report["rows_out"] = final.num_rows
+    if not config.keep_embeddings and EMBEDDING_COLUMN in final.column_names:
+        final = final.remove_columns(EMBEDDING_COLUMN)
+    target = out / f"output.{fmt}"
+    write_dataset(final, target)
+    report["output"] = str(target)
+    atomic_write_text(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
+    return report
+
+
+def _write_step(runner: _LocalEngine, ds: Any, folder: Path, step_report: dict[str, Any]) -> None:
+    """Write a step's rows, report, checksums and ``_SUCCESS`` into a temporary folder, then rename it."""
+    tmp = folder.with_name(f".tmp-{folder.name}")
+    for stale in (tmp, folder):
+        if stale.exists():
+            shutil.rmtree(stale)
+    tmp.mkdir(parents=True)
+    step_report["rows_out"] = runner.write(ds, tmp)
+    (tmp / "report.json").write_text(json.dumps(step_report, indent=2, default=str) + "\n")
+    write_checksums(tmp, sorted(p for p in tmp.iterdir() if p.is_file()))
+    (tmp / "_SUCCESS").touch()
+    os.replace(tmp, folder)
+
+
+def _check_targets(step: str, step_report: dict[str, Any], config: CleanConfig) -> None:
+    """Fail as soon as ``--resample`` cannot be met under ``--max-synthetic`` (in command-line terms)."""
+    if step not in ("quota", "dedup"):
+        return
+    counts = _strata_counts(step_report["strata"])
+    try:
+        plan_sample(counts, config.resample, _quota_config(config))
+    except ValueError as err:
+        after = f"{OPTION['max_synthetic']} {config.max_synthetic}"
+        if step == "dedup":
+            after = f"near-duplicate removal ({OPTION['dedup_threshold']} {config.dedup_threshold}) and {after}"
+        if config.by:
+            after += f" {OPTION['by']} {config.by}"
+        remain = sum(counts.values())
+        detail = "" if remain < config.resample else f" ({str(err).removeprefix('size: ')})"
+        raise ValueError(f"{OPTION['resample']} {config.resample} but only {remain} rows remain after {after}"
+                         f"{detail}; lower {OPTION['resample']} or raise {OPTION['max_synthetic']}") from None
+
+
+def _quota_config(cfg: CleanConfig) -> QuotaConfig:
+    return QuotaConfig(cfg.max_synthetic, by=cfg.by, unknown=cfg.unknown, id_column=cfg.id_column,
+                       text_column=cfg.text_column, seed=cfg.seed)
+
+
+def _strata_counts(strata: dict[str, dict[str, int]]) -> dict[tuple[Any, int], int]:
+    """``{group: {class name: rows}}`` (as in the step report) -> ``{(group, class code): rows}``."""
+    return {(group, CLASS_NAMES.index(name)): n for group, classes in strata.items() for name, n in classes.items()}
+
+
+def _run_step(step: str, ds: Any, engine: _LocalEngine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
+    if step == "tag":
+        return engine.tag(ds), {}
+    if step == "quota":
+        kept, report = engine.quota(ds)
+        return kept, {**report.to_dict(), "strata": report.after}
+    if step == "embed":
+        return engine.embed(ds), {"model": cfg.embedder}
+    if step == "dedup":
+        info: dict[str, Any] = {"skipped": True}
+        if cfg.dedup_threshold is not None:
+            ds, dedup_report = dedup_semantic(ds, cfg.dedup_threshold, seed=cfg.seed, invalid="keep",
+                                              return_report=True)
+            info = dedup_report.to_dict()
+        # near-duplicate removal can drop human rows and so raise the synthetic share: enforce it again
+        kept, requota = enforce_quota(ds, **_quota_kwargs(cfg), return_report=True)
+        return kept, {**info, "quota_again": requota.to_dict(), "strata": requota.after}
+    if step == "resample":
+        qcfg = _quota_config(cfg)
+        strata = _row_strata(ds, cfg)
+        plan = plan_sample(_strata_counts(_strata(ds, cfg)), cfg.resample, qcfg)
+        sizes = {f"{group}\x1f{CLASS_NAMES[c]}": k for (group, c), k in plan.items() if k}
+        kept, resample_report = resample_tails(ds, cfg.resample, invalid="drop", id_column=cfg.id_column,
+                                               text_column=cfg.text_column, seed=cfg.seed, return_report=True,
+                                               strata=strata, stratum_sizes=sizes)
+        return kept, {**resample_report.to_dict(), "requested": cfg.resample,
+                      "plan": {k.replace("\x1f", "/"): v for k, v in sizes.items()}}
+    raise ValueError(f"unknown step {step!r}")  # pragma: no cover
+
+
+def _quota_kwargs(cfg: CleanConfig) -> dict[str, Any]:
+    return {"max_synthetic": cfg.max_synthetic, "by": cfg.by, "unknown": cfg.unknown, "id_column": cfg.id_column,
+            "text_column": cfg.text_column, "seed": cfg.seed}
+
+
+def _strata(ds: datasets.Dataset, cfg: CleanConfig) -> dict[str, dict[str, int]]:
+    """Rows per group and class (``{group: {"human": n, ...}}``) as the quota counts them."""
+    return quota_report(ds, ds, cfg.max_synthetic, by=cfg.by, unknown=cfg.unknown, id_column=cfg.id_column,
+                        text_column=cfg.text_column).before
+
+
+def _row_strata(ds: datasets.Dataset, cfg: CleanConfig) -> list[str]:
+    """Per row, ``"group\x1fclass"`` as :func:`plan_sample` keys it (class as the quota counts it)."""
+    labels = ds[LABEL_COLUMN]
+    groups = ds[cfg.by] if cfg.by else [None] * len(labels)
+    names = []
+    for group, label in zip(groups, labels):
+        name = "all" if cfg.by is None else (NULL_GROUP if group is None or group != group else str(group))
+        names.append(f"{name}\x1f{label if label in CLASS_NAMES else 'unknown'}")
+    return names

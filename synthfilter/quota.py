@@ -33,7 +33,7 @@ from .hashing import hash_column, hash_keys
 __all__ = ["QuotaConfig", "QuotaReport", "enforce_quota", "mix", "quota_report", "ShardSummary"]
 
 HUMAN, SYNTHETIC, UNKNOWN = 0, 1, 2
-_CLASS_NAMES = ("human", "synthetic", "unknown")
+CLASS_NAMES = ("human", "synthetic", "unknown")
 _BUCKET_BITS = 16
 
 
@@ -94,12 +94,7 @@ def _classify(table: pa.Table, cfg: QuotaConfig) -> np.ndarray:
     if cfg.synthetic_column is not None:
         if cfg.synthetic_column not in columns:
             raise KeyError(f"synthetic_column {cfg.synthetic_column!r} not found; columns present: {columns}")
-        col = table.column(cfg.synthetic_column)
-        if not pa.types.is_boolean(col.type):
-            raise TypeError(f"synthetic_column {cfg.synthetic_column!r} must be boolean, got {col.type}")
-        values = pc.fill_null(col, False).to_numpy(zero_copy_only=False)
-        nulls = col.is_null().to_numpy(zero_copy_only=False)
-        return np.where(nulls, UNKNOWN, values.astype(np.int8)).astype(np.int8)
+        return _classify_flags(table.column(cfg.synthetic_column), f"synthetic_column {cfg.synthetic_column!r}")
     if cfg.score_column is not None:
         if cfg.score_column not in columns:
             raise KeyError(f"score column {cfg.score_column!r} not found (columns present: {columns}); "
@@ -113,6 +108,11 @@ def _classify(table: pa.Table, cfg: QuotaConfig) -> np.ndarray:
                        "run ds.map(synthfilter.tag, batched=True) first, or pass synthetic_column=... "
                        "or score_column=/score_threshold=")
     col = table.column(cfg.label_column)
+    if pa.types.is_boolean(col.type) or pa.types.is_integer(col.type) or pa.types.is_null(col.type):
+        return _classify_flags(col, f"label column {cfg.label_column!r}")
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        raise TypeError(f"label column {cfg.label_column!r} must hold 'human'/'synthetic'/'unknown' strings, "
+                        f"booleans or 0/1, got {col.type}")
     is_syn = pc.fill_null(pc.equal(col, "synthetic"), False).to_numpy(zero_copy_only=False)
     is_hum = pc.fill_null(pc.equal(col, "human"), False).to_numpy(zero_copy_only=False)
     is_unk = pc.fill_null(pc.equal(col, "unknown"), True).to_numpy(zero_copy_only=False)
@@ -120,6 +120,23 @@ def _classify(table: pa.Table, cfg: QuotaConfig) -> np.ndarray:
         bad = pc.unique(pc.filter(col, pc.invert(pc.is_in(col, pa.array(["synthetic", "human", "unknown"]))))).to_pylist()
         raise ValueError(f"label column {cfg.label_column!r} holds {bad[:5]}; expected 'human', 'synthetic' or 'unknown'")
     return np.where(is_syn, SYNTHETIC, np.where(is_hum, HUMAN, UNKNOWN)).astype(np.int8)
+
+
+def _classify_flags(col: pa.ChunkedArray, what: str) -> np.ndarray:
+    """Class per row of a boolean or 0/1 column: true/1 synthetic, false/0 human, null unknown."""
+    if pa.types.is_null(col.type):  # every value null, e.g. a provenance column null in this batch
+        return np.full(len(col), UNKNOWN, dtype=np.int8)
+    if pa.types.is_integer(col.type):
+        bad = pc.unique(pc.filter(col, pc.invert(pc.is_in(col, pa.array([0, 1], col.type))))).to_pylist()
+        bad = [b for b in bad if b is not None]
+        if bad:
+            raise ValueError(f"{what} holds {bad[:5]}; expected booleans or 0/1 (1 = synthetic)")
+        col = pc.equal(col, pa.scalar(1, col.type))
+    elif not pa.types.is_boolean(col.type):
+        raise TypeError(f"{what} must be boolean (or 0/1), got {col.type}")
+    values = pc.fill_null(col, False).to_numpy(zero_copy_only=False)
+    nulls = col.is_null().to_numpy(zero_copy_only=False)
+    return np.where(nulls, UNKNOWN, values.astype(np.int8)).astype(np.int8)
 
 
 def _row_class(row: dict[str, Any], cfg: QuotaConfig) -> int:
@@ -131,29 +148,40 @@ def _row_class(row: dict[str, Any], cfg: QuotaConfig) -> int:
     value = row[column]
     if value is None:
         return UNKNOWN
-    if cfg.synthetic_column is not None:
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"synthetic_column {column!r} must be boolean, got {value!r}")
+    flags = isinstance(value, (bool, np.bool_, int, np.integer))
+    if cfg.synthetic_column is not None or (cfg.score_column is None and flags):
+        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value not in (0, 1):
+            raise ValueError(f"column {column!r} holds {value!r}; expected booleans or 0/1 (1 = synthetic)")
+        if not isinstance(value, (bool, np.bool_, int, np.integer)):
+            raise TypeError(f"synthetic_column {column!r} must be boolean (or 0/1), got {value!r}")
         return SYNTHETIC if value else HUMAN
     if cfg.score_column is not None:
         value = float(value)
         return UNKNOWN if math.isnan(value) else int(value >= cfg.score_threshold)
     try:
-        return _CLASS_NAMES.index(value)
+        return CLASS_NAMES.index(value)
     except ValueError:
         raise ValueError(f"label column {column!r} holds {value!r}; expected 'human', 'synthetic' or 'unknown'") from None
 
 
+#: How a null (or NaN) group value is named in reports; such rows form one group of their own.
+NULL_GROUP = "<null>"
+
+
 def _groups(table: pa.Table, cfg: QuotaConfig) -> tuple[np.ndarray, list]:
+    """Group code per row and the group values; null and NaN values form one group, ``NULL_GROUP``."""
     if cfg.by is None:
         return np.zeros(table.num_rows, dtype=np.int64), [None]
     if cfg.by not in table.column_names:
         raise KeyError(f"by: group column {cfg.by!r} not found; columns present: {table.column_names}")
     col = table.column(cfg.by)
-    if col.null_count:
-        raise ValueError(f"by: group column {cfg.by!r} has {col.null_count} null values; fill them first")
-    encoded = pc.dictionary_encode(col).combine_chunks()
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary.to_pylist()
+    if pa.types.is_floating(col.type):
+        col = pc.if_else(pc.is_nan(col), pa.scalar(None, col.type), col)
+    if pa.types.is_null(col.type):
+        return np.zeros(table.num_rows, dtype=np.int64), [NULL_GROUP]
+    encoded = pc.dictionary_encode(col, null_encoding="encode").combine_chunks()
+    names = [NULL_GROUP if v is None else v for v in encoded.dictionary.to_pylist()]
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), names
 
 
 def _hashes(table: pa.Table, key: str, seed: int) -> np.ndarray:
@@ -333,7 +361,7 @@ def _counts_by_group(groups, names, classes, mask=None) -> dict[str, dict[str, i
     codes, n = np.unique(g * 3 + c, return_counts=True)
     for code, count in zip(codes, n):
         name = "all" if names[int(code) // 3] is None else str(names[int(code) // 3])
-        out.setdefault(name, {"human": 0, "synthetic": 0, "unknown": 0})[_CLASS_NAMES[int(code) % 3]] = int(count)
+        out.setdefault(name, {"human": 0, "synthetic": 0, "unknown": 0})[CLASS_NAMES[int(code) % 3]] = int(count)
     return out
 
 
@@ -505,19 +533,19 @@ def _parallel_arrays(ds: datasets.Dataset, cfg: QuotaConfig, offset: int, num_pr
     """The classification/hash pass with ``datasets.map(num_proc=...)``; same arrays as serial."""
     key = cfg.key_column(ds.column_names)
 
-    def per_batch(batch: dict[str, list]) -> dict[str, list]:
-        table = pa.table({c: batch[c] for c in batch})
-        return {"_sf_class": _classify(table, cfg).tolist(),
-                "_sf_hash": [str(int(h)) for h in _hashes(table, key, cfg.seed)]}
+    def per_batch(table: pa.Table) -> pa.Table:
+        out = {"_sf_class": pa.array(_classify(table, cfg)), "_sf_hash": pa.array(_hashes(table, key, cfg.seed))}
+        if cfg.by is not None:
+            out[cfg.by] = table.column(cfg.by)
+        return pa.table(out)
 
     cols = [c for c in _needed_columns(ds, cfg) if c in ds.column_names]
-    mapped = ds.select_columns(cols).map(per_batch, batched=True, num_proc=num_proc,
-                                         remove_columns=[c for c in cols if c != cfg.by],
-                                         desc="quota: classify and hash")
+    mapped = ds.select_columns(cols).with_format("arrow").map(
+        per_batch, batched=True, num_proc=num_proc, remove_columns=cols, desc="quota: classify and hash")
     table = mapped.with_format("arrow")[:]
     groups, names = _groups(table, cfg)
     return {"classes": table.column("_sf_class").to_numpy().astype(np.int8), "groups": groups, "names": names,
-            "hashes": np.array([int(h) for h in table.column("_sf_hash").to_pylist()], dtype=np.uint64),
+            "hashes": table.column("_sf_hash").to_numpy().astype(np.uint64),
             "index": np.arange(offset, offset + ds.num_rows, dtype=np.int64)}
 
 
@@ -538,8 +566,8 @@ def _stream_quota(ds: datasets.IterableDataset, cfg: QuotaConfig) -> datasets.It
                 if cfg.by not in row:
                     raise KeyError(f"by: group column {cfg.by!r} not found; columns present: {list(row)}")
                 group = row[cfg.by]
-                if group is None:
-                    raise ValueError(f"by: group column {cfg.by!r} has a null value")
+                if group is None or (isinstance(group, float) and math.isnan(group)):
+                    group = NULL_GROUP
             n = counts.setdefault(group, [0, 0])  # [rows yielded, synthetic yielded]
             if cls == SYNTHETIC and Fraction(n[1] + 1, n[0] + 1) > share:
                 continue
@@ -596,7 +624,7 @@ def mix(human: datasets.Dataset, synthetic: datasets.Dataset, synthetic_fraction
         copy = np.concatenate([np.repeat(np.arange(reps), src.num_rows), np.full(rest, reps)]).astype(np.int64)
         part = src.select(idx)
         if source_column:
-            part = part.add_column(source_column, [name] * len(idx))
+            part = part.add_column(source_column, [name] * len(idx), feature=datasets.Value("string"))
         mix_keys = hash_keys((h[idx] ^ np.uint64(len(name))).astype(np.int64) + copy, seed + 1) if len(idx) else np.zeros(0, np.uint64)
         picks.append((part, mix_keys))
     parts = [p for p, _ in picks]
@@ -604,3 +632,49 @@ def mix(human: datasets.Dataset, synthetic: datasets.Dataset, synthetic_fraction
     combined = datasets.concatenate_datasets([parts[0], parts[1].cast(features)])
     order = np.lexsort((np.arange(combined.num_rows), np.concatenate([k for _, k in picks])))
     return combined.select(order).flatten_indices()
+
+
+# --------------------------------------------------------------------------- sampling under the quota
+def plan_sample(counts: dict[tuple[Any, int], int], size: int, cfg: QuotaConfig) -> dict[tuple[Any, int], int]:
+    """Rows to draw per (group, class) so a sample of ``size`` rows still meets the quota.
+
+    ``counts`` are rows per (group, class) of data that already meets it (the output of
+    :func:`enforce_quota` in ``"cap"`` mode). Groups keep their shares (largest
+    remainder, ties by the hash of the group); inside a group the synthetic rows keep
+    their share but never more than ``floor(max_synthetic * group size)``. Raises
+    ``ValueError`` when fewer than ``size`` rows are available.
+    """
+    counted = (HUMAN, SYNTHETIC) if cfg.unknown == "drop" else (HUMAN, SYNTHETIC, UNKNOWN)
+    groups = sorted({g for g, _ in counts}, key=repr)
+    n_group = [sum(counts.get((g, c), 0) for c in counted) for g in groups]
+    total = sum(n_group)
+    if size > total:
+        raise ValueError(f"size: {size} rows asked for but only {total} are available")
+    exact = [Fraction(size * int(n), total) if total else Fraction(0) for n in n_group]
+    take = [math.floor(x) for x in exact]
+    order = sorted(range(len(groups)), key=lambda i: (-(exact[i] - take[i]), hash_keys([repr(groups[i])], cfg.seed)[0]))
+    for i in order[:size - sum(take)]:
+        take[i] += 1
+    unk_as = {"human": HUMAN, "synthetic": SYNTHETIC, "drop": None}[cfg.unknown]
+    plan: dict[tuple[Any, int], int] = {}
+    for g, r in zip(groups, take):
+        n = {c: counts.get((g, c), 0) for c in (HUMAN, SYNTHETIC, UNKNOWN)}
+        n_s = n[SYNTHETIC] + (n[UNKNOWN] if unk_as == SYNTHETIC else 0)
+        n_h = n[HUMAN] + (n[UNKNOWN] if unk_as == HUMAN else 0)
+        n_all = n_h + n_s
+        s = min(math.floor(cfg.share * r), (r * n_s) // n_all if n_all else 0)
+        s = max(s, r - n_h)  # never more human rows than there are
+        if s > min(n_s, math.floor(cfg.share * r)) or r > n_all:
+            where = f" in group {g!r}" if cfg.by else ""
+            raise ValueError(f"size: {r} rows{where} cannot keep a synthetic share <= {cfg.max_synthetic} "
+                             f"({n_h} human, {n_s} synthetic available)")
+        h = r - s
+        for budget, main, cls_as in ((h, HUMAN, HUMAN), (s, SYNTHETIC, SYNTHETIC)):
+            extra = n[UNKNOWN] if unk_as == cls_as else 0
+            pool = n[main] + extra
+            from_unknown = (budget * extra) // pool if pool else 0
+            plan[(g, main)] = budget - from_unknown
+            if extra:
+                plan[(g, UNKNOWN)] = from_unknown
+        plan.setdefault((g, UNKNOWN), 0)
+    return plan

@@ -8,11 +8,12 @@ attacked text scores (nearly) as its clean original does.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import unicodedata
 
-__all__ = ["normalize", "unscorable_reason", "HOMOGLYPHS"]
+__all__ = ["normalize", "unscorable_reason", "script_of", "HOMOGLYPHS"]
 
 #: Cyrillic and Greek letters that render like Latin ones, mapped to the Latin letter.
 HOMOGLYPHS: dict[str, str] = {
@@ -41,48 +42,86 @@ def _invisible_codepoints() -> list[int]:
     return points
 
 
-_TRANSLATION = {ord(k): v for k, v in HOMOGLYPHS.items()}
-_TRANSLATION.update({cp: None for cp in _invisible_codepoints()})
+_INVISIBLE = {cp: None for cp in _invisible_codepoints()}
 _WHITESPACE = re.compile(r"\s+")
 # Markdown emphasis and heading markers: formatting that leaks the label, not content.
 _MARKDOWN = re.compile(r"\*\*|__|(?:^|(?<=\s))#{1,6}(?=\s)")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_GLYPH_WORD = re.compile(r"\w*[" + "".join(HOMOGLYPHS) + r"]\w*")
+
+
+@functools.lru_cache(maxsize=4096)
+def script_of(char: str) -> str:
+    """Unicode script of a letter, from its character name: ``"LATIN"``, ``"CYRILLIC"``, ``"GREEK"``, ``"CJK"``, ..."""
+    if char < "\u0080":
+        return "LATIN" if char.isalpha() else "COMMON"
+    name = unicodedata.name(char, "")
+    return name.split(" ", 1)[0] if name else "UNKNOWN"
+
+
+def _fold_homoglyphs(text: str) -> str:
+    """Map look-alike letters to Latin only inside words that are Latin script.
+
+    A word is folded when every letter is Latin or a known look-alike and either one
+    letter is genuinely Latin ("p\u0430ypal") or the look-alikes' script has no other
+    letter anywhere in the text (an attacked English text whose short word was swapped
+    whole). Words with any other letter of a non-Latin script, and every look-alike
+    word of a text written in that script, are left as they are.
+    """
+    genuine = {script_of(c) for c in set(text) if c.isalpha() and c not in HOMOGLYPHS} - {"LATIN"}
+
+    def fold(match: re.Match[str]) -> str:
+        word = match.group(0)
+        latin = False
+        for char in word:
+            if char in HOMOGLYPHS or not char.isalpha():
+                continue
+            if script_of(char) != "LATIN":
+                return word
+            latin = True
+        if not latin and any(script_of(c) in genuine for c in word if c in HOMOGLYPHS):
+            return word
+        return word.translate(_HOMOGLYPH_TABLE)
+
+    return _GLYPH_WORD.sub(fold, text)
+
+
+_HOMOGLYPH_TABLE = {ord(k): v for k, v in HOMOGLYPHS.items()}
 
 
 def normalize(text: str) -> str:
     """Return ``text`` in the canonical form detectors score.
 
-    Steps, in order: Unicode NFKC; invisible and format characters (zero-width
+    Steps, in order: Unicode NFKC; lone surrogates (undecodable bytes) replaced by
+    U+FFFD; invisible and format characters (zero-width
     spaces and joiners, BOM, soft hyphen, bidi controls, variation selectors) removed;
-    common Cyrillic/Greek homoglyphs mapped to Latin; Markdown emphasis and heading
-    markers removed; every run of whitespace (newlines included) collapsed to one
-    space; leading and trailing space stripped.
+    Cyrillic/Greek look-alike letters mapped to Latin inside Latin-script words only
+    (text written in Cyrillic, Greek or any other script is never rewritten); Markdown
+    emphasis and heading markers removed; every run of whitespace (newlines included)
+    collapsed to one space; leading and trailing space stripped.
     """
-    text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_TRANSLATION)
+    text = _SURROGATE.sub("\ufffd", unicodedata.normalize("NFKC", text)).translate(_INVISIBLE)
+    if _GLYPH_WORD.search(text):
+        text = _fold_homoglyphs(text)
     text = _MARKDOWN.sub("", text)
     return _WHITESPACE.sub(" ", text).strip()
 
 
 def unscorable_reason(value: object) -> str | None:
-    """Why ``value`` cannot be scored as English-like text, or ``None`` if it can.
+    """Why ``value`` is not text that can be scored at all, or ``None`` if it is.
 
-    Reasons: ``"not-a-string"`` (None, bytes, numbers, lists, ...), ``"empty"``
-    (nothing left after normalisation), ``"binary"`` (more than 10% control
-    characters), ``"non-latin"`` (fewer than half of the letters are Latin script;
-    the shipped detectors are trained on English).
+    Reasons (the values of the ``sf_reason`` column): ``"not_text"`` (None, bytes,
+    numbers, lists, ...), ``"binary"`` (more than 10% control characters or lone
+    surrogates, i.e. bytes decoded as text), ``"empty"`` (no letter at all: blank,
+    whitespace, digits or punctuation only). Length and language are judged later, by
+    :mod:`synthfilter.lang` and the tagger.
     """
     if not isinstance(value, str):
-        return "not-a-string"
-    if not value or value.isspace():
-        return "empty"
-    sample = value[:2000]
-    if len(_CONTROL.findall(sample)) > 0.1 * len(sample):
+        return "not_text"
+    sample = value[:4000]
+    if len(_CONTROL.findall(sample)) + len(_SURROGATE.findall(sample)) > 0.1 * len(sample):
         return "binary"
-    letters = [c for c in sample if c.isalpha()]
-    if not letters:
+    if not any(c.isalpha() for c in sample):
         return "empty"
-    latin = sum(1 for c in letters if c < "\u0250" or c in HOMOGLYPHS)
-    if latin < 0.5 * len(letters):
-        return "non-latin"
     return None

@@ -72,11 +72,23 @@ def test_interrupted_run_resumes_from_the_last_completed_step(tmp_path, monkeypa
     assert (tmp_path / "resumed" / "output.jsonl").read_text() == (tmp_path / "full" / "output.jsonl").read_text()
 
 
-def test_a_different_configuration_into_the_same_folder_is_refused(tmp_path):
+def test_a_changed_configuration_reuses_only_the_steps_it_does_not_change(tmp_path, monkeypatch):
     src = _write_input(tmp_path / "in.jsonl", n=200)
     clean(src, tmp_path / "out", _cfg(resample=50), progress=False)
-    with pytest.raises(ValueError, match="another configuration"):
-        clean(src, tmp_path / "out", _cfg(resample=60), progress=False)
+    import synthfilter.pipeline as pipeline
+
+    ran, real = [], pipeline._run_step
+
+    def record(step, *args, **kwargs):
+        ran.append(step)
+        return real(step, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_run_step", record)
+    report = clean(src, tmp_path / "out", _cfg(resample=60), progress=False)
+    assert ran == ["resample"] and report["rows_out"] == 60
+    ran.clear()
+    clean(src, tmp_path / "out", _cfg(resample=60, max_synthetic=0.05), progress=False)
+    assert ran == ["quota", "embed", "dedup", "resample"]
 
 
 def test_cli_clean_and_its_errors(tmp_path, capsys):
@@ -85,6 +97,6 @@ def test_cli_clean_and_its_errors(tmp_path, capsys):
                  "--detector", "fast", "--embedder", "hashing", "--by", "domain"]) == 0
     assert "realised synthetic share" in capsys.readouterr().out
     assert main(["clean", str(src), str(tmp_path / "o2"), "--max-synthetic", "1.5", "--resample", "80"]) == 2
-    assert "max_synthetic" in capsys.readouterr().err
+    assert "--max-synthetic must be" in capsys.readouterr().err
     assert main(["clean", str(tmp_path / "missing.jsonl"), str(tmp_path / "o3"), "--max-synthetic", "0.1",
                  "--resample", "5"]) == 2

@@ -51,7 +51,7 @@ def test_quota_command_rejects_bad_target(tmp_path, capsys):
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"text": "x", "sf_label": "human"}) + "\n")
     assert main(["quota", str(src), str(tmp_path / "o.jsonl"), "--max-synthetic", "1.2"]) == 2
-    assert "max_synthetic" in capsys.readouterr().err
+    assert "--max-synthetic must be a share in [0, 1), got 1.2" in capsys.readouterr().err
 
 
 def test_resample_command_on_jsonl(tmp_path, capsys):

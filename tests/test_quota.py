@@ -3,7 +3,9 @@ from fractions import Fraction
 
 import datasets
 import numpy as np
+import pyarrow as pa
 import pytest
+from datasets.table import InMemoryTable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -147,9 +149,6 @@ def test_bad_inputs_are_clear_errors():
             enforce_quota(ds, bad, id_column="id")
     with pytest.raises(KeyError, match="run ds.map\\(synthfilter.tag"):
         enforce_quota(ds.remove_columns("sf_label"), 0.1, id_column="id")
-    nulls = datasets.Dataset.from_dict({"id": [1, 2], "sf_label": ["human", "synthetic"], "g": ["a", None]})
-    with pytest.raises(ValueError, match="by: group column 'g' has 1 null"):
-        enforce_quota(nulls, 0.1, by="g", id_column="id")
     with pytest.raises(KeyError, match="id_column 'nope'"):
         enforce_quota(ds, 0.1, id_column="nope")
     weird = datasets.Dataset.from_dict({"id": [1], "sf_label": ["maybe"]})
@@ -188,3 +187,106 @@ def test_mix_exact_composition_and_determinism():
 
 def test_public_api_exports():
     assert sf.enforce_quota is enforce_quota and sf.mix is mix and sf.quota_report is quota_report
+
+
+def _grouped(values, n=240, seed=3):
+    rng = np.random.default_rng(seed)
+    return datasets.Dataset.from_dict({
+        "id": list(range(n)), "text": [f"row {i}" for i in range(n)],
+        "sf_label": rng.choice(["human", "synthetic"], n, p=[0.6, 0.4]).tolist(),
+        "g": [values[i % len(values)] for i in range(n)],
+    })
+
+
+@pytest.mark.parametrize("values", [["a", None, "b"], [1.5, float("nan"), 2.5], [None, None, "x"]])
+def test_null_and_nan_groups_form_one_group_with_and_without_num_proc_and_shards(values):
+    ds = _grouped(values)
+    plain, report = enforce_quota(ds, 0.1, by="g", id_column="id", return_report=True)
+    assert "<null>" in report.to_dict()["groups"]
+    missing = [i for i, g in zip(ds["id"], ds["g"]) if g is None or g != g]
+    kept_missing = [i for i, g in zip(plain["id"], plain["g"]) if g is None or g != g]
+    labels = dict(zip(ds["id"], ds["sf_label"]))
+    assert sum(labels[i] == "synthetic" for i in kept_missing) <= 0.1 * len(kept_missing)
+    assert {i for i in missing if labels[i] == "human"} <= set(kept_missing), "human rows of the null group kept"
+    assert enforce_quota(ds, 0.1, by="g", id_column="id", num_proc=2)["id"] == plain["id"]
+    assert enforce_quota(ds, 0.1, by="g", id_column="id", num_shards=4)["id"] == plain["id"]
+    streamed = [r["id"] for r in enforce_quota(ds.to_iterable_dataset(), 0.1, by="g")]
+    assert set(i for i in missing if labels[i] == "human") <= set(streamed)
+
+
+@pytest.mark.parametrize("column,values", [("is_ai", [True, False]), ("is_ai", [1, 0])])
+def test_boolean_or_integer_label_columns_are_read_as_provenance(column, values):
+    n = 100
+    ds = datasets.Dataset.from_dict({"id": list(range(n)), column: [values[i % 2] for i in range(n)]})
+    out = enforce_quota(ds, 0.2, label_column=column, id_column="id")
+    kept = out[column]
+    assert sum(1 for v in kept if v == values[0]) == 12  # floor(0.2 * 50 / 0.8)
+    assert sum(1 for v in kept if v == values[1]) == 50
+    assert enforce_quota(ds, 0.2, synthetic_column=column, id_column="id")["id"] == out["id"]
+
+
+def test_integer_labels_other_than_zero_one_are_a_clear_error():
+    ds = datasets.Dataset.from_dict({"id": [0, 1, 2], "lab": [0, 1, 7]})
+    with pytest.raises(ValueError, match="label column 'lab' holds \\[7\\]"):
+        enforce_quota(ds, 0.2, label_column="lab", id_column="id")
+
+
+def test_provenance_null_in_its_first_batch():
+    n = 3000
+    rows = {"id": list(range(n)), "prov": [None] * 1200 + [bool(i % 3 == 0) for i in range(n - 1200)]}
+    ds = datasets.Dataset.from_dict(rows)
+    out, report = enforce_quota(ds, 0.1, synthetic_column="prov", id_column="id", return_report=True, num_proc=2)
+    assert report.to_dict()["groups"]["all"]["before"]["unknown"] == 1200
+    assert out["id"] == enforce_quota(ds, 0.1, synthetic_column="prov", id_column="id")["id"]
+    null_first = datasets.Dataset.from_dict({"id": [0, 1], "prov": [None, None]})
+    assert enforce_quota(null_first, 0.1, synthetic_column="prov", id_column="id").num_rows == 2
+    stream = enforce_quota(ds.to_iterable_dataset(), 0.1, synthetic_column="prov")
+    assert sum(1 for _ in stream) >= 1200
+
+
+def test_ids_at_or_above_two_to_the_63_agree_across_num_proc_and_shards():
+    n = 400
+    ids = [2**63 + 7 * i for i in range(n)]
+    rng = np.random.default_rng(0)
+    table = pa.table({"id": pa.array(ids, pa.uint64()),
+                      "sf_label": pa.array(rng.choice(["human", "synthetic"], n).tolist())})
+    ds = datasets.Dataset(InMemoryTable(table))
+    plain = enforce_quota(ds, 0.1, id_column="id")["id"]
+    assert enforce_quota(ds, 0.1, id_column="id", num_proc=2)["id"] == plain
+    assert enforce_quota(ds, 0.1, id_column="id", num_shards=3)["id"] == plain
+    assert plain == sorted(plain) and all(i >= 2**63 for i in plain)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.0])
+@pytest.mark.parametrize("size", [0, 1, 7])
+def test_mix_edge_fractions_and_sizes(fraction, size):
+    human = datasets.Dataset.from_dict({"text": [f"h{i}" for i in range(10)]})
+    synth = datasets.Dataset.from_dict({"text": [f"s{i}" for i in range(10)]})
+    m = mix(human=human, synthetic=synth, synthetic_fraction=fraction, size=size, seed=0)
+    assert m.num_rows == size
+    assert m["sf_source"].count("synthetic") == int(fraction * size)
+    assert m["text"] == mix(human=human, synthetic=synth, synthetic_fraction=fraction, size=size, seed=0)["text"]
+
+
+def test_mix_from_an_empty_source_only_when_nothing_is_needed_from_it():
+    human = datasets.Dataset.from_dict({"text": ["h0", "h1"]})
+    empty = human.select([])
+    assert mix(human=human, synthetic=empty, synthetic_fraction=0.0, size=2)["text"] != []
+    with pytest.raises(ValueError, match="synthetic: empty"):
+        mix(human=human, synthetic=empty, synthetic_fraction=0.5, size=2, replace=True)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["human", "synthetic", "unknown"]), min_size=1, max_size=80),
+       st.integers(1, 4), st.integers(1, 50), st.integers(0, 3))
+def test_property_quota_is_the_same_for_any_shuffle_shards_and_batching(labels, shards, batch, seed):
+    n = len(labels)
+    ds = datasets.Dataset.from_dict({"id": list(range(n)), "sf_label": labels,
+                                     "g": [("a", "b", None)[i % 3] for i in range(n)]})
+    base = enforce_quota(ds, 0.25, by="g", id_column="id", seed=seed)["id"]
+    assert base == sorted(base)
+    order = np.random.default_rng(seed).permutation(n)
+    shuffled = enforce_quota(ds.select(order), 0.25, by="g", id_column="id", seed=seed, num_shards=shards)["id"]
+    assert sorted(shuffled) == base
+    rebatched = ds.map(lambda b: b, batched=True, batch_size=batch)
+    assert enforce_quota(rebatched, 0.25, by="g", id_column="id", seed=seed)["id"] == base

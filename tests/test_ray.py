@@ -14,7 +14,7 @@ sfr = pytest.importorskip("synthfilter.integrations.ray")
 
 @pytest.fixture(scope="module")
 def ray_session():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    sfr.start_local(num_cpus=2)
     yield
     ray.shutdown()
 
@@ -113,3 +113,4 @@ def test_ray_engine_reads_a_step_folder_of_several_parquet_files_in_order(ray_se
     engine = _RayEngine(CleanConfig(max_synthetic=0.1, resample=5))
     with sfr._ordered():
         assert [r["i"] for r in engine.read(tmp_path).iter_rows()] == list(range(30))
+

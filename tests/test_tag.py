@@ -51,7 +51,7 @@ def test_non_string_values_are_unknown():
 
 
 def test_missing_column_names_the_column_and_the_columns_present():
-    ds = datasets.Dataset.from_dict({"body": ["hello world"]})
+    ds = datasets.Dataset.from_dict({"body": ["hello world, we went to the lake on Saturday"]})
     with pytest.raises(KeyError, match=r"'text' not found; columns present: \['body'\]"):
         ds.map(sf.tag, batched=True)
     out = ds.map(Tagger(text_column="body"), batched=True)

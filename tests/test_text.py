@@ -1,6 +1,7 @@
 import random
+import unicodedata
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from synthfilter.text import HOMOGLYPHS, normalize, unscorable_reason
@@ -39,14 +40,39 @@ def test_attacked_text_normalises_to_the_clean_text(text, seed):
 
 
 def test_unscorable_reasons():
-    assert unscorable_reason(None) == "not-a-string"
-    assert unscorable_reason(b"bytes") == "not-a-string"
-    assert unscorable_reason(12) == "not-a-string"
-    assert unscorable_reason(["a"]) == "not-a-string"
+    assert unscorable_reason(None) == "not_text"
+    assert unscorable_reason(b"bytes") == "not_text"
+    assert unscorable_reason(12) == "not_text"
+    assert unscorable_reason(["a"]) == "not_text"
     assert unscorable_reason("") == "empty"
     assert unscorable_reason(" \n\t ") == "empty"
     assert unscorable_reason("12345 !!!") == "empty"
     assert unscorable_reason("\x00\x01\x02\x03abc") == "binary"
-    assert unscorable_reason("これは日本語の文章です") == "non-latin"
+    assert unscorable_reason("ab\udc80\udc81\udc82cd") == "binary"  # bytes decoded with surrogateescape
+    assert unscorable_reason("これは日本語の文章です") is None  # language is judged by the tagger
     assert unscorable_reason("A perfectly normal sentence.") is None
     assert unscorable_reason("Pаypаl with Cyrillic а") is None
+
+
+def test_text_in_other_scripts_is_never_rewritten():
+    russian = "Москва — столица России, в ней сор и осе, а также масса людей."
+    bulgarian = "София е столицата на България. Тя е в сърцето на Балканския полуостров."
+    greek = "Η Αθήνα είναι η πρωτεύουσα της Ελλάδας και ο κόσμος την αγαπά."
+    for text in (russian, bulgarian, greek):
+        assert normalize(text) == text
+    # a Cyrillic word quoted in English is kept; a look-alike inside a Latin word is folded
+    assert normalize("The Russian word друг means friend") == "The Russian word друг means friend"
+    assert normalize("Log in to p\u0430yp\u0430l now") == "Log in to paypal now"
+
+
+def test_lone_surrogates_do_not_break_normalisation():
+    assert normalize("good \ud800 text") == "good \ufffd text"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=0x0400, max_codepoint=0x04FF) | st.just(" "), min_size=1,
+               max_size=200))
+def test_cyrillic_text_keeps_every_letter(text):
+    # a text made only of look-alikes ("Сосо") cannot be told from an attack; real Cyrillic text has others
+    assume(any(c.isalpha() and c not in HOMOGLYPHS for c in unicodedata.normalize("NFKC", text)))
+    assert normalize(text) == " ".join(unicodedata.normalize("NFKC", text).split())

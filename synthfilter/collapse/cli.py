@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ._checks import OptionError, check_int
 from .report import write_report
 from .runner import RunConfig, run
 
@@ -25,12 +26,20 @@ DEMO: list[dict[str, Any]] = [
 ]
 
 
+_FLAGS = {"scenario": "--scenario", "policies": "--policies", "generations": "--generations", "seeds": "--seeds",
+          "workers": "--workers"}
+_CONFIG_KEYS = ("scenario", "policies", "generations", "seeds", "options", "reference_size", "detector_fpr")
+
+
 def _parse_options(items: list[str]) -> dict[str, Any]:
     out = {}
     for item in items:
         if "=" not in item:
             raise ValueError(f"--option expects KEY=VALUE, got {item!r}")
         key, value = item.split("=", 1)
+        key = key.strip()
+        if not key:
+            raise ValueError(f"--option expects KEY=VALUE with a non-empty KEY, got {item!r}")
         try:
             out[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -42,24 +51,65 @@ def _load_config(path: str) -> dict[str, Any]:
     text = Path(path).read_text(encoding="utf-8")
     if path.endswith((".yaml", ".yml")):
         import yaml
-        return yaml.safe_load(text)
-    return json.loads(text)
+        try:
+            config = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise ValueError(f"--config {path}: not valid YAML: {err}") from None
+    else:
+        try:
+            config = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"--config {path}: not valid JSON: {err}") from None
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        raise ValueError(f"--config {path} must hold a mapping with keys {list(_CONFIG_KEYS)}, "
+                         f"got {type(config).__name__}")
+    unknown = sorted(str(k) for k in config if k not in _CONFIG_KEYS)
+    if unknown:
+        raise ValueError(f"--config {path} has unknown key(s) {unknown}; keys: {list(_CONFIG_KEYS)}")
+    return config
+
+
+def _cli_label(field: tuple[Any, ...], flags: set[str], flag_options: set[str], config_path: str | None) -> str:
+    """The name the user gave an option by: a command-line flag, or a key of the --config file."""
+    key = field[0] if field else ""
+    if key == "options" and len(field) > 1:
+        if field[1] in flag_options:
+            return f"--option {field[1]}"
+        return f"option {field[1]} (from --config {config_path})" if config_path else f"--option {field[1]}"
+    if key == "options":
+        return "--option" if flag_options or not config_path else f"options (from --config {config_path})"
+    if key in flags or not config_path:
+        return _FLAGS.get(key, key)
+    return f"{key} (from --config {config_path})"
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    if args.workers is not None:
+        check_int(args.workers, ("workers",), "--workers", 1, "worker processes")
     config: dict[str, Any] = _load_config(args.config) if args.config else {}
-    if args.scenario:
+    flags: set[str] = set()
+    if args.scenario is not None:
         config["scenario"] = args.scenario
-    if args.policies:
-        config["policies"] = [p for p in args.policies.split(",") if p]
+        flags.add("scenario")
+    if args.policies is not None:
+        config["policies"] = [p.strip() for p in args.policies.split(",") if p.strip()]
+        flags.add("policies")
     for key in ("generations", "seeds"):
         if getattr(args, key) is not None:
             config[key] = getattr(args, key)
-    if args.option:
-        config.setdefault("options", {}).update(_parse_options(args.option))
+            flags.add(key)
+    flag_options = _parse_options(args.option)
+    if flag_options:
+        options = config.get("options")
+        config["options"] = {**(options if isinstance(options, dict) else {}), **flag_options}
     if "scenario" not in config or "policies" not in config:
         raise ValueError("give --scenario and --policies (or a --config file with both)")
-    cfg = RunConfig(**config).validate()
+    try:
+        cfg = RunConfig(**config).validate()
+    except OptionError as err:  # repeat the message with the option's command-line name
+        raise ValueError(err.render(_cli_label(err.field, flags, set(flag_options), args.config))) from None
     run(cfg, args.out, workers=args.workers)
     out = write_report(args.out)
     print((out / "summary.md").read_text())
@@ -75,6 +125,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    if args.workers is not None:
+        check_int(args.workers, ("workers",), "--workers", 1, "worker processes")
     start = time.perf_counter()
     for item in DEMO:
         cfg = RunConfig(scenario=item["scenario"], policies=ALL_POLICIES, generations=item["generations"],

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .metrics import curve_auc, generations_to_degrade
-from .runner import RunConfig, load_results
+from .runner import RunConfig, dedupe_rows, load_results
 from .scenarios import make_scenario
 
 __all__ = ["aggregate", "summary_table", "write_report"]
@@ -22,7 +22,11 @@ _NO_DEGRADE = {"w2", "sliced_w2", "kl_real_model", "js", "log_variance_ratio", "
 
 
 def aggregate(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, np.ndarray]]]:
-    """``{policy: {metric: array (generations, 3)}}`` of 25th percentile, median, 75th percentile."""
+    """``{policy: {metric: array (generations, 3)}}`` of 25th percentile, median, 75th percentile.
+
+    Each (policy, seed, generation) counts once: repeated rows are dropped (:func:`dedupe_rows`).
+    """
+    rows = dedupe_rows(rows)
     cells: dict[str, dict[str, dict[int, list[float]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     for row in rows:
         for key, value in row.items():
@@ -45,6 +49,7 @@ def summary_table(rows: list[dict[str, Any]], scenario: str, metrics: list[str] 
     "Generations to degradation" is the first generation at which the median curve is
     worse than generation 0 by ``degrade_fraction`` (50% by default), ``-`` if never.
     """
+    rows = dedupe_rows(rows)
     directions = make_scenario(scenario).metrics
     metrics = metrics or [m for m in directions if m != "log_variance_ratio"]
     agg = aggregate(rows)

@@ -5,7 +5,10 @@ from ``numpy.random.default_rng([seed, generation, stream])``, the same across
 policies (common random numbers), so policies are compared on the same real data.
 Finished cells are appended to ``RUN_DIR/results.jsonl`` one line per generation; an
 interrupted run started again with the same config skips finished cells and gives
-exactly the rows an uninterrupted run gives.
+exactly the rows an uninterrupted run gives: every (policy, seed, generation) once.
+Resuming drops unreadable lines (a truncated last line), rows repeated by an earlier
+run and the rows of unfinished cells, then reruns those cells whole. A lock file keeps
+two runs from appending to the same folder at once.
 """
 
 from __future__ import annotations
@@ -16,16 +19,20 @@ import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from ..hashing import hash_keys
+from ._checks import OptionError, check_int, check_real
 from .policies import Policy, parse_policy
 from .scenarios import Scenario, make_scenario
 
-__all__ = ["RunConfig", "run", "run_cell", "load_results"]
+__all__ = ["RunConfig", "run", "run_cell", "load_results", "dedupe_rows", "ROW_KEY"]
+
+#: the columns that identify a result row: one row per (policy, seed, generation)
+ROW_KEY = ("policy", "seed", "generation")
 
 
 @dataclass
@@ -37,17 +44,20 @@ class RunConfig:
     scenario:
         Scenario name (``gaussian``, ``gmm``, ``linreg``, ``categorical``, ``digits``, ``text``).
     policies:
-        Policy specs (see :mod:`synthfilter.collapse.policies`).
+        Policy specs (see :mod:`synthfilter.collapse.policies`), each at most once.
     generations:
-        Generations after the initial fit on real data (>= 1). Default 10.
+        Generations after the initial fit on real data (an integer >= 1). Default 10.
     seeds:
-        Independent repetitions per policy (>= 1). Default 20.
+        Independent repetitions per policy (an integer >= 1). Default 20.
     options:
-        Scenario options, for example ``{"n": 100, "dim": 1}``.
+        Scenario options, for example ``{"n": 100, "dim": 1}`` (checked by the scenario).
     reference_size:
-        Known-real samples the ``filter`` detector may use each generation. Default 200.
+        Known-real samples the ``filter`` detector may use each generation (>= 1). Default 200.
     detector_fpr:
-        False-positive rate the ``filter`` detector is calibrated to. Default 0.05.
+        False-positive rate the ``filter`` detector is calibrated to, in (0, 1). Default 0.05.
+
+    :meth:`validate` (called by :func:`run` and :func:`run_cell`) rejects every value out of
+    range with a ``ValueError`` naming the option and what it expects.
     """
 
     scenario: str
@@ -59,17 +69,37 @@ class RunConfig:
     detector_fpr: float = 0.05
 
     def validate(self) -> "RunConfig":
-        make_scenario(self.scenario, **self.options)
+        """Check every field, scenario option and policy before anything runs.
+
+        Raises :class:`~synthfilter.collapse._checks.OptionError` (a ``ValueError``) naming
+        the first bad option and what it expects; its ``field`` says which one, for the CLI.
+        """
+        if not isinstance(self.options, dict) or not all(isinstance(k, str) for k in self.options):
+            raise OptionError(("options",), "options",
+                              f"must be a mapping of scenario option names to values, got {self.options!r}")
+        scn = make_scenario(self.scenario, **self.options)
+        if isinstance(self.policies, str) or not isinstance(self.policies, (list, tuple)):
+            raise OptionError(("policies",), "policies",
+                              f"must be a list of policy specs (e.g. ['replace', 'accumulate']), got {self.policies!r}")
         if not self.policies:
-            raise ValueError("policies: give at least one policy")
+            raise OptionError(("policies",), "policies", "must list at least one policy, got none")
+        seen: set[str] = set()
         for spec in self.policies:
-            parse_policy(spec)
-        if not isinstance(self.generations, int) or self.generations < 1:
-            raise ValueError(f"generations must be a positive integer, got {self.generations!r}")
-        if not isinstance(self.seeds, int) or self.seeds < 1:
-            raise ValueError(f"seeds must be a positive integer, got {self.seeds!r}")
-        if not 0.0 < self.detector_fpr < 1.0:
-            raise ValueError(f"detector_fpr must be in (0, 1), got {self.detector_fpr!r}")
+            try:
+                parse_policy(spec).check_for(scn.n, scn.min_train_rows, scn.name)
+            except ValueError as err:
+                raise OptionError(("policies",), "policies", str(err), joiner=": ") from None
+            if spec in seen:
+                raise OptionError(("policies",), "policies",
+                                  f"must not repeat a policy (each would write the same result rows), "
+                                  f"got {spec!r} twice")
+            seen.add(spec)
+        check_int(self.generations, ("generations",), "generations", 1, "generations after the initial fit")
+        check_int(self.seeds, ("seeds",), "seeds", 1, "repetitions per policy")
+        check_int(self.reference_size, ("reference_size",), "reference_size", 1,
+                  "known-real samples for the filter detector")
+        check_real(self.detector_fpr, ("detector_fpr",), "detector_fpr", 0.0, 1.0, low_open=True, high_open=True,
+                   why="the filter detector's target false-positive rate")
         return self
 
 
@@ -188,8 +218,10 @@ def run_cell(cfg: RunConfig, policy_spec: str, seed: int) -> list[dict[str, Any]
     """Run one (policy, seed) cell; one metrics row per generation 0..G."""
     import synthfilter as sf
 
+    cfg.validate()
+    check_int(seed, ("seed",), "seed", 0, "a cell's random seed")
     scn = make_scenario(cfg.scenario, **cfg.options)
-    policy: Policy = parse_policy(policy_spec)
+    policy: Policy = parse_policy(policy_spec).check_for(scn.n, scn.min_train_rows, scn.name)
     scn.setup(_rng(seed, 0, 0))
     n = scn.n
     real0 = _Pool(scn.real(_rng(seed, 0, 1), n), np.zeros(n, bool), _ids(0, n))
@@ -233,6 +265,10 @@ def run_cell(cfg: RunConfig, policy_spec: str, seed: int) -> list[dict[str, Any]
                     pool = pool.take(np.sort(np.argsort(-ll, kind="stable")[:n]))
         if policy.base == "replace" and policy.selects and len(pool) > n:
             pool = _hash_subsample(pool, n, seed + gen)
+        if len(pool) < scn.min_train_rows:
+            raise ValueError(f"policy {policy_spec!r} (seed {seed}) left {len(pool)} training row(s) at generation "
+                             f"{gen}; the {scn.name} model needs at least {scn.min_train_rows}: give the policy "
+                             "more real data or a larger quota share, or raise option n")
         model = scn.fit(pool.data, _rng(seed, gen, 2))
         rows.append({"policy": policy_spec, "seed": seed, "generation": gen, "train_rows": len(pool),
                      "synthetic_share": float(pool.synthetic.mean()), **stats,
@@ -246,45 +282,126 @@ def _worker_init() -> None:
     threadpool_limits(1)
 
 
+def _row_key(row: dict[str, Any]) -> tuple[str, int, int]:
+    return tuple(row[k] for k in ROW_KEY)  # type: ignore[return-value]
+
+
+def _is_row(row: Any) -> bool:
+    return (isinstance(row, dict) and isinstance(row.get("policy"), str)
+            and all(isinstance(row.get(k), int) and not isinstance(row.get(k), bool) for k in ("seed", "generation")))
+
+
+def dedupe_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with each (policy, seed, generation) once: the first row of each key, in order.
+
+    Cells are deterministic, so repeated rows (from an earlier interrupted or overlapping
+    run) are copies; keeping one makes every seed count once in medians and quantiles.
+    """
+    seen: set[tuple[str, int, int]] = set()
+    out = []
+    for row in rows:
+        key = _row_key(row)
+        if key not in seen:
+            seen.add(key)
+            out.append(row)
+    return out
+
+
 def load_results(run_dir: str | os.PathLike) -> list[dict[str, Any]]:
-    """Every row of ``RUN_DIR/results.jsonl`` (a truncated last line is ignored)."""
+    """The rows of ``RUN_DIR/results.jsonl``, each (policy, seed, generation) once.
+
+    Lines that are not a complete result row (a truncated last line from a killed run)
+    are ignored; a row repeated later in the file is dropped (see :func:`dedupe_rows`).
+    """
     path = Path(run_dir) / "results.jsonl"
     rows = []
     if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
-                rows.append(json.loads(line))
+                row = json.loads(line)
             except json.JSONDecodeError:
                 continue
-    return rows
+            if _is_row(row):
+                rows.append(row)
+    return dedupe_rows(rows)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` by ``text`` all at once: a kill leaves the old file or the new one, never half."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+class _RunLock:
+    """An exclusive lock on ``RUN_DIR/.lock`` (released by the OS when the process dies)."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path, self.handle = run_dir / ".lock", None
+
+    def __enter__(self) -> "_RunLock":
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: no lock
+            return self
+        self.handle = open(self.path, "a")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.close()
+            self.handle = None
+            raise ValueError(f"another collapse run is writing to {self.path.parent}; wait for it to finish "
+                             "(two runs appending to one folder would duplicate result rows)") from None
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.handle is not None:
+            self.handle.close()  # closing the file releases the lock
 
 
 def run(cfg: RunConfig, run_dir: str | os.PathLike, workers: int | None = None, progress: bool = True) -> Path:
     """Run (or resume) every missing (policy, seed) cell of ``cfg``, writing to ``run_dir``."""
     cfg.validate()
+    if workers is not None:
+        workers = check_int(workers, ("workers",), "workers", 1, "worker processes")
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    with _RunLock(run_dir):
+        _run_locked(cfg, run_dir, workers or min(os.cpu_count() or 1, 2), progress)
+    return run_dir
+
+
+def _run_locked(cfg: RunConfig, run_dir: Path, workers: int, progress: bool) -> None:
     config_path = run_dir / "config.json"
-    config = asdict(cfg)
+    config = json.loads(json.dumps(asdict(cfg)))  # as it reads back from config.json (tuples become lists)
     if config_path.exists():
-        old = json.loads(config_path.read_text())
+        try:
+            old = json.loads(config_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            raise ValueError(f"{config_path} is not valid JSON; remove the folder or use a new one") from None
         if old != config:
             raise ValueError(f"{run_dir} holds a run with a different config; use a new folder")
     else:
-        config_path.write_text(json.dumps(config, indent=2) + "\n")
+        _write_atomic(config_path, json.dumps(config, indent=2) + "\n")
+    results = run_dir / "results.jsonl"
+    # the rows of this config's cells, each (policy, seed, generation) once (load_results drops
+    # unreadable lines such as a truncated last line, and repeats)
+    gens = set(range(cfg.generations + 1))
+    cells = {(p, s) for p in cfg.policies for s in range(cfg.seeds)}
+    existing = [r for r in load_results(run_dir) if (r["policy"], r["seed"]) in cells and r["generation"] in gens]
     done: dict[tuple[str, int], set[int]] = {}
-    existing = load_results(run_dir)
     for row in existing:
         done.setdefault((row["policy"], row["seed"]), set()).add(row["generation"])
-    full = set(range(cfg.generations + 1))
-    todo = [(p, s) for p in cfg.policies for s in range(cfg.seeds) if done.get((p, s), set()) != full]
-    # an interrupted run can leave a truncated last line and unfinished cells: keep only the
-    # complete cells' rows, so new lines never join a broken one and unfinished cells rerun whole
-    keep = [r for r in existing if done[(r["policy"], r["seed"])] == full]
-    (run_dir / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in keep), encoding="utf-8")
-    workers = workers or min(os.cpu_count() or 1, 2)
+    todo = [(p, s) for p in dict.fromkeys(cfg.policies) for s in range(cfg.seeds) if done.get((p, s)) != gens]
+    # keep only complete cells' rows, each once: unfinished cells rerun whole, new lines never join a
+    # broken one, and no row that is kept is appended again
+    keep = [r for r in existing if done[(r["policy"], r["seed"])] == gens]
+    _write_atomic(results, "".join(json.dumps(r) + "\n" for r in keep))
     bar = tqdm(total=len(todo), desc=f"collapse {cfg.scenario}", unit="cell", disable=not progress)
-    with open(run_dir / "results.jsonl", "a", encoding="utf-8") as out:
+    with open(results, "a", encoding="utf-8") as out:
         def write(rows: list[dict[str, Any]]) -> None:
             out.write("".join(json.dumps(r) + "\n" for r in rows))
             out.flush()
@@ -299,4 +416,3 @@ def run(cfg: RunConfig, run_dir: str | os.PathLike, workers: int | None = None, 
                 for fut in as_completed(futures):
                     write(fut.result())
     bar.close()
-    return run_dir

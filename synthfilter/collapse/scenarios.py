@@ -8,6 +8,7 @@ that the library's transforms run on it unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,11 +18,25 @@ from typing import Any, ClassVar
 import datasets
 import numpy as np
 
+from ._checks import OptionError, check_int, check_real
 from .metrics import js_divergence, kl_divergence, sliced_w2, tail_mass_ratio, w2_gaussian
 
-__all__ = ["Scenario", "SCENARIOS", "make_scenario", "WIKITEXT_DIR"]
+__all__ = ["Scenario", "SCENARIOS", "make_scenario", "scenario_options", "WIKITEXT_DIR"]
 
 WIKITEXT_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "wikitext2"
+
+
+def _temper(p: np.ndarray, temperature: float) -> np.ndarray:
+    """``p ** (1 / temperature)`` normalised, computed in log space so that no temperature underflows to all zeros."""
+    p = np.asarray(p, dtype=np.float64)
+    out = np.zeros_like(p)
+    pos = p > 0
+    if not pos.any():
+        return out
+    logits = np.log(p[pos]) / temperature
+    w = np.exp(logits - logits.max())
+    out[pos] = w / w.sum()
+    return out
 
 
 @dataclass
@@ -35,6 +50,28 @@ class Scenario:
     #: the headline tail and quality metric of this scenario (for summaries)
     tail_metric: ClassVar[str] = ""
     quality_metric: ClassVar[str] = ""
+    #: the fewest training rows the model family can be fitted on
+    min_train_rows: ClassVar[int] = 2
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # -- option checks: every option is checked when the scenario is made, naming it and what it expects
+    def _option_label(self, option: str) -> str:
+        return f"{self.name} option {option}"
+
+    def _check_int(self, option: str, minimum: int, why: str = "", maximum: int | None = None) -> None:
+        setattr(self, option, check_int(getattr(self, option), ("options", option), self._option_label(option), minimum,
+                                        why, maximum))
+
+    def _check_real(self, option: str, **bounds: Any) -> None:
+        setattr(self, option, check_real(getattr(self, option), ("options", option), self._option_label(option), **bounds))
+
+    def validate(self) -> "Scenario":
+        """Check every option; raises :class:`OptionError` (a ``ValueError``) naming the first bad one."""
+        self._check_int("n", max(2, self.min_train_rows), "the sample size per generation")
+        self._check_int("seed", 0)
+        return self
 
     def setup(self, rng: np.random.Generator) -> None:
         """Per-seed fixed state (for example the true regression weights). Default: nothing."""
@@ -81,6 +118,11 @@ class GaussianScenario(Scenario):
     tail_metric: ClassVar[str] = "tail_mass"
     quality_metric: ClassVar[str] = "w2"
 
+    def validate(self):
+        super().validate()
+        self._check_int("dim", 1, "the dimension")
+        return self
+
     def real(self, rng, n):
         return rng.normal(size=(n, self.dim))
 
@@ -111,6 +153,7 @@ class _MixtureModel:
     """Model family of scenarios fitted with scikit-learn's GaussianMixture."""
 
     _components: ClassVar[int] = 2
+    min_train_rows: ClassVar[int] = 2  # a mixture needs at least one row per component
     _reg_covar: ClassVar[float] = 1e-4
 
     def fit(self, data, rng):
@@ -140,6 +183,12 @@ class GMMScenario(_MixtureModel, Scenario):
     quality_metric: ClassVar[str] = "nll_real"
     _MAJOR: ClassVar[np.ndarray] = np.array([0.0, 0.0])
     _MINOR: ClassVar[np.ndarray] = np.array([3.5, 3.5])
+
+    def validate(self):
+        super().validate()
+        self._check_real("minority_weight", low=0.0, high=1.0, low_open=True, high_open=True,
+                         why="the share of the minority mode")
+        return self
 
     def real(self, rng, n):
         minor = rng.random(n) < self.minority_weight
@@ -171,6 +220,14 @@ class LinRegScenario(Scenario):
     tail_metric: ClassVar[str] = "excess_error_ratio"
     quality_metric: ClassVar[str] = "test_mse_ratio"
     w_true: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+
+    def validate(self):
+        super().validate()
+        self._check_int("dim", 1, "the number of features")
+        self._check_real("noise", low=0.0, low_open=True, why="the label noise standard deviation")
+        # the ideal excess error noise**2 * dim / (n - dim - 1) needs n > dim + 1
+        self._check_int("n", self.dim + 2, f"the sample size must exceed dim + 1 = {self.dim + 1}")
+        return self
 
     def setup(self, rng):
         self.w_true = rng.normal(size=self.dim)
@@ -216,10 +273,26 @@ class CategoricalScenario(Scenario):
                                           "kl_real_model": False, "js": False}
     tail_metric: ClassVar[str] = "tail_recall"
     quality_metric: ClassVar[str] = "kl_real_model"
+    min_train_rows: ClassVar[int] = 1
+
+    def validate(self):
+        super().validate()
+        self._check_int("categories", 2, "the number of categories")
+        self._check_real("zipf", low=0.0, low_open=True, why="the Zipf exponent")
+        self._check_real("temperature", low=0.0, low_open=True, why="the sampling temperature")
+        self._check_real("top_p", low=0.0, high=1.0, low_open=True, why="the nucleus mass kept when sampling")
+        tail = self.tail
+        if len(tail) == 0 or not self.probs[tail].sum() > 0:
+            raise OptionError(("options", "categories"), self._option_label("categories"),
+                              f"must be large enough, with zipf={self.zipf!r}, that the rarest categories with "
+                              "non-zero probability together hold at most 20% of the mass (the tail metrics "
+                              f"measure them), got {self.categories!r}; use more categories or another zipf exponent")
+        return self
 
     @property
     def probs(self) -> np.ndarray:
-        p = 1.0 / np.arange(1, self.categories + 1) ** self.zipf
+        with np.errstate(over="ignore"):  # a huge exponent gives the rarest categories probability 0
+            p = 1.0 / np.arange(1, self.categories + 1) ** self.zipf
         return p / p.sum()
 
     @property
@@ -237,8 +310,7 @@ class CategoricalScenario(Scenario):
     def _sampling_probs(self, model):
         p = model.astype(np.float64)
         if self.temperature != 1.0:
-            p = np.where(p > 0, p ** (1.0 / self.temperature), 0.0)
-            p /= p.sum()
+            p = _temper(p, self.temperature)
         if self.top_p < 1.0:
             order = np.argsort(-p, kind="stable")
             keep = np.cumsum(p[order]) - p[order] < self.top_p
@@ -291,6 +363,12 @@ class DigitsScenario(_MixtureModel, Scenario):
     _components: ClassVar[int] = 10
     _reg_covar: ClassVar[float] = 1e-3
     _cache: ClassVar[dict] = {}
+    min_train_rows: ClassVar[int] = 10  # one row per mixture component
+
+    def validate(self):
+        super().validate()
+        self._check_int("pca_dim", 1, "PCA components of the 64 pixel features", maximum=64)
+        return self
 
     def _space(self):
         if self.pca_dim not in self._cache:
@@ -359,6 +437,14 @@ class TextScenario(Scenario):
     tail_metric: ClassVar[str] = "rare_word_recall"
     quality_metric: ClassVar[str] = "perplexity"
     _cache: ClassVar[dict] = {}
+    min_train_rows: ClassVar[int] = 1
+
+    def validate(self):
+        super().validate()
+        self._check_int("doc_words", 2, "words per document: a bigram needs two")
+        self._check_int("eval_words", 2, "test words for perplexity: a bigram needs two")
+        self._check_real("temperature", low=0.0, low_open=True, why="the sampling temperature")
+        return self
 
     def _corpus(self):
         key = (self.doc_words, self.eval_words)
@@ -369,6 +455,9 @@ class TextScenario(Scenario):
                     f"the text scenario needs WikiText-2 at {WIKITEXT_DIR} (see ../shared/data/README.md)")
             words = valid.read_text(encoding="utf-8").split()
             docs = [" ".join(words[i:i + self.doc_words]) for i in range(0, len(words) - self.doc_words, self.doc_words)]
+            if not docs:
+                raise OptionError(("options", "doc_words"), self._option_label("doc_words"),
+                                  f"must be below the corpus length ({len(words)} words), got {self.doc_words}")
             vocab = sorted(set(words))
             index = {w: i for i, w in enumerate(vocab)}
             unk = index.get("<unk>", 0)
@@ -402,8 +491,7 @@ class TextScenario(Scenario):
     def sample(self, model, n, rng):
         uni = model.unigram / model.unigram.sum()
         if self.temperature != 1.0:
-            uni = np.where(uni > 0, uni ** (1 / self.temperature), 0)
-            uni /= uni.sum()
+            uni = _temper(uni, self.temperature)
         uni_cum = np.cumsum(uni)
         docs = []
         cum_cache: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
@@ -420,7 +508,7 @@ class TextScenario(Scenario):
                         words, counts = succ
                         disc = np.maximum(counts - model.discount, 0)
                         if self.temperature != 1.0:
-                            disc = disc ** (1 / self.temperature)
+                            disc = _temper(disc, self.temperature)
                         total = counts.sum()
                         lam = model.discount * len(words) / total
                         entry = (words, np.cumsum(disc / max(disc.sum(), 1e-12)), lam)
@@ -474,13 +562,24 @@ SCENARIOS: dict[str, type[Scenario]] = {cls.name: cls for cls in (
     GaussianScenario, GMMScenario, LinRegScenario, CategoricalScenario, DigitsScenario, TextScenario)}
 
 
-def make_scenario(name: str, **options: Any) -> Scenario:
-    """Instantiate scenario ``name`` with options (for example ``n=100``, ``dim=2``, ``temperature=0.8``)."""
-    if name not in SCENARIOS:
-        raise ValueError(f"unknown scenario {name!r}; choose from {sorted(SCENARIOS)}")
-    cls = SCENARIOS[name]
-    allowed = {f for f in cls.__dataclass_fields__ if not f.startswith("_") and f != "w_true"}
-    bad = set(options) - allowed
+def scenario_options(name: str) -> list[str]:
+    """The options scenario ``name`` takes."""
+    return sorted(f.name for f in dataclasses.fields(SCENARIOS[name]) if not f.name.startswith("_") and f.name != "w_true")
+
+
+def make_scenario(name: str, /, **options: Any) -> Scenario:
+    """Instantiate scenario ``name`` with options (for example ``n=100``, ``dim=2``, ``temperature=0.8``).
+
+    Every option is checked here: a bad one raises :class:`OptionError` (a ``ValueError``)
+    naming it and what it expects.
+    """
+    if not isinstance(name, str) or name not in SCENARIOS:
+        raise OptionError(("scenario",), "scenario", f"must be one of {sorted(SCENARIOS)}, got {name!r} "
+                                                     "(unknown scenario)")
+    allowed = scenario_options(name)
+    bad = set(options) - set(allowed)
     if bad:
-        raise ValueError(f"scenario {name!r} has no option(s) {sorted(bad)}; options: {sorted(allowed)}")
-    return cls(**options)
+        raise OptionError(("options",), "options",
+                          f"scenario {name!r} has no option(s) {sorted(map(str, bad))}; its options: {allowed}",
+                          joiner=": ")
+    return SCENARIOS[name](**options)

@@ -23,6 +23,7 @@ rows with equal keys, the same as on one machine.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -32,10 +33,11 @@ import pyarrow as pa
 from .. import quota as _quota
 from ..diversity import assign_clusters as _assign, fit_hierarchy
 from ..embed import EMBEDDING_COLUMN, Embedder
-from ..tag import DETECTOR_COLUMN, LABEL_COLUMN, SCORE_COLUMN, Tagger
+from ..columns import TAG_COLUMNS
+from ..tag import Tagger
 
 __all__ = ["TagBatches", "EmbedBatches", "tag", "embed", "enforce_quota", "fit_centroids", "assign_clusters",
-           "require_ray"]
+           "require_ray", "start_local"]
 
 _ROW = "_sf_row"
 
@@ -47,6 +49,24 @@ def require_ray() -> Any:
         import ray.data  # noqa: F401
     except ImportError as err:  # pragma: no cover - exercised only without ray
         raise ImportError("synthfilter.integrations.ray needs Ray Data: pip install 'synthfilter[ray]'") from err
+    return ray
+
+
+def start_local(num_cpus: int | None = None) -> Any:
+    """Join the cluster at ``RAY_ADDRESS`` if set; else start a local Ray.
+
+    ``num_cpus`` caps the local Ray's CPUs (default: all). No dashboard, no log
+    forwarding to the driver. Does nothing when Ray is already initialised. Ray 2.60
+    refuses a loopback node address and its gRPC servers listen on every interface;
+    they require Ray's session token (on by default), so leave ``RAY_AUTH_MODE`` unset.
+    """
+    ray = require_ray()
+    if ray.is_initialized():
+        return ray
+    if os.environ.get("RAY_ADDRESS"):
+        ray.init(log_to_driver=False)
+    else:
+        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
     return ray
 
 
@@ -65,7 +85,7 @@ def _ordered() -> Iterator[None]:
 
 # --------------------------------------------------------------------------- tag / embed
 class TagBatches:
-    """``map_batches`` callable (Arrow batches): adds ``sf_score``/``sf_label``/``sf_detector``.
+    """``map_batches`` callable (Arrow batches): adds the :data:`~synthfilter.columns.TAG_COLUMNS`.
 
     Takes the :class:`synthfilter.Tagger` arguments; the detector loads once per actor.
     """
@@ -76,10 +96,9 @@ class TagBatches:
     def __call__(self, table: pa.Table) -> pa.Table:
         if self.tagger.text_column not in table.column_names:
             raise KeyError(f"text column {self.tagger.text_column!r} not found; columns present: {table.column_names}")
-        scores, labels = self.tagger.score(table.column(self.tagger.text_column).to_pylist())
-        for name, values in ((SCORE_COLUMN, pa.array(scores, pa.float32())), (LABEL_COLUMN, pa.array(labels, pa.string())),
-                             (DETECTOR_COLUMN, pa.array([self.tagger.loaded_detector_tag()] * len(labels), pa.string()))):
-            table = _set_column(table, name, values)
+        columns = self.tagger.columns(table.column(self.tagger.text_column).to_pylist())
+        for column in TAG_COLUMNS:
+            table = _set_column(table, column.name, pa.array(columns[column.name], column.type))
         return table
 
 

@@ -1,0 +1,52 @@
+"""Every column synthfilter reads or writes: name, Arrow type and meaning, in one place.
+
+The README's column table is generated from :data:`TAG_COLUMNS`
+(``python -m synthfilter.columns``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+__all__ = ["Column", "SCORE", "LABEL", "DETECTOR", "LANG", "REASON", "TAG_COLUMNS", "EMBEDDING", "CLUSTER",
+           "SOURCE", "markdown_table"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column written by synthfilter."""
+
+    name: str
+    type: pa.DataType
+    meaning: str
+
+
+SCORE = Column("sf_score", pa.float32(),
+               "probability the text is AI-generated; NaN when the row cannot be scored (see `sf_reason`)")
+LABEL = Column("sf_label", pa.string(),
+               '`"synthetic"` if `sf_score >= threshold`, `"human"` below, `"unknown"` when the row cannot be scored')
+DETECTOR = Column("sf_detector", pa.string(), "`name@version` of the detector, e.g. `fast@1`")
+LANG = Column("sf_lang", pa.string(),
+              'ISO 639-1 code of the text\'s language (e.g. `en`, `ru`); `""` when there is no text to identify')
+REASON = Column("sf_reason", pa.string(),
+                'why the row is `unknown`: `not_text`, `binary`, `empty`, `too_short`, '
+                '`unsupported_language:<code>`; `""` when scored')
+#: The columns :class:`synthfilter.Tagger` adds, in order.
+TAG_COLUMNS: tuple[Column, ...] = (SCORE, LABEL, DETECTOR, LANG, REASON)
+
+EMBEDDING = Column("sf_embedding", pa.list_(pa.float32()), "text embedding (unit length); null when the row has no text")
+CLUSTER = Column("sf_cluster", pa.int64(), "leaf cluster (or category index) chosen by tail resampling")
+SOURCE = Column("sf_source", pa.string(), '`"human"` or `"synthetic"`: which input of `mix` the row came from')
+
+
+def markdown_table(columns: tuple[Column, ...] = TAG_COLUMNS) -> str:
+    """The README table of ``columns``."""
+    lines = ["| column | type | meaning |", "|---|---|---|"]
+    lines += [f"| `{c.name}` | {c.type} | {c.meaning} |" for c in columns]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown_table())
