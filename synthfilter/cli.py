@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from ._version import __version__
-from .io import read_dataset, sample_path, write_dataset
+from .io import atomic_write_text, check_output, read_dataset, sample_path, write_dataset
 from .diversity import resample_tails
 from .embed import EMBEDDING_COLUMN, Embedder
 from .quota import enforce_quota
@@ -25,6 +25,9 @@ def _summary(ds, group_column: str | None) -> str:
     labels = Counter(ds["sf_label"])
     lines = [f"{len(ds)} rows tagged by {ds[0]['sf_detector'] if len(ds) else '-'}: "
              + ", ".join(f"{k}={labels[k]}" for k in ("human", "synthetic", "unknown"))]
+    reasons = Counter(r for r in ds["sf_reason"] if r) if "sf_reason" in ds.column_names else Counter()
+    if reasons:
+        lines.append("unknown, by reason: " + ", ".join(f"{k}={v}" for k, v in reasons.most_common()))
     if group_column and group_column in ds.column_names:
         scores = defaultdict(list)
         for group, score, label in zip(ds[group_column], ds["sf_score"], ds["sf_label"]):
@@ -49,6 +52,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_tag(args: argparse.Namespace) -> int:
+    check_output(args.input, args.output)
     ds = read_dataset(args.input)
     tagger = Tagger(text_column=args.text_column, detector=args.detector, threshold=args.threshold)
     tagged = ds.map(tagger, batched=True, batch_size=args.batch_size, num_proc=args.num_proc, desc="tagging")
@@ -62,14 +66,14 @@ def _write_with_report(out, report, output: str, step: str) -> int:
     """Write the dataset and its JSON report beside it (``OUTPUT.<step>.json``); print the report."""
     write_dataset(out, output)
     report_path = f"{str(output).rstrip('/')}.{step}.json"
-    with open(report_path, "w", encoding="utf-8") as handle:
-        handle.write(report.to_json() + "\n")
+    atomic_write_text(report_path, report.to_json() + "\n")
     print(report)
     print(f"wrote {output} and {report_path}")
     return 0
 
 
 def _cmd_quota(args: argparse.Namespace) -> int:
+    check_output(args.input, args.output)
     ds = read_dataset(args.input)
     out, report = enforce_quota(
         ds, args.max_synthetic, mode=args.mode, by=args.by, label_column=args.label_column,
@@ -89,6 +93,7 @@ def _with_embeddings(ds, args: argparse.Namespace, what: str):
 
 
 def _cmd_resample(args: argparse.Namespace) -> int:
+    check_output([args.input] + ([args.reference] if args.reference else []), args.output)
     ds = read_dataset(args.input)
     reference = None
     if args.by is None:

@@ -1,4 +1,5 @@
 import json
+import os
 
 import datasets
 
@@ -71,3 +72,47 @@ def test_resample_command_on_jsonl(tmp_path, capsys):
     assert report["rows_after"] == 20
     assert main(["resample", str(src), str(tmp_path / "x.jsonl"), "--size", "500", "--by", "colour"]) == 2
     assert "replace=True" in capsys.readouterr().err
+
+
+def test_tag_refuses_to_overwrite_its_input(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": "We went to the lake on Saturday and the kids swam."}) + "\n")
+    before = src.read_bytes()
+    assert main(["tag", str(src), str(src)]) == 2
+    assert "is the input" in capsys.readouterr().err
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "a.jsonl").write_bytes(before)
+    assert main(["tag", str(folder), str(folder / "out.jsonl")]) == 2
+    assert "inside the input folder" in capsys.readouterr().err
+    assert src.read_bytes() == before and not (folder / "out.jsonl").exists()
+
+
+def test_tag_summary_counts_unknown_rows_by_reason(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    rows = [{"text": "Москва — столица России, крупнейший по численности населения город страны."},
+            {"text": "hi"}, {"text": None},
+            {"text": "We drove up to the lake on Saturday and the water was freezing cold."}]
+    src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    assert main(["tag", str(src), str(tmp_path / "out.jsonl")]) == 0
+    out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["sf_reason"] for r in out] == ["unsupported_language:ru", "too_short", "not_text", ""]
+    assert [r["sf_lang"] for r in out] == ["ru", "en", "", "en"]
+    printed = capsys.readouterr().out
+    assert "unknown, by reason:" in printed and "unsupported_language:ru=1" in printed
+
+
+def test_the_command_line_stays_offline_unless_a_hub_model_is_named(tmp_path, monkeypatch):
+    import huggingface_hub.constants as hub
+
+    from synthfilter.cli import _hub_models, build_parser
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(hub, "HF_HUB_OFFLINE", False)
+    assert main(["demo"]) == 0
+    assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["HF_HUB_DISABLE_TELEMETRY"] == "1"
+    assert hub.HF_HUB_OFFLINE is True
+    args = build_parser().parse_args(["resample", "a.jsonl", "b.jsonl", "--size", "3", "--embedder", "org/model"])
+    assert _hub_models(args) == ["org/model"]
+    args = build_parser().parse_args(["resample", "a.jsonl", "b.jsonl", "--size", "3", "--embedder", "hashing"])
+    assert _hub_models(args) == []

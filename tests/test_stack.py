@@ -1,13 +1,17 @@
 """The stack (default) and cascade tiers, the embed tier, fit on own data, bad input for every tier."""
 
 import math
+import socket
 
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import cross_val_score
 
 import synthfilter as sf
 from synthfilter.detect import CascadeDetector, EmbedDetector, LMDetector, StackDetector
+from synthfilter.detect.persist import read_detector_file, write_detector_file
+from synthfilter.detect.registry import weights_path
 from synthfilter.detect.stack import choose_band
 from synthfilter.detect.train import SHIPPED
 from synthfilter.tag import Tagger
@@ -96,9 +100,48 @@ def test_choose_band_meets_the_tolerance_with_the_fewest_rows():
 
 def test_lm_and_embed_tiers_fit_on_their_own_features(data):
     texts, labels, test, y = data
-    for det in (LMDetector(), EmbedDetector()):
-        det.fit(texts, labels)
+    named = ["synthetic" if label else "human" for label in labels]
+    for det, given in ((LMDetector(), labels), (EmbedDetector(), named)):
+        det.fit(texts, given)
+        assert det.classes_.tolist() == sorted(set(given)), det.name
         assert roc_auc_score(y, det.score_texts(test)) > 0.9, det.name
+        np.testing.assert_array_equal(det.decision_function(test), det.ai_score(test))
+
+
+def test_stack_and_cascade_follow_the_sklearn_contract_with_string_labels(stack, data):
+    texts, labels, test, y = data
+    named, y_named = (["ai" if v else "human" for v in values] for values in (labels, y))
+    det = StackDetector().fit(texts, named)  # LM features are memoised: only the n-gram folds are refitted
+    assert det.classes_.tolist() == ["ai", "human"] and det.ai_class_ == "ai"
+    assert stack.classes_.tolist() == [0, 1]
+    np.testing.assert_allclose(det.ai_score(test), stack.ai_score(test), rtol=1e-9)
+    np.testing.assert_array_equal(det.decision_function(test), -det.ai_score(test))
+    np.testing.assert_array_equal(stack.decision_function(test), stack.ai_score(test))
+    assert roc_auc_score(y_named, det.decision_function(test)) > 0.95
+    assert roc_auc_score(y_named, det.predict_proba(test)[:, 1]) > 0.95
+    assert det.score(test, y_named) > 0.9
+    assert set(det.predict(test).tolist()) == {"ai", "human"}
+    cascade = CascadeDetector.from_stack(det, -math.inf, math.inf)
+    assert cascade.classes_.tolist() == ["ai", "human"]
+    np.testing.assert_allclose(cascade.decision_function(test), det.decision_function(test), rtol=1e-9)
+    assert cross_val_score(StackDetector(n_folds=3), texts, named, scoring="roc_auc", cv=3).min() > 0.9
+
+
+def test_a_crafted_lm_file_scores_with_the_offline_default_model(tmp_path, monkeypatch):
+    meta, arrays = read_detector_file(weights_path("lm"))
+    meta = {k: v for k, v in meta.items() if k not in ("digest", "format")}
+    meta["params"] = {**meta["params"], "model": "attacker/evil-model", "performer": "attacker/evil-performer"}
+    path = write_detector_file(tmp_path / "evil.npz", meta, arrays)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args}")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    with pytest.warns(UserWarning, match="never chooses a model"):
+        det = sf.load_detector(path)
+    assert det.model is None and det.performer is None
+    text = ["The weather was lovely, so we walked along the river after lunch."]
+    np.testing.assert_array_equal(det.score_texts(text), sf.load_detector("lm").score_texts(text))
 
 
 def test_shipped_heavy_tiers_are_trained_on_every_source_and_calibrated():

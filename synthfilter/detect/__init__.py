@@ -10,10 +10,12 @@ from .base import BaseDetector, NotFittedError, coerce_labels
 from .embedding import EmbedDetector
 from .fast import FastDetector
 from .lm import LMDetector, LMScorer
+from .persist import DetectorFileError
 from .registry import DETECTORS, available_detectors, load_detector
 from .stack import CascadeDetector, StackDetector
 
 __all__ = [
     "BaseDetector", "FastDetector", "LMDetector", "LMScorer", "EmbedDetector", "StackDetector",
-    "CascadeDetector", "NotFittedError", "DETECTORS", "available_detectors", "coerce_labels", "load_detector",
+    "CascadeDetector", "NotFittedError", "DetectorFileError", "DETECTORS", "available_detectors", "coerce_labels",
+    "load_detector",
 ]

@@ -17,7 +17,10 @@ from ..embed import Embedder
 from .head import HeadDetector
 from .memo import TextMemo
 
-__all__ = ["EmbedDetector", "shared_embeddings"]
+__all__ = ["EmbedDetector", "shared_embeddings", "MINILM_DIM"]
+
+#: Width of the default ``"minilm"`` embedding (all-MiniLM-L6-v2).
+MINILM_DIM = 384
 
 
 class _MemoEmbedder:
@@ -58,6 +61,8 @@ class EmbedDetector(HeadDetector):
     """
 
     name = "embed"
+    _model_params = ("model",)
+    _param_ranges = {"C": (1e-12, 1e12)}
 
     def __init__(self, model: str = "minilm", C: float = 1.0) -> None:
         self.model = model
@@ -66,3 +71,6 @@ class EmbedDetector(HeadDetector):
     def features(self, texts: Sequence[str]) -> np.ndarray:
         """Normalised embeddings, shape ``(n, dim)``."""
         return shared_embeddings(self.model).encode(texts).astype(np.float64)
+
+    def _feature_width(self) -> int | str:
+        return MINILM_DIM if self.model == "minilm" else "features"

@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from ..text import normalize
-from .base import BaseDetector, coerce_labels
+from .base import ArraySpec, BaseDetector, as_texts
 from .features import STYLE_FEATURES, lexical_features, style_features, truncate_words
 
 __all__ = ["FastDetector"]
@@ -43,6 +43,8 @@ class FastDetector(BaseDetector):
     """
 
     name = "fast"
+    _param_ranges = {"max_words": (1, 10**6), "n_features": (1, 2**24), "style_weight": (0.0, 1e6),
+                     "C": (1e-12, 1e12), "max_iter": (1, 10**7)}
 
     def __init__(self, max_words: int = 200, n_features: int = 2**18, style_weight: float = 0.1,
                  C: float = 1.0, max_iter: int = 3000) -> None:
@@ -66,21 +68,26 @@ class FastDetector(BaseDetector):
 
     # -------------------------------------------------------------------- learn
     def fit(self, texts: Sequence[str], labels: Sequence, sample_weight: Sequence[float] | None = None) -> "FastDetector":
-        """Learn weights from ``texts`` and their ``labels`` (human/ai; see :func:`coerce_labels`).
+        """Learn weights from ``texts`` and their ``labels``; returns ``self``.
 
-        ``sample_weight`` (optional) weights each text, for example to balance
-        sources. The threshold is set to 0.5 probability; call :meth:`calibrate` on
+        Parameters
+        ----------
+        texts:
+            A list of texts, every one scorable (others raise ``ValueError`` naming them).
+        labels:
+            One label per text, two distinct values (see :func:`coerce_labels`); they
+            become ``classes_``.
+        sample_weight:
+            Optional weight per text, for example to balance sources. Default ``None``.
+
+        The threshold is set to 0.5 probability; call :meth:`calibrate` on
         known-human texts to set it for a target false-positive rate.
         """
-        y = coerce_labels(labels)
-        if len(y) != len(texts):
-            raise ValueError(f"texts and labels differ in length: {len(texts)} vs {len(y)}")
-        if len(set(y.tolist())) < 2:
-            raise ValueError("labels: both classes (human and ai) are needed to fit")
+        texts = as_texts(texts)
+        targets = self._fit_targets(texts, labels)
         lexical, style = self._blocks(self.prepare(texts))
-        self._fit_blocks(lexical, style, y, sample_weight)
-        self.threshold_ = 0.5
-        self.version_ = getattr(self, "version_", "custom")
+        self._fit_blocks(lexical, style, targets.y, sample_weight)
+        self._set_fitted(targets)
         return self
 
     def _fit_blocks(self, lexical: sparse.csr_matrix, style: np.ndarray, y: np.ndarray,
@@ -90,6 +97,8 @@ class FastDetector(BaseDetector):
         self.style_scale_ = scaler.scale_.astype(np.float32)
         self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter)
         self.model_.fit(self._design(lexical, style), y, sample_weight=sample_weight)
+        # Files store float32 coefficients: score with exactly those, so a saved detector scores identically.
+        self.model_.coef_ = self.model_.coef_.astype(np.float32).astype(np.float64)
         return self
 
     def _decision_blocks(self, lexical: sparse.csr_matrix, style: np.ndarray) -> np.ndarray:
@@ -108,6 +117,16 @@ class FastDetector(BaseDetector):
             "style_mean": self.style_mean_,
             "style_scale": self.style_scale_,
             "style_names": np.array(STYLE_FEATURES),
+        }
+
+    def _expected_arrays(self) -> dict[str, ArraySpec]:
+        width = len(STYLE_FEATURES)
+        return {
+            "coef": ArraySpec("f", (self.n_features + width,)),
+            "intercept": ArraySpec("f", (1,)),
+            "style_mean": ArraySpec("f", (width,)),
+            "style_scale": ArraySpec("f", (width,), positive=True),
+            "style_names": ArraySpec("U", (width,)),
         }
 
     def _load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:

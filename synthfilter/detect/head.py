@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from .base import BaseDetector, coerce_labels
+from .base import ArraySpec, BaseDetector, as_texts, require_scorable, targets_01
 
 __all__ = ["LinearHead", "HeadDetector"]
 
@@ -74,6 +74,15 @@ class LinearHead:
             f"{prefix}intercept": np.array([self.intercept]), f"{prefix}platt": np.array(self.platt),
         }
 
+    @staticmethod
+    def array_specs(prefix: str, width: int | str) -> dict[str, ArraySpec]:
+        """What :meth:`to_arrays` writes for ``width`` features (a ``str`` width: any, shared)."""
+        return {
+            f"{prefix}mean": ArraySpec("f", (width,)), f"{prefix}scale": ArraySpec("f", (width,), positive=True),
+            f"{prefix}coef": ArraySpec("f", (width,)), f"{prefix}intercept": ArraySpec("f", (1,)),
+            f"{prefix}platt": ArraySpec("f", (2,)),
+        }
+
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, C: float = 1.0) -> "LinearHead":
         """Rebuild a head saved by :meth:`to_arrays`."""
@@ -101,23 +110,33 @@ class HeadDetector(BaseDetector):
 
     def fit(self, texts: Sequence[str], labels: Sequence, sample_weight: Sequence[float] | None = None,
             groups: Sequence[str] | None = None) -> "HeadDetector":
-        """Fit the head on ``texts`` and ``labels`` (human/ai; see :func:`coerce_labels`).
+        """Fit the head on ``texts`` and ``labels``; returns ``self``.
 
-        Heavy feature models stay frozen; only the linear head is learnt. ``groups``
-        is accepted for a common signature with :class:`StackDetector` and unused
-        here. The threshold is set to 0.5; use :meth:`calibrate` on known-human text.
+        Parameters
+        ----------
+        texts:
+            A list of texts, every one scorable (others raise ``ValueError`` naming them).
+        labels:
+            One label per text, two distinct values (see :func:`coerce_labels`); they
+            become ``classes_``.
+        sample_weight:
+            Optional weight per text. Default ``None``.
+        groups:
+            Accepted for a common signature with :class:`StackDetector`; unused here.
+
+        Heavy feature models stay frozen; only the linear head is learnt. The
+        threshold is set to 0.5; use :meth:`calibrate` on known-human text.
         """
-        texts = list(texts)
-        y = _checked_labels(texts, labels)
-        self.head_ = LinearHead(C=self.C).fit(self.features(texts), y, sample_weight)
-        self.threshold_ = 0.5
-        self.version_ = getattr(self, "version_", "custom")
+        texts = as_texts(texts)
+        targets = self._fit_targets(texts, labels)
+        self.head_ = LinearHead(C=self.C).fit(self.features(texts), targets.y, sample_weight)
+        self._set_fitted(targets)
         return self
 
     def recalibrate(self, texts: Sequence[str], labels: Sequence, sample_weight: Sequence[float] | None = None) -> "HeadDetector":
-        """Refit only the probability scale (Platt) on held-out labelled texts."""
+        """Refit only the probability scale (Platt) on held-out labelled texts (``classes_`` is kept)."""
+        texts = as_texts(texts)
         self._check_fitted()
-        texts = list(texts)
         self.head_.recalibrate(self.features(texts), _checked_labels(texts, labels), sample_weight)
         return self
 
@@ -132,11 +151,16 @@ class HeadDetector(BaseDetector):
     def _load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         self.head_ = LinearHead.from_arrays(arrays, "head_", C=self.C)
 
+    def _feature_width(self) -> int | str:
+        """Number of features per text for the current parameters (a ``str``: not known without the model)."""
+        return "features"
 
-def _checked_labels(texts: Sequence[str], labels: Sequence) -> np.ndarray:
-    y = coerce_labels(labels)
-    if len(y) != len(texts):
-        raise ValueError(f"texts and labels differ in length: {len(texts)} vs {len(y)}")
-    if len(set(y.tolist())) < 2:
-        raise ValueError("labels: both classes (human and ai) are needed to fit")
+    def _expected_arrays(self) -> dict[str, ArraySpec]:
+        return LinearHead.array_specs("head_", self._feature_width())
+
+
+def _checked_labels(texts: list, labels: Sequence) -> np.ndarray:
+    """0/1 targets of ``labels`` for re-fitting on ``texts``; every text must be scorable."""
+    y = targets_01(labels, len(texts))
+    require_scorable(texts, "texts", "remove or fix them first")
     return y

@@ -270,6 +270,8 @@ class LMDetector(HeadDetector):
     """
 
     name = "lm"
+    _model_params = ("model", "gguf_file", "performer", "performer_gguf_file")
+    _param_ranges = {"max_tokens": (2, 8192), "C": (1e-12, 1e12)}
 
     def __init__(self, model: str | None = None, gguf_file: str | None = None, performer: str | None = None,
                  performer_gguf_file: str | None = None, max_tokens: int = 128, C: float = 1.0) -> None:
@@ -288,6 +290,9 @@ class LMDetector(HeadDetector):
     def features(self, texts: Sequence[str]) -> np.ndarray:
         """:data:`LM_FEATURES` per text."""
         return self.scorer.features(texts)
+
+    def _feature_width(self) -> int:
+        return len(LM_FEATURES)
 
 
 def _hidden(model: Any, input_ids: Any, mask: Any) -> Any:

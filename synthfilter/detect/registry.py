@@ -8,17 +8,16 @@ returns an unfitted instance to train on your own data.
 
 from __future__ import annotations
 
-import json
 import os
 from importlib import resources
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 from .base import BaseDetector
 from .embedding import EmbedDetector
 from .fast import FastDetector
 from .lm import LMDetector
+from .persist import DetectorFileError, read_detector_meta
 from .stack import CascadeDetector, StackDetector
 
 __all__ = ["DETECTORS", "load_detector", "available_detectors", "weights_path"]
@@ -39,7 +38,8 @@ def weights_path(name: str) -> Path:
     return Path(str(resources.files("synthfilter.detect") / "weights" / f"{name}.npz"))
 
 
-def load_detector(name_or_path: str | os.PathLike = "fast", *, fitted: bool = True) -> BaseDetector:
+def load_detector(name_or_path: str | os.PathLike = "fast", *, fitted: bool = True, require_digest: bool = True,
+                  **params: Any) -> BaseDetector:
     """Return a detector by registry name or by the path of a saved ``.npz``.
 
     Parameters
@@ -49,27 +49,36 @@ def load_detector(name_or_path: str | os.PathLike = "fast", *, fitted: bool = Tr
         a file written by ``BaseDetector.save``.
     fitted:
         With a registry name: ``True`` (default) loads the shipped weights,
-        ``False`` returns a fresh unfitted detector with default parameters.
+        ``False`` returns a fresh unfitted detector.
+    require_digest:
+        ``True`` (default) refuses a file without a SHA-256 digest; ``False`` accepts
+        one written before files carried a digest (see ``BaseDetector.load``).
+    **params:
+        Constructor parameters (e.g. ``model=`` of the LM tiers). A file never
+        chooses a model: parameters naming one come from here or the class
+        defaults, and a file storing another value is ignored with a warning.
+
+    A file is checked field by field before use; any problem raises ``ValueError``
+    naming the file and what is wrong.
     """
     key = str(name_or_path)
     if key in DETECTORS:
         cls = DETECTORS[key]
         if not fitted:
-            return cls()
+            return cls(**params)
         path = weights_path(key)
         if not path.exists():
             raise FileNotFoundError(
                 f"shipped weights for detector {key!r} are missing ({path}); rebuild them with "
                 "`python -m synthfilter.detect.train`"
             )
-        return cls.load(path)
+        return cls.load(path, require_digest=require_digest, **params)
     path = Path(key)
     if path.suffix == ".npz" and path.exists():
-        with np.load(path, allow_pickle=False) as data:
-            kind = json.loads(str(data["__meta__"])).get("detector")
+        kind = read_detector_meta(path)["detector"]
         if kind not in DETECTORS:
-            raise ValueError(f"{path}: unknown detector kind {kind!r}")
-        return DETECTORS[kind].load(path)
+            raise DetectorFileError(path, f"unknown detector kind {kind!r:.100}; expected one of {available_detectors()}")
+        return DETECTORS[kind].load(path, require_digest=require_digest, **params)
     raise ValueError(
         f"detector: {key!r} is neither a known detector {available_detectors()} nor a saved .npz file"
     )

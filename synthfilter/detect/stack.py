@@ -24,11 +24,12 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 
-from .base import BaseDetector
-from .embedding import shared_embeddings
+from .base import ArraySpec, BaseDetector, as_texts
+from .embedding import MINILM_DIM, shared_embeddings
 from .fast import FastDetector
+from .features import STYLE_FEATURES
 from .head import LinearHead, _checked_labels
-from .lm import shared_scorer
+from .lm import LM_FEATURES, shared_scorer
 
 __all__ = ["StackDetector", "CascadeDetector", "choose_band"]
 
@@ -55,6 +56,8 @@ class StackDetector(BaseDetector):
     """
 
     name = "stack"
+    _model_params = ("model", "gguf_file", "performer", "performer_gguf_file")
+    _param_ranges = {"max_tokens": (2, 8192), "C": (1e-12, 1e12), "n_folds": (2, 1000)}
 
     def __init__(self, model: str | None = None, gguf_file: str | None = None, performer: str | None = None,
                  performer_gguf_file: str | None = None, max_tokens: int = 128, use_embedding: bool = False,
@@ -107,13 +110,27 @@ class StackDetector(BaseDetector):
 
         The language model (and the embedding model) stay frozen: only the n-gram
         detector and the linear head are learnt, so a few hundred texts per class
-        of your own domain are enough. ``groups`` (optional, one per text, e.g. the
-        source or domain) makes the n-gram cross-fitting leave whole groups out, so
-        the head learns how the n-gram score transfers to unseen groups. The
-        threshold is set to 0.5; use :meth:`calibrate` on known-human text.
+        of your own domain are enough.
+
+        Parameters
+        ----------
+        texts:
+            A list of texts, every one scorable (others raise ``ValueError`` naming them).
+        labels:
+            One label per text, two distinct values (see :func:`coerce_labels`); they
+            become ``classes_``.
+        sample_weight:
+            Optional weight per text. Default ``None``.
+        groups:
+            Optional group per text (e.g. the source or domain): the n-gram
+            cross-fitting then leaves whole groups out, so the head learns how the
+            n-gram score transfers to unseen groups. Default ``None`` (stratified folds).
+
+        The threshold is set to 0.5; use :meth:`calibrate` on known-human text.
         """
-        texts = list(texts)
-        y = _checked_labels(texts, labels)
+        texts = as_texts(texts)
+        targets = self._fit_targets(texts, labels)
+        y = targets.y
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         probe = FastDetector()
         lexical, style = probe._blocks(probe.prepare(texts))
@@ -124,14 +141,16 @@ class StackDetector(BaseDetector):
         self.fast_ = FastDetector()._fit_blocks(lexical, style, y, w)
         self.head_ = LinearHead(C=self.C).fit(self._design(texts, cross_fitted, style.astype(np.float64)), y, w)
         self.fast_head_ = LinearHead(C=1e4).fit(cross_fitted[:, None], y, w)
-        self.threshold_ = 0.5
-        self.version_ = getattr(self, "version_", "custom")
+        self._set_fitted(targets)
         return self
 
     def recalibrate(self, texts: Sequence[str], labels: Sequence, sample_weight: Sequence[float] | None = None) -> "StackDetector":
-        """Refit only the probability scales (Platt) of the stack and of its fast gate on held-out texts."""
+        """Refit only the probability scales (Platt) of the stack and of its fast gate on held-out texts.
+
+        ``classes_`` is kept; ``labels`` may use any vocabulary of :func:`coerce_labels`.
+        """
+        texts = as_texts(texts)
         self._check_fitted()
-        texts = list(texts)
         y = _checked_labels(texts, labels)
         fast_logit, style = self._cheap(texts)
         self.head_.recalibrate(self._design(texts, fast_logit, style), y, sample_weight)
@@ -140,9 +159,10 @@ class StackDetector(BaseDetector):
 
     # ------------------------------------------------------------------ scoring
     def fast_decision(self, texts: Sequence[str]) -> np.ndarray:
-        """Calibrated log-odds from the fast block alone (what the cascade's gate sees)."""
+        """Calibrated AI log-odds from the fast block alone (what the cascade's gate sees)."""
+        texts = as_texts(texts)
         self._check_fitted()
-        return self.fast_head_.decision(self._cheap(list(texts))[0][:, None])
+        return self.fast_head_.decision(self._cheap(texts)[0][:, None])
 
     def _raw_scores(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -154,6 +174,11 @@ class StackDetector(BaseDetector):
     def _state_arrays(self) -> dict[str, np.ndarray]:
         fast = {f"fast_{k}": v for k, v in self.fast_._state_arrays().items()}
         return {**fast, **self.head_.to_arrays("head_"), **self.fast_head_.to_arrays("gate_")}
+
+    def _expected_arrays(self) -> dict[str, ArraySpec]:
+        fast = {f"fast_{k}": v for k, v in FastDetector()._expected_arrays().items()}
+        width = len(LM_FEATURES) + len(STYLE_FEATURES) + 1 + (MINILM_DIM if self.use_embedding else 0)
+        return {**fast, **LinearHead.array_specs("head_", width), **LinearHead.array_specs("gate_", 1)}
 
     def _load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         fast = FastDetector()
@@ -207,6 +232,8 @@ class CascadeDetector(StackDetector):
         """A cascade sharing a fitted stack's weights, with the given band."""
         cascade = cls(**stack.get_params(), band_low=band_low, band_high=band_high)
         cascade._load_state_arrays(stack._state_arrays())
+        cascade.classes_ = stack.classes_
+        cascade.ai_class_ = stack.ai_class_
         cascade.threshold_ = stack.threshold_
         cascade.version_ = stack.version
         return cascade

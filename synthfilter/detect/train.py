@@ -19,12 +19,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from .base import BaseDetector, threshold_for_fpr
+from .base import SHIPPED_CLASSES, BaseDetector, threshold_for_fpr
 from .corpus import Document, balanced_weights, cap_per_cell, default_corpus_dir, grouped_split, load_corpus
 from .lm import shared_scorer
 from .registry import DETECTORS, weights_path
@@ -44,6 +45,10 @@ SHIPPED = ("fast", "lm", "embed", "stack", "cascade")
 DEFAULT_CAP = {"fast": 3000, "lm": 750, "embed": 750, "stack": 750, "cascade": 750}
 
 
+#: The folders of ``../shared/data/detect`` the shipped ``@1`` weights were trained on (English only).
+SHIPPED_SOURCES: tuple[str, ...] = ("fastdetectgpt", "glimpse", "l2r", "outfox", "seqxgpt")
+
+
 def default_lm_cache() -> Path:
     """Where training and benchmarks keep LM features between runs (``$SYNTHFILTER_CACHE`` or ``~/.cache/synthfilter``)."""
     root = os.environ.get("SYNTHFILTER_CACHE") or Path.home() / ".cache" / "synthfilter"
@@ -52,7 +57,8 @@ def default_lm_cache() -> Path:
 
 def fit_shipped_detector(name: str, train: list[Document], held: list[Document], target_fpr: float = 0.01) -> BaseDetector:
     """Fit detector ``name`` on ``train``; recalibrate, choose the threshold (and the cascade band) on ``held``."""
-    texts, labels = [d.text for d in train], [d.label for d in train]
+    texts = [d.text for d in train]
+    labels = [SHIPPED_CLASSES[d.label] for d in train]  # classes_ = the sf_label vocabulary
     weights = balanced_weights(train)
     held_texts, held_labels = [d.text for d in held], np.array([d.label for d in held])
     if name in ("stack", "cascade"):
@@ -63,7 +69,7 @@ def fit_shipped_detector(name: str, train: list[Document], held: list[Document],
         det.recalibrate(held_texts, held_labels, sample_weight=balanced_weights(held))
     if name == "cascade":
         gate = det.fast_decision(held_texts)
-        low, high, share = choose_band(gate, det.decision_function(held_texts), held_labels)
+        low, high, share = choose_band(gate, det.ai_score(held_texts), held_labels)
         det = CascadeDetector.from_stack(det, low, high)
         det.info_ = {"heldout_escalated_share": round(share, 4)}
     held_scores = det.score_texts(held_texts)
@@ -87,14 +93,22 @@ def fit_shipped_detector(name: str, train: list[Document], held: list[Document],
 
 def train_shipped(name: str = "fast", data: str | Path | None = None, cap: int | None = None,
                   target_fpr: float = 0.01, seed: int = 0, out_dir: str | Path | None = None,
-                  lm_cache: str | Path | None = None) -> Path:
-    """Train detector ``name`` on every source in ``data`` and write its weights; return the path.
+                  lm_cache: str | Path | None = None, sources: Sequence[str] | None = SHIPPED_SOURCES) -> Path:
+    """Train detector ``name`` on the ``sources`` folders of ``data`` and write its weights; return the path.
 
-    ``lm_cache`` (default :func:`default_lm_cache`) keeps the language-model
+    ``sources`` defaults to the English folders the shipped ``@1`` weights were trained
+    on, so rerunning reproduces them even after new folders arrive; ``None`` takes every
+    folder. ``lm_cache`` (default :func:`default_lm_cache`) keeps the language-model
     features between runs; it only saves time, the weights are the same without it.
     """
     cap = cap or DEFAULT_CAP.get(name, 750)
-    docs = cap_per_cell(load_corpus(data), cap=cap, seed=seed)
+    corpus = load_corpus(data)
+    if sources is not None:
+        missing = set(sources) - {d.source for d in corpus}
+        if missing:
+            raise FileNotFoundError(f"sources {sorted(missing)} not found under {data or default_corpus_dir()}")
+        corpus = [d for d in corpus if d.source in set(sources)]
+    docs = cap_per_cell(corpus, cap=cap, seed=seed)
     train, held = grouped_split(docs, test_fraction=0.2, seed=seed)
     train_keys = {d.key for d in train}
     held = [d for d in held if d.key not in train_keys]  # a text shared by two sources
@@ -121,11 +135,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="documents per (source, label) (default: 3000 for fast, 750 for the others)")
     parser.add_argument("--lm-cache", default=str(default_lm_cache()), help="LM feature cache (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sources", default=",".join(SHIPPED_SOURCES),
+                        help="comma-separated source folders, or 'all' (default: %(default)s, the shipped weights')")
     parser.add_argument("--out", default=None, help="output folder (default: the package's weights folder)")
     args = parser.parse_args(argv)
     names = SHIPPED if args.detector == "all" else (args.detector,)
     for name in names:
-        path = train_shipped(name, args.data, cap=args.cap, seed=args.seed, out_dir=args.out, lm_cache=args.lm_cache)
+        sources = None if args.sources == "all" else tuple(args.sources.split(","))
+        path = train_shipped(name, args.data, cap=args.cap, seed=args.seed, out_dir=args.out, lm_cache=args.lm_cache,
+                             sources=sources)
         det = DETECTORS[name].load(path)
         print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB), {det.tag}, threshold {det.threshold_:.4f}", flush=True)
         for key, value in det.info_.items():
