@@ -164,6 +164,33 @@ def mitigation_tables(r: dict) -> str:
     return "\n\n".join(out)
 
 
+def language_tables(r: dict) -> str:
+    rows = ["| language | human / ai | human labelled synthetic | AI labelled synthetic | unknown | main reasons | identified correctly | AUROC (scored rows) |",
+            "|---|---|---|---|---|---|---|---|"]
+    for x in r["languages"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in list(x["unknown_reasons"].items())[:2]) or "-"
+        auroc = f"{x['auroc_scored']:.3f} (n={x['scored']})" if "auroc_scored" in x else f"- (n={x['scored']})"
+        rows.append(f"| {x['language']} | {x['human']} / {x['ai']} | {x['human_labelled_synthetic']:.3f} | "
+                    f"{x['ai_labelled_synthetic']:.3f} | {x['unknown_share']:.3f} | {reasons} | "
+                    f"{x['identified_correctly']:.3f} | {auroc} |")
+    s = r["summary"]
+    rows += ["", f"Detector `{s['detector']}` scores {s['languages_scored']}. Worst language: {s['worst_language']}, "
+             f"{s['worst_human_labelled_synthetic']:.1%} of its human rows labelled synthetic (target <= "
+             f"{s['target_max_human_labelled_synthetic']:.0%}: {'met' if s['target_met'] else 'missed'}). "
+             f"Tagging with language screening: {s['tag_docs_per_second_one_process']:,} documents/second "
+             "(~200-word English documents, one process)."]
+    return "\n".join(rows)
+
+
+def reliability_tables(r: dict) -> str:
+    rows = ["| probe group | tried | held | rows lost |", "|---|---|---|---|"]
+    for group, x in r["summary"]["by_group"].items():
+        rows.append(f"| {group} | {x['tried']} | {x['held']} | {x['rows_lost']} |")
+    s = r["summary"]
+    rows.append(f"| **all** | **{s['tried']}** | **{s['held']}** | **{s['rows_lost']}** |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     for path in sorted(RESULTS.glob("scale*.json")):
         print(f"### {path.stem}\n\n{scale_tables(json.loads(path.read_text()))}\n")
@@ -171,7 +198,8 @@ def main() -> None:
     if detect.exists() and "tiers" in json.loads(detect.read_text()):
         print(f"### detect tiers\n\n{tier_tables(json.loads(detect.read_text()))}\n")
     for name, render in (("detect", detect_tables), ("detect_heads", head_tables), ("quota", quota_tables), ("resample", resample_tables),
-                         ("collapse_anchors", anchor_tables), ("collapse_mitigations", mitigation_tables)):
+                         ("collapse_anchors", anchor_tables), ("collapse_mitigations", mitigation_tables),
+                         ("languages", language_tables), ("reliability", reliability_tables)):
         path = RESULTS / f"{name}.json"
         if path.exists():
             print(f"### {name}\n\n{render(json.loads(path.read_text()))}\n")
