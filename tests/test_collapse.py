@@ -552,12 +552,22 @@ def test_results_and_report_count_repeated_rows_once(tmp_path):
 
 
 def test_a_second_run_on_a_busy_folder_is_refused(tmp_path):
-    fcntl = pytest.importorskip("fcntl")
+    import socket
+    import subprocess
+    import sys
+
+    from synthfilter.io import LOCK_NAME
+
     cfg = RunConfig("gaussian", ["replace"], generations=1, seeds=1, options={"n": 20})
     run(cfg, tmp_path, workers=1, progress=False)
-    with open(tmp_path / ".lock", "a") as handle:  # as a run still writing here holds it
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with pytest.raises(ValueError, match="another collapse run is writing"):
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:  # as a run still writing here would hold it
+        (tmp_path / LOCK_NAME).write_text(json.dumps({"pid": sleeper.pid, "host": socket.gethostname()}))
+        with pytest.raises(ValueError, match=f"another synthfilter run \\(pid {sleeper.pid}\\)"):
             run(cfg, tmp_path, workers=1, progress=False)
-    run(cfg, tmp_path, workers=1, progress=False)  # released: resumes (nothing to do)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    with pytest.warns(UserWarning):  # the lock of a process that is gone is taken over
+        run(cfg, tmp_path, workers=1, progress=False)
     assert len(_raw_rows(tmp_path)) == 2

@@ -25,6 +25,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..hashing import hash_keys
+from ..io import RunLock, atomic_write_text
 from ._checks import OptionError, check_int, check_real
 from .policies import Policy, parse_policy
 from .scenarios import Scenario, make_scenario
@@ -326,42 +327,6 @@ def load_results(run_dir: str | os.PathLike) -> list[dict[str, Any]]:
     return dedupe_rows(rows)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` by ``text`` all at once: a kill leaves the old file or the new one, never half."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-class _RunLock:
-    """An exclusive lock on ``RUN_DIR/.lock`` (released by the OS when the process dies)."""
-
-    def __init__(self, run_dir: Path) -> None:
-        self.path, self.handle = run_dir / ".lock", None
-
-    def __enter__(self) -> "_RunLock":
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not POSIX: no lock
-            return self
-        self.handle = open(self.path, "a")
-        try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self.handle.close()
-            self.handle = None
-            raise ValueError(f"another collapse run is writing to {self.path.parent}; wait for it to finish "
-                             "(two runs appending to one folder would duplicate result rows)") from None
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.handle is not None:
-            self.handle.close()  # closing the file releases the lock
-
-
 def run(cfg: RunConfig, run_dir: str | os.PathLike, workers: int | None = None, progress: bool = True) -> Path:
     """Run (or resume) every missing (policy, seed) cell of ``cfg``, writing to ``run_dir``."""
     cfg.validate()
@@ -369,7 +334,7 @@ def run(cfg: RunConfig, run_dir: str | os.PathLike, workers: int | None = None, 
         workers = check_int(workers, ("workers",), "workers", 1, "worker processes")
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    with _RunLock(run_dir):
+    with RunLock(run_dir):
         _run_locked(cfg, run_dir, workers or min(os.cpu_count() or 1, 2), progress)
     return run_dir
 
@@ -385,7 +350,7 @@ def _run_locked(cfg: RunConfig, run_dir: Path, workers: int, progress: bool) -> 
         if old != config:
             raise ValueError(f"{run_dir} holds a run with a different config; use a new folder")
     else:
-        _write_atomic(config_path, json.dumps(config, indent=2) + "\n")
+        atomic_write_text(config_path, json.dumps(config, indent=2) + "\n")
     results = run_dir / "results.jsonl"
     # the rows of this config's cells, each (policy, seed, generation) once (load_results drops
     # unreadable lines such as a truncated last line, and repeats)
@@ -399,7 +364,7 @@ def _run_locked(cfg: RunConfig, run_dir: Path, workers: int, progress: bool) -> 
     # keep only complete cells' rows, each once: unfinished cells rerun whole, new lines never join a
     # broken one, and no row that is kept is appended again
     keep = [r for r in existing if done[(r["policy"], r["seed"])] == gens]
-    _write_atomic(results, "".join(json.dumps(r) + "\n" for r in keep))
+    atomic_write_text(results, "".join(json.dumps(r) + "\n" for r in keep))
     bar = tqdm(total=len(todo), desc=f"collapse {cfg.scenario}", unit="cell", disable=not progress)
     with open(results, "a", encoding="utf-8") as out:
         def write(rows: list[dict[str, Any]]) -> None:
