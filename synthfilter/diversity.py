@@ -142,12 +142,6 @@ class Hierarchy:
     centroids: np.ndarray
     parents: list[np.ndarray]
 
-    def top_of(self, leaves: np.ndarray) -> np.ndarray:
-        top = leaves
-        for parent in self.parents:
-            top = parent[top]
-        return top
-
 
 def fit_hierarchy(X: np.ndarray, levels: tuple[int, ...], seed: int, sample_index: np.ndarray) -> Hierarchy:
     """Fit k-means on ``X[sample_index]`` for ``levels[0]`` leaves, then k-means on centroids for each further level."""

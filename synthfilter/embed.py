@@ -19,6 +19,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from .columns import EMBEDDING
+from .models import LazyModels, is_batched, lazy
 from .text import normalize, unscorable_reason
 
 __all__ = ["Embedder", "EMBEDDING_COLUMN", "minilm_path"]
@@ -63,7 +64,7 @@ class _HashingModel:
         return (out / norms).astype(np.float32)
 
 
-class Embedder:
+class Embedder(LazyModels):
     """A picklable ``datasets.map`` transform that adds an embedding column.
 
     Parameters
@@ -101,28 +102,18 @@ class Embedder:
         self.dim = dim
         self.seed = seed
         self.output_column = output_column
-        self._model: Any = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_model"] = None
-        return state
 
     def __repr__(self) -> str:
         return f"Embedder(text_column={self.text_column!r}, model={self.model!r})"
 
-    @property
+    @lazy
     def loaded_model(self) -> Any:
-        """The model, loading it on first use."""
-        if self._model is None:
-            if self.model == "hashing":
-                self._model = _HashingModel(self.dim, self.seed)
-            else:
-                from sentence_transformers import SentenceTransformer
+        """The model, loaded on first use."""
+        if self.model == "hashing":
+            return _HashingModel(self.dim, self.seed)
+        from sentence_transformers import SentenceTransformer
 
-                path = minilm_path() if self.model == "minilm" else self.model
-                self._model = SentenceTransformer(path, device="cpu")
-        return self._model
+        return SentenceTransformer(minilm_path() if self.model == "minilm" else self.model, device="cpu")
 
     def encode(self, texts: list[Any]) -> list[list[float] | None]:
         """Embeddings for raw values: a float32 list per embeddable text, ``None`` otherwise."""
@@ -145,8 +136,6 @@ class Embedder:
         if self.text_column not in batch:
             raise KeyError(f"text column {self.text_column!r} not found; columns present: {list(batch.keys())}")
         values = batch[self.text_column]
-        from .tag import is_batched
-
         if is_batched(batch, values):
             return {self.output_column: self.encode(list(values))}
         return {self.output_column: self.encode([values])[0]}

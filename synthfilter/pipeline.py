@@ -132,9 +132,6 @@ class _LocalEngine:
         return ds.map(embedder, batched=True, batch_size=self.cfg.batch_size, num_proc=_procs(self.cfg, ds),
                       desc="clean: embed")
 
-    def to_local(self, ds: datasets.Dataset) -> datasets.Dataset:
-        return ds
-
 
 def _procs(cfg: CleanConfig, ds: datasets.Dataset) -> int | None:
     return cfg.workers if cfg.workers > 1 and ds.num_rows >= 2 * cfg.batch_size else None

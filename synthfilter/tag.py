@@ -27,6 +27,7 @@ from .columns import DETECTOR, LABEL, LANG, REASON, SCORE
 from .detect.base import BaseDetector
 from .detect.registry import load_detector
 from .lang import count_letters, identify_languages
+from .models import LazyModels, is_batched, lazy
 from .text import normalize, unscorable_reason
 
 __all__ = ["Tagger", "tag", "SCORE_COLUMN", "LABEL_COLUMN", "DETECTOR_COLUMN", "LANG_COLUMN", "REASON_COLUMN"]
@@ -34,22 +35,7 @@ __all__ = ["Tagger", "tag", "SCORE_COLUMN", "LABEL_COLUMN", "DETECTOR_COLUMN", "
 SCORE_COLUMN, LABEL_COLUMN, DETECTOR_COLUMN = SCORE.name, LABEL.name, DETECTOR.name
 LANG_COLUMN, REASON_COLUMN = LANG.name, REASON.name
 
-try:  # the formatted views `datasets.map` hands to a function
-    from datasets.formatting.formatting import LazyBatch, LazyRow
-except ImportError:  # pragma: no cover - very old datasets
-    LazyBatch = LazyRow = ()  # type: ignore[assignment]
-
-
-def is_batched(batch: Mapping[str, Any], values: Any) -> bool:
-    """Whether ``datasets.map`` passed a batch (dict of lists) rather than one row."""
-    if isinstance(batch, LazyBatch):
-        return True
-    if isinstance(batch, LazyRow):
-        return False
-    return isinstance(values, (list, tuple))
-
-
-class Tagger:
+class Tagger(LazyModels):
     """A picklable ``datasets.map`` transform that adds the :data:`~synthfilter.columns.TAG_COLUMNS`.
 
     Parameters
@@ -98,25 +84,16 @@ class Tagger:
         self.threshold = None if threshold is None else float(threshold)
         self.languages = None if languages is None else tuple(languages)
         self.min_letters = min_letters
-        self._detector: BaseDetector | None = detector if isinstance(detector, BaseDetector) else None
 
     def __repr__(self) -> str:
         det = self.detector if isinstance(self.detector, str) else self.detector.tag
         return (f"Tagger(text_column={self.text_column!r}, detector={det!r}, threshold={self.threshold!r}, "
                 f"languages={self.languages!r}, min_letters={self.min_letters!r})")
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        if isinstance(self.detector, str):
-            state["_detector"] = None
-        return state
-
-    @property
+    @lazy
     def loaded_detector(self) -> BaseDetector:
-        """The detector, loading it on first use."""
-        if self._detector is None:
-            self._detector = load_detector(self.detector)
-        return self._detector
+        """The detector: the object passed, or the named one loaded on first use."""
+        return self.detector if isinstance(self.detector, BaseDetector) else load_detector(self.detector)
 
     def supported_languages(self) -> tuple[str, ...] | None:
         """Languages that are scored (``None``: all)."""

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import synthfilter as sf
+from synthfilter.models import is_loaded
 from synthfilter import metrics
 from synthfilter.diversity import water_fill
 
@@ -153,7 +154,7 @@ def test_embedder_hashing_transform_pickles_and_marks_bad_rows():
     assert vecs[2] is None and vecs[3] is None
     assert len(vecs[0]) == 384 and math.isclose(np.linalg.norm(vecs[0]), 1.0, rel_tol=1e-5)
     clone = pickle.loads(pickle.dumps(emb))
-    assert clone._model is None
+    assert not is_loaded(clone, "loaded_model")
     np.testing.assert_allclose(clone.encode(["the cat sat"])[0], vecs[0], rtol=1e-6)
     two = ds.map(sf.Embedder(model="hashing"), batched=True, batch_size=1, num_proc=2)
     assert two["sf_embedding"] == vecs
@@ -174,4 +175,4 @@ def test_embedder_minilm_loads_offline(monkeypatch, tmp_path):
     assert v[0] @ v[1] > v[0] @ v[2] + 0.2
     fresh = sf.Embedder()
     again = ds.map(fresh, batched=True)
-    assert again._fingerprint == out._fingerprint and fresh._model is None, "second map served from cache"
+    assert again._fingerprint == out._fingerprint and not is_loaded(fresh, "loaded_model"), "second map served from cache"

@@ -70,9 +70,9 @@ def test_statistics_match_a_brute_force_computation(scorer):
 
 def test_features_do_not_depend_on_batch_company(scorer):
     alone = LMScorer(batch_size=1)
-    alone._loaded = scorer._models()
+    alone.loaded = scorer.loaded
     together = LMScorer(batch_size=3)
-    together._loaded = scorer._models()
+    together.loaded = scorer.loaded
     np.testing.assert_allclose(alone.features(TEXTS), together.features(TEXTS), rtol=1e-3, atol=1e-3)
 
 

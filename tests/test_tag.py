@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import synthfilter as sf
+from synthfilter.models import is_loaded
 from synthfilter.tag import Tagger
 
 TEXTS = [
@@ -70,9 +71,9 @@ def test_threshold_controls_labels():
 def test_pickles_without_the_model_and_gives_identical_results():
     tagger = Tagger()
     first = tagger({"text": TEXTS})
-    assert tagger._detector is not None
+    assert is_loaded(tagger, "loaded_detector")
     clone = pickle.loads(pickle.dumps(tagger))
-    assert clone._detector is None
+    assert not is_loaded(clone, "loaded_detector")
     again = clone({"text": TEXTS})
     assert first["sf_label"] == again["sf_label"]
     np.testing.assert_array_equal(first["sf_score"], again["sf_score"])
@@ -95,7 +96,7 @@ def test_second_identical_map_is_served_from_cache(tmp_path):
     second = ds.map(fresh, batched=True)
     assert second._fingerprint == first._fingerprint
     assert second.cache_files == first.cache_files
-    assert fresh._detector is None, "the transform ran again instead of loading the cached result"
+    assert not is_loaded(fresh, "loaded_detector"), "the transform ran again instead of loading the cached result"
     different = ds.map(Tagger(threshold=0.3), batched=True)
     assert different._fingerprint != first._fingerprint
 

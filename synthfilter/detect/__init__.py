@@ -1,7 +1,7 @@
 """AI-text detectors: scikit-learn style estimators, a registry and shipped weights.
 
-Tiers: ``fast`` (n-grams + stylometry), ``lm`` (SmolLM2 zero-shot statistics),
-``embed`` (MiniLM embeddings), ``stack`` (the calibrated default over LM statistics,
+Tiers: ``fast`` (n-grams + stylometry; the default), ``lm`` (SmolLM2 zero-shot statistics),
+``embed`` (MiniLM embeddings), ``stack`` (a calibrated head over LM statistics,
 stylometry and cross-fitted n-gram scores) and ``cascade`` (fast first, the stack only
 for uncertain rows).
 """

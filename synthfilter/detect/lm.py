@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ..models import LazyModels, lazy
 from .head import HeadDetector
 from .memo import TextMemo
 
@@ -98,7 +99,7 @@ def _load_causal_lm(model: str | None, gguf_file: str | None) -> tuple[Any, Any,
     return tokenizer, lm, name
 
 
-class LMScorer:
+class LMScorer(LazyModels):
     """Per-document causal-LM statistics (:data:`LM_FEATURES`).
 
     Parameters
@@ -145,12 +146,6 @@ class LMScorer:
         self.batch_size = batch_size
         self.num_threads = num_threads
         self.memo = TextMemo(seed=max_tokens)
-        self._loaded: tuple[Any, ...] | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_loaded"] = None
-        return state
 
     @property
     def model_name(self) -> str:
@@ -158,19 +153,22 @@ class LMScorer:
         return self._models()[3]
 
     def _models(self) -> tuple[Any, Any, Any, str]:
-        if self._loaded is None:
-            tokenizer, observer, name = _load_causal_lm(self.model, self.gguf_file)
-            performer = None
-            if self.performer is not None:
-                perf_tok, performer, perf_name = _load_causal_lm(self.performer, self.performer_gguf_file)
-                if perf_tok.get_vocab() != tokenizer.get_vocab():
-                    raise ValueError("performer: its tokenizer differs from the observer's; Binoculars needs one vocabulary")
-                name = f"{name}+{perf_name}"
-            if tokenizer.pad_token is None:
-                tokenizer.pad_token = tokenizer.eos_token
-            tokenizer.padding_side = "right"
-            self._loaded = (tokenizer, observer, performer, name)
-        return self._loaded  # type: ignore[return-value]
+        return self.loaded
+
+    @lazy
+    def loaded(self) -> tuple[Any, Any, Any, str]:
+        """(tokenizer, observer, performer or None, model name), loaded on first use."""
+        tokenizer, observer, name = _load_causal_lm(self.model, self.gguf_file)
+        performer = None
+        if self.performer is not None:
+            perf_tok, performer, perf_name = _load_causal_lm(self.performer, self.performer_gguf_file)
+            if perf_tok.get_vocab() != tokenizer.get_vocab():
+                raise ValueError("performer: its tokenizer differs from the observer's; Binoculars needs one vocabulary")
+            name = f"{name}+{perf_name}"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        tokenizer.padding_side = "right"
+        return tokenizer, observer, performer, name
 
     def save_cache(self, path: str | os.PathLike) -> None:
         """Write the memoised features to ``path`` (``.npz``) for a later :meth:`load_cache`."""

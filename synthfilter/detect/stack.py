@@ -1,4 +1,4 @@
-"""The ``stack`` tier (the default detector) and the ``cascade`` that gates it.
+"""The ``stack`` tier (best after ``fit`` on your own data) and the ``cascade`` that gates it.
 
 ``stack`` is a calibrated logistic head over three blocks:
 

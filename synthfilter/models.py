@@ -1,0 +1,78 @@
+"""What every model-backed transform shares: lazy loading that is never pickled, and batch detection.
+
+A transform's state is configuration only: :class:`lazy` builds the model on first
+use, once per process, and :class:`LazyModels` leaves it out of pickling, so
+``num_proc`` workers, ``datasets``' fingerprint cache, Ray actors and Spark tasks
+receive the small configuration and load the model themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+__all__ = ["lazy", "LazyModels", "is_loaded", "is_batched"]
+
+T = TypeVar("T")
+_PREFIX = "_lazy_"
+
+try:  # the formatted views `datasets.map` hands to a function
+    from datasets.formatting.formatting import LazyBatch, LazyRow
+except ImportError:  # pragma: no cover - very old datasets
+    LazyBatch = LazyRow = ()  # type: ignore[assignment,misc]
+
+
+class lazy(Generic[T]):  # noqa: N801 - used like @property
+    """Like ``@property``, but the value is built once, on first access, and kept on the instance.
+
+    The cached value lives in ``instance.__dict__["_lazy_<name>"]``; :class:`LazyModels`
+    drops such entries when pickling, ``obj.<name> = model`` hands over a loaded model
+    and ``del obj.<name>`` forgets it.
+    """
+
+    def __init__(self, build: Callable[[Any], T]) -> None:
+        self.build = build
+        self.__doc__ = build.__doc__
+        self.slot = _PREFIX + build.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = _PREFIX + name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> T:
+        if obj is None:
+            return self  # type: ignore[return-value]
+        try:
+            return obj.__dict__[self.slot]
+        except KeyError:
+            value = obj.__dict__[self.slot] = self.build(obj)
+            return value
+
+    def __set__(self, obj: Any, value: T) -> None:
+        obj.__dict__[self.slot] = value  # hand over a model already loaded elsewhere
+
+    def __delete__(self, obj: Any) -> None:
+        obj.__dict__.pop(self.slot, None)
+
+
+def is_loaded(obj: Any, name: str) -> bool:
+    """Whether the :class:`lazy` attribute ``name`` of ``obj`` has been built (or set)."""
+    return _PREFIX + name in obj.__dict__
+
+
+class LazyModels:
+    """Mixin: pickles without any :class:`lazy` value (the models load again where unpickled)."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith(_PREFIX)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+def is_batched(batch: Mapping[str, Any], values: Any) -> bool:
+    """Whether ``datasets.map`` passed a batch (dict of lists) rather than one row."""
+    if isinstance(batch, LazyBatch):
+        return True
+    if isinstance(batch, LazyRow):
+        return False
+    return isinstance(values, (list, tuple))
