@@ -33,7 +33,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .dedup import dedup_semantic
-from .diversity import resample_tails
+from .diversity import resample_tails, row_features
 from .embed import EMBEDDING_COLUMN, Embedder
 from .io import (RunLock, atomic_write_text, check_output, data_format, input_files, input_fingerprints, read_dataset,
                  verify_checksums, write_checksums, write_dataset)
@@ -96,6 +96,11 @@ class CleanConfig:
         if self.dedup_threshold is not None and not 0.0 < self.dedup_threshold <= 1.0:
             raise ValueError(f"dedup_threshold must be in (0, 1], got {self.dedup_threshold!r}")
 
+    def quota_config(self) -> QuotaConfig:
+        """The quota step's :class:`~synthfilter.quota.QuotaConfig` (cap mode)."""
+        return QuotaConfig(self.max_synthetic, by=self.by, unknown=self.unknown, id_column=self.id_column,
+                           text_column=self.text_column, seed=self.seed)
+
     def fingerprint(self) -> str:
         """Hash of everything that changes the output (not the engine or worker count)."""
         relevant = {k: v for k, v in asdict(self).items() if k not in ("engine", "workers", "batch_size")}
@@ -123,9 +128,7 @@ class _LocalEngine:
                       desc="clean: tag")
 
     def quota(self, ds: datasets.Dataset) -> tuple[datasets.Dataset, Any]:
-        return enforce_quota(ds, self.cfg.max_synthetic, by=self.cfg.by, unknown=self.cfg.unknown,
-                             id_column=self.cfg.id_column, text_column=self.cfg.text_column, seed=self.cfg.seed,
-                             return_report=True)
+        return enforce_quota(ds, config=self.cfg.quota_config(), return_report=True)
 
     def embed(self, ds: datasets.Dataset) -> datasets.Dataset:
         embedder = Embedder(text_column=self.cfg.text_column, model=self.cfg.embedder)
@@ -171,9 +174,7 @@ class _RayEngine(_LocalEngine):
                                 concurrency=self.cfg.workers, batch_size=self.cfg.batch_size).materialize()
 
     def quota(self, ds: Any) -> tuple[Any, Any]:
-        return self.sfr.enforce_quota(ds, self.cfg.max_synthetic, by=self.cfg.by, unknown=self.cfg.unknown,
-                                      id_column=self.cfg.id_column, text_column=self.cfg.text_column,
-                                      seed=self.cfg.seed, return_report=True)
+        return self.sfr.enforce_quota(ds, config=self.cfg.quota_config(), return_report=True)
 
     def embed(self, ds: Any) -> Any:
         with self.sfr._ordered():
@@ -344,7 +345,7 @@ def _write_step(runner: _LocalEngine, ds: Any, folder: Path, step_report: dict[s
     tmp.mkdir(parents=True)
     step_report["rows_out"] = runner.write(ds, tmp)
     (tmp / "report.json").write_text(json.dumps(step_report, indent=2, default=str) + "\n")
-    write_checksums(tmp, sorted(p for p in tmp.iterdir() if p.is_file()))
+    write_checksums(tmp, sorted(p.name for p in tmp.iterdir() if p.is_file()))  # names: relative to tmp
     (tmp / "_SUCCESS").touch()
     os.replace(tmp, folder)
 
@@ -355,7 +356,7 @@ def _check_targets(step: str, step_report: dict[str, Any], config: CleanConfig) 
         return
     counts = _strata_counts(step_report["strata"])
     try:
-        plan_sample(counts, config.resample, _quota_config(config))
+        plan_sample(counts, config.resample, config.quota_config())
     except ValueError as err:
         after = f"{OPTION['max_synthetic']} {config.max_synthetic}"
         if step == "dedup":
@@ -366,11 +367,6 @@ def _check_targets(step: str, step_report: dict[str, Any], config: CleanConfig) 
         detail = "" if remain < config.resample else f" ({str(err).removeprefix('size: ')})"
         raise ValueError(f"{OPTION['resample']} {config.resample} but only {remain} rows remain after {after}"
                          f"{detail}; lower {OPTION['resample']} or raise {OPTION['max_synthetic']}") from None
-
-
-def _quota_config(cfg: CleanConfig) -> QuotaConfig:
-    return QuotaConfig(cfg.max_synthetic, by=cfg.by, unknown=cfg.unknown, id_column=cfg.id_column,
-                       text_column=cfg.text_column, seed=cfg.seed)
 
 
 def _strata_counts(strata: dict[str, dict[str, int]]) -> dict[tuple[Any, int], int]:
@@ -393,12 +389,15 @@ def _run_step(step: str, ds: Any, engine: _LocalEngine, cfg: CleanConfig) -> tup
                                               return_report=True)
             info = dedup_report.to_dict()
         # near-duplicate removal can drop human rows and so raise the synthetic share: enforce it again
-        kept, requota = enforce_quota(ds, **_quota_kwargs(cfg), return_report=True)
+        kept, requota = enforce_quota(ds, config=cfg.quota_config(), return_report=True)
         return kept, {**info, "quota_again": requota.to_dict(), "strata": requota.after}
     if step == "resample":
-        qcfg = _quota_config(cfg)
+        qcfg = cfg.quota_config()
         strata = _row_strata(ds, cfg)
-        plan = plan_sample(_strata_counts(_strata(ds, cfg)), cfg.resample, qcfg)
+        # rows that cannot be embedded (no text) cannot be drawn (invalid="drop"): plan over the others only
+        usable = row_features(ds, EMBEDDING_COLUMN)[1]
+        planned = ds if usable.all() else ds.select(np.flatnonzero(usable))
+        plan = plan_sample(_strata_counts(_strata(planned, cfg)), cfg.resample, qcfg)
         sizes = {f"{group}\x1f{CLASS_NAMES[c]}": k for (group, c), k in plan.items() if k}
         kept, resample_report = resample_tails(ds, cfg.resample, invalid="drop", id_column=cfg.id_column,
                                                text_column=cfg.text_column, seed=cfg.seed, return_report=True,
@@ -406,11 +405,6 @@ def _run_step(step: str, ds: Any, engine: _LocalEngine, cfg: CleanConfig) -> tup
         return kept, {**resample_report.to_dict(), "requested": cfg.resample,
                       "plan": {k.replace("\x1f", "/"): v for k, v in sizes.items()}}
     raise ValueError(f"unknown step {step!r}")  # pragma: no cover
-
-
-def _quota_kwargs(cfg: CleanConfig) -> dict[str, Any]:
-    return {"max_synthetic": cfg.max_synthetic, "by": cfg.by, "unknown": cfg.unknown, "id_column": cfg.id_column,
-            "text_column": cfg.text_column, "seed": cfg.seed}
 
 
 def _strata(ds: datasets.Dataset, cfg: CleanConfig) -> dict[str, dict[str, int]]:

@@ -6,6 +6,7 @@ import pytest
 
 from synthfilter.cli import main
 from synthfilter.pipeline import STEPS, CleanConfig, clean
+from tests.conftest import make_texts
 
 
 def _write_input(path, n=600):
@@ -100,3 +101,88 @@ def test_cli_clean_and_its_errors(tmp_path, capsys):
     assert "--max-synthetic must be" in capsys.readouterr().err
     assert main(["clean", str(tmp_path / "missing.jsonl"), str(tmp_path / "o3"), "--max-synthetic", "0.1",
                  "--resample", "5"]) == 2
+
+
+def _labels(path):
+    return [json.loads(line)["sf_label"] for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def toy_detector(tmp_path_factory):
+    """A detector fitted on the two generated styles, so the quota has synthetic rows to drop."""
+    from synthfilter.detect import FastDetector
+
+    human, ai = make_texts(200, "human", seed=1), make_texts(200, "ai", seed=1)
+    path = tmp_path_factory.mktemp("det") / "toy.npz"
+    FastDetector().fit(human + ai, ["human"] * 200 + ["ai"] * 200).save(path)
+    return str(path)
+
+
+def test_output_meets_the_quota_and_size_even_when_dedup_drops_human_rows(tmp_path, toy_detector):
+    texts = [make_texts(1, "human", seed=9)[0]] * 150 + make_texts(150, "human", seed=2) + make_texts(120, "ai", seed=3)
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps({"id": i, "text": t}) for i, t in enumerate(texts)) + "\n")
+    cfg = _cfg(resample=120, dedup_threshold=0.99, detector=toy_detector)
+    report = clean(src, tmp_path / "out", cfg, progress=False)
+    labels = _labels(tmp_path / "out" / "output.jsonl")
+    assert len(labels) == 120
+    assert labels.count("synthetic") <= 0.1 * len(labels)
+    for step in ("quota", "dedup", "resample"):
+        assert report["steps"][step]["synthetic_share"] <= 0.1, step
+    assert report["steps"]["dedup"]["quota_again"]["dropped"].get("surplus-synthetic", 0) > 0
+    assert report["synthetic_share_after"]["tag"] > 0.2
+
+
+def test_impossible_resample_fails_before_embedding_in_command_line_terms(tmp_path, capsys, toy_detector):
+    src = tmp_path / "in.jsonl"
+    texts = make_texts(100, "human", seed=4) + make_texts(100, "ai", seed=4)
+    src.write_text("\n".join(json.dumps({"id": i, "text": t}) for i, t in enumerate(texts)) + "\n")
+    with pytest.raises(ValueError, match=r"--resample 150 but only \d+ rows remain after --max-synthetic 0.1;") as err:
+        clean(src, tmp_path / "out", _cfg(resample=150, detector=toy_detector), progress=False)
+    quota = json.loads((tmp_path / "out" / "steps" / "2-quota" / "report.json").read_text())
+    assert f"only {quota['rows_out']} rows remain" in str(err.value) and 100 <= quota["rows_out"] < 150
+    steps = sorted(p.name for p in (tmp_path / "out" / "steps").iterdir())
+    assert steps == ["1-tag", "2-quota"], "nothing expensive after the quota"
+    assert main(["clean", str(src), str(tmp_path / "o2"), "--max-synthetic", "0.1", "--resample", "500",
+                 "--embedder", "hashing"]) == 2
+    assert "--resample 500 but the input has only 200 rows" in capsys.readouterr().err
+    assert not (tmp_path / "o2").exists(), "refused before any work"
+
+
+def test_a_changed_or_truncated_step_file_is_recomputed_not_used(tmp_path):
+    src = _write_input(tmp_path / "in.jsonl", n=300)
+    clean(src, tmp_path / "out", _cfg(), progress=False)
+    expected = (tmp_path / "out" / "output.jsonl").read_bytes()
+    part = next((tmp_path / "out" / "steps" / "2-quota").glob("*.parquet"))
+    part.write_bytes(part.read_bytes()[:-100])
+    with pytest.warns(UserWarning, match="2-quota.*changed since it was written"):
+        report = clean(src, tmp_path / "out", _cfg(), progress=False)
+    assert report["steps"]["tag"].get("resumed") and not report["steps"]["quota"].get("resumed")
+    assert (tmp_path / "out" / "output.jsonl").read_bytes() == expected
+
+
+def test_a_second_run_into_the_same_folder_is_refused_while_one_runs(tmp_path):
+    import subprocess
+    import sys
+
+    from synthfilter.io import LOCK_NAME, LockedError
+
+    src = _write_input(tmp_path / "in.jsonl", n=100)
+    out = tmp_path / "out"
+    out.mkdir()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / LOCK_NAME).write_text(json.dumps({"pid": sleeper.pid, "host": __import__("socket").gethostname()}))
+        with pytest.raises(LockedError, match=f"pid {sleeper.pid}"):
+            clean(src, out, _cfg(resample=20), progress=False)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_output_inside_the_input_folder_is_refused(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    _write_input(folder / "a.jsonl", n=50)
+    with pytest.raises(ValueError, match="inside the input folder"):
+        clean(folder, folder / "cleaned", _cfg(resample=10), progress=False)

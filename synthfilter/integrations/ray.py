@@ -25,12 +25,12 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from .. import quota as _quota
+from ..quota import QuotaConfig, QuotaPlan, RowKeys, Summary, make_plan, row_keys
 from ..diversity import assign_clusters as _assign, fit_hierarchy
 from ..embed import EMBEDDING_COLUMN, Embedder
 from ..columns import TAG_COLUMNS
@@ -146,50 +146,24 @@ def embed(ds: Any, *, text_column: str = "text", model: str = "minilm", concurre
 
 
 # --------------------------------------------------------------------------- quota
-def _arrays(table: pa.Table, cfg: _quota.QuotaConfig) -> dict[str, Any]:
-    """Classes, group codes, hashes and positions of one block: the quota module's own functions."""
-    return {"classes": _quota._classify(table, cfg), "groups": _quota._groups(table, cfg)[0],
-            "names": _quota._groups(table, cfg)[1], "hashes": _quota._hashes(table, cfg.key_column(table.column_names), cfg.seed),
-            "index": table.column(_ROW).to_numpy().astype(np.int64)}
+def _keys(table: pa.Table, cfg: QuotaConfig) -> RowKeys:
+    return row_keys(table, cfg, table.column(_ROW).to_numpy().astype(np.int64))
 
 
-def _summary_rows(table: pa.Table, cfg: _quota.QuotaConfig) -> pa.Table:
-    a = _arrays(table, cfg)
-    s = _quota.summarise(a["groups"], a["names"], a["classes"], a["hashes"])
-    keys = list(s.counts)
-    return pa.table({
-        "group": pa.array([repr(k[0]) for k in keys], pa.string()),
-        "group_value": pa.array([k[0] for k in keys]) if keys else pa.array([], pa.null()),
-        "cls": pa.array([k[1] for k in keys], pa.int8()),
-        "count": pa.array([s.counts[k] for k in keys], pa.int64()),
-        "buckets": pa.array([np.flatnonzero(s.histograms[k]).astype(np.int32) for k in keys], pa.list_(pa.int32())),
-        "bucket_counts": pa.array([s.histograms[k][s.histograms[k] > 0] for k in keys], pa.list_(pa.int64())),
-    })
+def _summary_rows(table: pa.Table, cfg: QuotaConfig) -> pa.Table:
+    return Summary.of(_keys(table, cfg)).to_arrow()
 
 
-def _boundary_rows(table: pa.Table, cfg: _quota.QuotaConfig, cutoffs: dict) -> pa.Table:
-    a = _arrays(table, cfg)
-    buckets = (a["hashes"] >> np.uint64(64 - _quota._BUCKET_BITS)).astype(np.int64)
-    stratum = a["groups"] * 3 + a["classes"]
-    rows: dict[str, list] = {"group": [], "cls": [], "hash": [], "row": []}
-    for code in np.unique(stratum):
-        key = (a["names"][int(code) // 3], int(code) % 3)
-        bucket, remaining = cutoffs[key]
-        if remaining:
-            m = (stratum == code) & (buckets == bucket)
-            n = int(m.sum())
-            rows["group"] += [repr(key[0])] * n
-            rows["cls"] += [key[1]] * n
-            rows["hash"] += a["hashes"][m].tolist()
-            rows["row"] += a["index"][m].tolist()
-    return pa.table({"group": pa.array(rows["group"], pa.string()), "cls": pa.array(rows["cls"], pa.int8()),
-                     "hash": pa.array(rows["hash"], pa.uint64()), "row": pa.array(rows["row"], pa.int64())})
+def _boundary_rows(table: pa.Table, plan: QuotaPlan) -> pa.Table:
+    rows = plan.boundary(_keys(table, plan.cfg))
+    return pa.table({"group": pa.array([repr(key[0]) for key, _, _ in rows], pa.string()),
+                     "cls": pa.array([key[1] for key, _, _ in rows], pa.int8()),
+                     "hash": pa.array([h for _, h, _ in rows], pa.uint64()),
+                     "row": pa.array([p for _, _, p in rows], pa.int64())})
 
 
-def _select_rows(table: pa.Table, cfg: _quota.QuotaConfig, cutoffs: dict, cuts: dict) -> pa.Table:
-    a = _arrays(table, cfg)
-    keep = _quota._select(a["groups"], a["names"], a["classes"], a["hashes"], a["index"], cutoffs, cuts)
-    return table.filter(pa.array(keep)).drop_columns([_ROW])
+def _select_rows(table: pa.Table, plan: QuotaPlan) -> pa.Table:
+    return table.filter(pa.array(plan.keep(_keys(table, plan.cfg)))).drop_columns([_ROW])
 
 
 def _with_positions(ds: Any) -> Any:
@@ -199,62 +173,31 @@ def _with_positions(ds: Any) -> Any:
     return ds.zip(ray.data.range(n).rename_columns({"id": _ROW}))
 
 
-def enforce_quota(ds: Any, max_synthetic: float, *, mode: Literal["cap", "exact"] = "cap", by: str | None = None,
-                  label_column: str = "sf_label", synthetic_column: str | None = None,
-                  score_column: str | None = None, score_threshold: float | None = None,
-                  unknown: Literal["human", "synthetic", "drop"] = "human", id_column: str | None = None,
-                  text_column: str = "text", seed: int = 0, min_rows: int = 1, return_report: bool = False) -> Any:
+def enforce_quota(ds: Any, max_synthetic: float | None = None, *, config: QuotaConfig | None = None,
+                  return_report: bool = False, **options: Any) -> Any:
     """:func:`synthfilter.enforce_quota` on a ``ray.data.Dataset``: the same kept rows, in order.
 
-    Parameters are those of :func:`synthfilter.enforce_quota` (no streaming, sharding
-    or ``num_proc``: Ray distributes the passes). Returns a ``ray.data.Dataset``
-    (materialised), and with ``return_report=True`` also the
-    :class:`synthfilter.QuotaReport`.
+    ``max_synthetic``/``options`` (or ``config``) are those of :class:`synthfilter.quota.QuotaConfig`
+    (no streaming, sharding or ``num_proc``: Ray distributes the passes). The passes are
+    the engine-neutral plan's (:mod:`synthfilter.quota.plan`): summaries per block,
+    reduced on the driver; the boundary rows of each stratum; a per-block keep mask.
+    Returns a ``ray.data.Dataset`` (materialised), and with ``return_report=True`` also
+    the :class:`synthfilter.QuotaReport`.
     """
     require_ray()
-    cfg = _quota.QuotaConfig(max_synthetic=max_synthetic, mode=mode, by=by, label_column=label_column,
-                             synthetic_column=synthetic_column, score_column=score_column,
-                             score_threshold=score_threshold, unknown=unknown, id_column=id_column,
-                             text_column=text_column, seed=seed, min_rows=min_rows)
+    cfg = QuotaConfig.build(max_synthetic, config, options)
     cfg.key_column(ds.columns())  # fail fast, naming the missing key column
     with _ordered():
         indexed = _with_positions(ds).materialize()
-        # pass 1: per-block counts and sparse hash histograms, reduced on the driver
-        total = _quota.ShardSummary()
-        values: dict[str, Any] = {}
-        for row in indexed.map_batches(_summary_rows, fn_kwargs={"cfg": cfg}, batch_format="pyarrow").iter_rows():
-            values.setdefault(row["group"], row["group_value"])
-            hist = np.zeros(1 << _quota._BUCKET_BITS, dtype=np.int64)
-            hist[np.asarray(row["buckets"], dtype=np.int64)] = np.asarray(row["bucket_counts"], dtype=np.int64)
-            part = _quota.ShardSummary({(values[row["group"]], row["cls"]): row["count"]},
-                                       {(values[row["group"]], row["cls"]): hist})
-            total = total.merge(part)
-        keep = _quota.plan_keep(total.counts, cfg)
-        cutoffs = _quota._cutoffs_from_histograms(total, keep)
-        # pass 2: the boundary bucket of each stratum
-        boundary: dict = {}
-        if any(remaining for _, remaining in cutoffs.values()):
-            for row in indexed.map_batches(_boundary_rows, fn_kwargs={"cfg": cfg, "cutoffs": cutoffs},
-                                           batch_format="pyarrow").iter_rows():
-                key = (values[row["group"]], int(row["cls"]))
-                boundary.setdefault(key, []).append((int(row["hash"]), int(row["row"])))
-        cuts = _quota._exact_cuts(boundary, cutoffs)
-        # pass 3: per-row selection
-        out = indexed.map_batches(_select_rows, fn_kwargs={"cfg": cfg, "cutoffs": cutoffs, "cuts": cuts},
-                                  batch_format="pyarrow").materialize()
-    if not return_report:
-        return out
-    before: dict[str, dict[str, int]] = {}
-    after: dict[str, dict[str, int]] = {}
-    for (group, cls), n in total.counts.items():
-        name = "all" if group is None else str(group)
-        before.setdefault(name, {}).update({_quota._CLASS_NAMES[cls]: n})
-        after.setdefault(name, {}).update({_quota._CLASS_NAMES[cls]: min(n, keep.get((group, cls), 0))})
-    return out, _quota._report(cfg, _fill(before), _fill(after))
-
-
-def _fill(per_group: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
-    return {g: {c: v.get(c, 0) for c in _quota._CLASS_NAMES} for g, v in per_group.items()}
+        summary = Summary.from_rows(
+            indexed.map_batches(_summary_rows, fn_kwargs={"cfg": cfg}, batch_format="pyarrow").iter_rows())
+        plan = make_plan(summary, cfg)
+        if plan.needs_boundary:
+            groups = {repr(g): g for g, _ in summary.counts}
+            rows = indexed.map_batches(_boundary_rows, fn_kwargs={"plan": plan}, batch_format="pyarrow").iter_rows()
+            plan = plan.resolve(((groups[r["group"]], int(r["cls"])), int(r["hash"]), int(r["row"])) for r in rows)
+        out = indexed.map_batches(_select_rows, fn_kwargs={"plan": plan}, batch_format="pyarrow").materialize()
+    return (out, plan.report()) if return_report else out
 
 
 # --------------------------------------------------------------------------- clusters

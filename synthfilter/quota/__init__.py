@@ -1,0 +1,19 @@
+"""Human/synthetic mix quotas: exact, deterministic, per group, streaming and sharded.
+
+* :mod:`~synthfilter.quota.config`: :class:`QuotaConfig`, the one source of quota options.
+* :mod:`~synthfilter.quota.plan`: the engine-neutral algorithm (summarise -> plan -> keep).
+* :mod:`~synthfilter.quota.datasets`: :func:`enforce_quota` and :func:`quota_report` on
+  ``datasets`` (in memory, sharded, ``num_proc``, streaming).
+* :mod:`~synthfilter.quota.mix`: :func:`mix`.
+* :mod:`~synthfilter.quota.report`: :class:`QuotaReport`.
+"""
+
+from .config import CLASS_NAMES, HUMAN, NULL_GROUP, SYNTHETIC, UNKNOWN, QuotaConfig
+from .datasets import enforce_quota, quota_report
+from .mix import mix
+from .plan import QuotaPlan, RowKeys, Summary, make_plan, plan_keep, plan_sample, row_keys
+from .report import QuotaReport
+
+__all__ = ["QuotaConfig", "QuotaReport", "QuotaPlan", "RowKeys", "Summary", "enforce_quota", "quota_report", "mix",
+           "make_plan", "plan_keep", "plan_sample", "row_keys", "CLASS_NAMES", "NULL_GROUP", "HUMAN", "SYNTHETIC",
+           "UNKNOWN"]

@@ -1,0 +1,129 @@
+"""Quota options (:class:`QuotaConfig`) and the class and group vocabulary every quota module shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal
+
+__all__ = ["QuotaConfig", "HUMAN", "SYNTHETIC", "UNKNOWN", "CLASS_NAMES", "NULL_GROUP"]
+
+HUMAN, SYNTHETIC, UNKNOWN = 0, 1, 2
+CLASS_NAMES = ("human", "synthetic", "unknown")
+#: How a null (or NaN) group value is named in reports; such rows form one group of their own.
+NULL_GROUP = "<null>"
+
+
+@dataclass(frozen=True)
+class QuotaConfig:
+    """What a quota enforces and how rows are classified: the one source of quota options.
+
+    Attributes
+    ----------
+    max_synthetic:
+        Target synthetic share in ``[0, 1)``.
+    mode:
+        ``"cap"`` (default) drops surplus synthetic rows only; the share is then exactly
+        the largest value ``<= max_synthetic`` reachable with all human rows kept.
+        ``"exact"`` hits ``synthetic = floor(max_synthetic * total)`` with as many rows as
+        possible, dropping human rows when synthetic rows are too few.
+    by:
+        Group column; the quota then holds within every group (null and NaN values form
+        one group, reported as ``"<null>"``). Default ``None``.
+    label_column, synthetic_column, score_column, score_threshold:
+        Where the class comes from. Default: ``sf_label`` from :func:`synthfilter.tag`
+        (``"human"``/``"synthetic"``/``"unknown"``; a boolean or 0/1 column is read as
+        provenance). ``synthetic_column`` names a boolean (or 0/1) provenance column,
+        which wins over detection; ``score_column``/``score_threshold`` classify by
+        score ``>=`` threshold (``score_column`` defaults to ``sf_score`` when only a
+        threshold is given).
+    unknown:
+        What unscorable rows (``sf_label="unknown"``, NaN score, null provenance) count
+        as: ``"human"`` (default), ``"synthetic"``, or ``"drop"`` (removed, reported).
+    id_column, text_column:
+        Row key for the per-row hash: ``id_column`` if given, else ``text_column``
+        (default ``"text"``). Rows with equal keys are ordered by position.
+    seed:
+        Seed of the per-row hash. Default 0.
+    min_rows:
+        ``mode="exact"`` raises ``ValueError`` if fewer rows would remain (per group).
+        Default 1.
+    """
+
+    max_synthetic: float
+    mode: Literal["cap", "exact"] = "cap"
+    by: str | None = None
+    label_column: str = "sf_label"
+    synthetic_column: str | None = None
+    score_column: str | None = None
+    score_threshold: float | None = None
+    unknown: Literal["human", "synthetic", "drop"] = "human"
+    id_column: str | None = None
+    text_column: str = "text"
+    seed: int = 0
+    min_rows: int = 1
+
+    def __post_init__(self) -> None:
+        f = self.max_synthetic
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0.0 <= float(f) < 1.0:
+            raise ValueError(f"max_synthetic must be a share in [0, 1), got {f!r}")
+        if self.mode not in ("cap", "exact"):
+            raise ValueError(f"mode must be 'cap' or 'exact', got {self.mode!r}")
+        if self.unknown not in ("human", "synthetic", "drop"):
+            raise ValueError(f"unknown must be 'human', 'synthetic' or 'drop', got {self.unknown!r}")
+        if self.score_column is not None and self.score_threshold is None:
+            raise ValueError("score_column needs score_threshold (rows with score >= threshold are synthetic)")
+        if self.score_threshold is not None and self.score_column is None:
+            object.__setattr__(self, "score_column", "sf_score")
+        if not isinstance(self.min_rows, int) or self.min_rows < 0:
+            raise ValueError(f"min_rows must be a non-negative integer, got {self.min_rows!r}")
+
+    def class_column(self) -> str:
+        """The column the class is read from."""
+        return self.synthetic_column or self.score_column or self.label_column
+
+    def needed_columns(self, columns: list[str]) -> list[str]:
+        """The columns a quota pass reads: the row key, the class and group columns (those present;
+        classification names a missing one in its error)."""
+        wanted = [self.key_column(columns)]
+        for c in (self.class_column(), self.by):
+            if c is not None and c not in wanted and c in columns:
+                wanted.append(c)
+        return wanted
+
+    @property
+    def share(self) -> Fraction:
+        """The target as an exact fraction (``0.1`` is exactly 1/10)."""
+        return Fraction(repr(float(self.max_synthetic)))
+
+    @classmethod
+    def build(cls, max_synthetic: float | None = None, config: "QuotaConfig | None" = None,
+              options: dict | None = None) -> "QuotaConfig":
+        """``config`` itself, or a new config from ``max_synthetic`` and the other fields by name.
+
+        What every function that takes quota options calls once, so the fields are
+        listed only here.
+        """
+        options = options or {}
+        if config is not None:
+            if max_synthetic is not None or options:
+                raise TypeError("pass either config= or max_synthetic/options, not both")
+            if not isinstance(config, QuotaConfig):
+                raise TypeError(f"config must be a QuotaConfig, got {type(config).__name__}")
+            return config
+        if max_synthetic is None:
+            raise TypeError("max_synthetic is required (or pass config=QuotaConfig(...))")
+        return cls(max_synthetic, **options)
+
+    def key_column(self, columns: list[str]) -> str:
+        """The column whose value keys each row's hash (``id_column``, else ``text_column``)."""
+        if self.id_column is not None:
+            if self.id_column not in columns:
+                raise KeyError(f"id_column {self.id_column!r} not found; columns present: {columns}")
+            return self.id_column
+        if self.text_column not in columns:
+            raise KeyError(
+                f"no row key: pass id_column=... (text column {self.text_column!r} not found; "
+                f"columns present: {columns})"
+            )
+        return self.text_column

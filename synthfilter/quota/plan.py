@@ -1,0 +1,412 @@
+"""The engine-neutral quota: summarise batches -> plan -> keep rows, each a pure function.
+
+Which rows go is decided by ``hash64(seed, row_key)``, never by a random generator:
+within every stratum (group x class) the rows with the smallest ``(hash, position)``
+are kept. The three functions below are all an engine needs; the ``datasets`` paths
+(:mod:`synthfilter.quota.datasets`) and Ray (:mod:`synthfilter.integrations.ray`) are
+thin adapters over them, so both keep the same rows.
+
+1. :func:`row_keys` turns an Arrow batch into :class:`RowKeys` (group, class, hash and
+   global position per row); :meth:`Summary.of` counts rows and histograms the hash's
+   top bits per stratum. Summaries merge by summing, in any order.
+2. :func:`make_plan` computes, from the merged :class:`Summary`, how many rows each
+   stratum keeps and the hash bucket where its cut falls. When a cut falls inside a
+   bucket, one more small pass collects the ``(hash, position)`` pairs of that bucket
+   only (:meth:`QuotaPlan.boundary`) and :meth:`QuotaPlan.resolve` fixes the exact cut.
+3. :meth:`QuotaPlan.keep` is the per-batch keep mask; :meth:`QuotaPlan.report` the
+   :class:`~synthfilter.quota.report.QuotaReport`.
+
+Summaries, boundaries and plans convert to and from Arrow tables and plain dicts, so
+an engine can ship them between processes as it likes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..hashing import hash_column, hash_keys
+from .config import CLASS_NAMES, HUMAN, NULL_GROUP, SYNTHETIC, UNKNOWN, QuotaConfig
+from .report import QuotaReport, make_report
+
+__all__ = ["RowKeys", "Summary", "QuotaPlan", "row_keys", "make_plan", "plan_keep", "plan_sample", "classify",
+           "row_class", "group_codes", "BUCKET_BITS"]
+
+#: Bits of the hash histogrammed per stratum in the first pass (65,536 buckets).
+BUCKET_BITS = 16
+
+
+# --------------------------------------------------------------------------- classification
+def classify(table: pa.Table, cfg: QuotaConfig) -> np.ndarray:
+    """Class per row of an Arrow batch: 0 human, 1 synthetic, 2 unknown (before the ``unknown`` policy)."""
+    columns = table.column_names
+    if cfg.synthetic_column is not None:
+        if cfg.synthetic_column not in columns:
+            raise KeyError(f"synthetic_column {cfg.synthetic_column!r} not found; columns present: {columns}")
+        return _classify_flags(table.column(cfg.synthetic_column), f"synthetic_column {cfg.synthetic_column!r}")
+    if cfg.score_column is not None:
+        if cfg.score_column not in columns:
+            raise KeyError(f"score column {cfg.score_column!r} not found (columns present: {columns}); "
+                           "run ds.map(synthfilter.tag, batched=True) first")
+        scores = pc.fill_null(table.column(cfg.score_column).cast(pa.float64()), math.nan).to_numpy(zero_copy_only=False)
+        cls = (scores >= cfg.score_threshold).astype(np.int8)
+        cls[np.isnan(scores)] = UNKNOWN
+        return cls
+    if cfg.label_column not in columns:
+        raise KeyError(f"label column {cfg.label_column!r} not found (columns present: {columns}); "
+                       "run ds.map(synthfilter.tag, batched=True) first, or pass synthetic_column=... "
+                       "or score_column=/score_threshold=")
+    col = table.column(cfg.label_column)
+    if pa.types.is_boolean(col.type) or pa.types.is_integer(col.type) or pa.types.is_null(col.type):
+        return _classify_flags(col, f"label column {cfg.label_column!r}")
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        raise TypeError(f"label column {cfg.label_column!r} must hold 'human'/'synthetic'/'unknown' strings, "
+                        f"booleans or 0/1, got {col.type}")
+    is_syn = pc.fill_null(pc.equal(col, "synthetic"), False).to_numpy(zero_copy_only=False)
+    is_hum = pc.fill_null(pc.equal(col, "human"), False).to_numpy(zero_copy_only=False)
+    is_unk = pc.fill_null(pc.equal(col, "unknown"), True).to_numpy(zero_copy_only=False)
+    if not (is_syn | is_hum | is_unk).all():
+        bad = pc.unique(pc.filter(col, pc.invert(pc.is_in(col, pa.array(["synthetic", "human", "unknown"]))))).to_pylist()
+        raise ValueError(f"label column {cfg.label_column!r} holds {bad[:5]}; expected 'human', 'synthetic' or 'unknown'")
+    return np.where(is_syn, SYNTHETIC, np.where(is_hum, HUMAN, UNKNOWN)).astype(np.int8)
+
+
+def _classify_flags(col: pa.ChunkedArray, what: str) -> np.ndarray:
+    """Class per row of a boolean or 0/1 column: true/1 synthetic, false/0 human, null unknown."""
+    if pa.types.is_null(col.type):  # every value null, e.g. a provenance column null in this batch
+        return np.full(len(col), UNKNOWN, dtype=np.int8)
+    if pa.types.is_integer(col.type):
+        bad = pc.unique(pc.filter(col, pc.invert(pc.is_in(col, pa.array([0, 1], col.type))))).to_pylist()
+        bad = [b for b in bad if b is not None]
+        if bad:
+            raise ValueError(f"{what} holds {bad[:5]}; expected booleans or 0/1 (1 = synthetic)")
+        col = pc.equal(col, pa.scalar(1, col.type))
+    elif not pa.types.is_boolean(col.type):
+        raise TypeError(f"{what} must be boolean (or 0/1), got {col.type}")
+    values = pc.fill_null(col, False).to_numpy(zero_copy_only=False)
+    nulls = col.is_null().to_numpy(zero_copy_only=False)
+    return np.where(nulls, UNKNOWN, values.astype(np.int8)).astype(np.int8)
+
+
+def row_class(row: dict[str, Any], cfg: QuotaConfig) -> int:
+    """:func:`classify` for one row of a stream."""
+    column = cfg.synthetic_column or cfg.score_column or cfg.label_column
+    if column not in row:
+        hint = "" if cfg.synthetic_column else "; run ds.map(synthfilter.tag, batched=True) first"
+        raise KeyError(f"column {column!r} not found (columns present: {list(row)}){hint}")
+    value = row[column]
+    if value is None:
+        return UNKNOWN
+    flags = isinstance(value, (bool, np.bool_, int, np.integer))
+    if cfg.synthetic_column is not None or (cfg.score_column is None and flags):
+        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value not in (0, 1):
+            raise ValueError(f"column {column!r} holds {value!r}; expected booleans or 0/1 (1 = synthetic)")
+        if not isinstance(value, (bool, np.bool_, int, np.integer)):
+            raise TypeError(f"synthetic_column {column!r} must be boolean (or 0/1), got {value!r}")
+        return SYNTHETIC if value else HUMAN
+    if cfg.score_column is not None:
+        value = float(value)
+        return UNKNOWN if math.isnan(value) else int(value >= cfg.score_threshold)
+    try:
+        return CLASS_NAMES.index(value)
+    except ValueError:
+        raise ValueError(f"label column {column!r} holds {value!r}; expected 'human', 'synthetic' or 'unknown'") from None
+
+
+def group_codes(table: pa.Table, cfg: QuotaConfig) -> tuple[np.ndarray, list]:
+    """Group code per row and the group values; null and NaN values form one group, ``NULL_GROUP``."""
+    if cfg.by is None:
+        return np.zeros(table.num_rows, dtype=np.int64), [None]
+    if cfg.by not in table.column_names:
+        raise KeyError(f"by: group column {cfg.by!r} not found; columns present: {table.column_names}")
+    col = table.column(cfg.by)
+    if pa.types.is_floating(col.type):
+        col = pc.if_else(pc.is_nan(col), pa.scalar(None, col.type), col)
+    if pa.types.is_null(col.type):
+        return np.zeros(table.num_rows, dtype=np.int64), [NULL_GROUP]
+    encoded = pc.dictionary_encode(col, null_encoding="encode").combine_chunks()
+    names = [NULL_GROUP if v is None else v for v in encoded.dictionary.to_pylist()]
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), names
+
+
+@dataclass
+class RowKeys:
+    """What the quota needs of each row of a batch."""
+
+    groups: np.ndarray
+    """Group code per row (an index into ``names``)."""
+    names: list
+    """Group value per code (``[None]`` without ``by``; ``NULL_GROUP`` for null/NaN)."""
+    classes: np.ndarray
+    """0 human, 1 synthetic, 2 unknown, per row."""
+    hashes: np.ndarray
+    """``hash64(seed, row key)`` per row (uint64)."""
+    positions: np.ndarray
+    """Global position per row (int64): ties between equal hashes go to the earlier row."""
+
+    @property
+    def strata(self) -> np.ndarray:
+        return self.groups * 3 + self.classes
+
+    def stratum(self, code: int) -> tuple[Any, int]:
+        return self.names[int(code) // 3], int(code) % 3
+
+    @property
+    def buckets(self) -> np.ndarray:
+        return (self.hashes >> np.uint64(64 - BUCKET_BITS)).astype(np.int64)
+
+
+def row_keys(table: pa.Table, cfg: QuotaConfig, positions: np.ndarray | int = 0) -> RowKeys:
+    """:class:`RowKeys` of an Arrow batch; ``positions`` is an array or the first row's global position."""
+    if isinstance(positions, (int, np.integer)):
+        positions = np.arange(int(positions), int(positions) + table.num_rows, dtype=np.int64)
+    groups, names = group_codes(table, cfg)
+    return RowKeys(groups, names, classify(table, cfg), hash_column(table.column(cfg.key_column(table.column_names)), cfg.seed),
+                   np.asarray(positions, dtype=np.int64))
+
+
+# --------------------------------------------------------------------------- pass 1: summaries
+@dataclass
+class Summary:
+    """Mergeable counts: rows per (group, class) and a histogram of the hash's top bits per stratum."""
+
+    counts: dict[tuple[Any, int], int] = field(default_factory=dict)
+    histograms: dict[tuple[Any, int], np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, keys: RowKeys) -> "Summary":
+        """The summary of one batch."""
+        out = cls()
+        buckets, strata = keys.buckets, keys.strata
+        for code in np.unique(strata):
+            mask = strata == code
+            key = keys.stratum(code)
+            out.counts[key] = int(mask.sum())
+            out.histograms[key] = np.bincount(buckets[mask], minlength=1 << BUCKET_BITS).astype(np.int64)
+        return out
+
+    def merge(self, other: "Summary") -> "Summary":
+        """The sum of two summaries (a new object)."""
+        out = Summary(dict(self.counts), {k: v.copy() for k, v in self.histograms.items()})
+        for key, n in other.counts.items():
+            out.counts[key] = out.counts.get(key, 0) + n
+        for key, hist in other.histograms.items():
+            out.histograms[key] = out.histograms[key] + hist if key in out.histograms else hist.copy()
+        return out
+
+    @classmethod
+    def merge_all(cls, parts: Iterable["Summary"]) -> "Summary":
+        total = cls()
+        for part in parts:
+            total = total.merge(part)
+        return total
+
+    def to_arrow(self) -> pa.Table:
+        """One row per stratum, histograms sparse: what a worker sends back."""
+        keys = list(self.counts)
+        return pa.table({
+            "group": pa.array([repr(k[0]) for k in keys], pa.string()),
+            "group_value": pa.array([k[0] for k in keys]) if keys else pa.array([], pa.null()),
+            "cls": pa.array([k[1] for k in keys], pa.int8()),
+            "count": pa.array([self.counts[k] for k in keys], pa.int64()),
+            "buckets": pa.array([np.flatnonzero(self.histograms[k]).astype(np.int32) for k in keys],
+                                pa.list_(pa.int32())),
+            "bucket_counts": pa.array([self.histograms[k][self.histograms[k] > 0] for k in keys],
+                                      pa.list_(pa.int64())),
+        })
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[dict[str, Any]]) -> "Summary":
+        """Merge rows of :meth:`to_arrow` tables (group values matched by their ``repr``)."""
+        values: dict[str, Any] = {}
+        total = cls()
+        for row in rows:
+            values.setdefault(row["group"], row["group_value"])
+            key = (values[row["group"]], int(row["cls"]))
+            hist = np.zeros(1 << BUCKET_BITS, dtype=np.int64)
+            hist[np.asarray(row["buckets"], dtype=np.int64)] = np.asarray(row["bucket_counts"], dtype=np.int64)
+            total = total.merge(cls({key: int(row["count"])}, {key: hist}))
+        return total
+
+
+# --------------------------------------------------------------------------- the quota arithmetic
+def plan_keep(counts: dict[tuple[Any, int], int], cfg: QuotaConfig) -> dict[tuple[Any, int], int]:
+    """Rows to keep per (group, class) so every group meets the quota."""
+    share = cfg.share
+    keep: dict[tuple[Any, int], int] = {}
+    for group in sorted({g for g, _ in counts}, key=repr):
+        n = {c: counts.get((group, c), 0) for c in (HUMAN, SYNTHETIC, UNKNOWN)}
+        unk_as = {"human": HUMAN, "synthetic": SYNTHETIC, "drop": None}[cfg.unknown]
+        n_h = n[HUMAN] + (n[UNKNOWN] if unk_as == HUMAN else 0)
+        n_s = n[SYNTHETIC] + (n[UNKNOWN] if unk_as == SYNTHETIC else 0)
+        if cfg.mode == "cap":
+            h = n_h
+            s = min(n_s, math.floor(share * n_h / (1 - share)))
+        else:
+            # largest total T with floor(share*T) <= n_s and T - floor(share*T) <= n_h
+            total = min(n_h + n_s, math.floor(n_h / (1 - share)))
+            if share > 0:
+                total = min(total, math.ceil((n_s + 1) / share) - 1)
+            s = math.floor(share * total)
+            h = total - s
+            if h + s < cfg.min_rows:
+                where = f" in group {group!r}" if cfg.by else ""
+                raise ValueError(
+                    f"min_rows: an exact share of {cfg.max_synthetic} would leave {h + s} rows{where} "
+                    f"({n_h} human, {n_s} synthetic available), fewer than min_rows={cfg.min_rows}"
+                )
+        # split the kept human/synthetic budget back over the original classes
+        if unk_as == HUMAN:
+            keep[(group, HUMAN)] = min(n[HUMAN], h)
+            keep[(group, UNKNOWN)] = h - keep[(group, HUMAN)]
+            keep[(group, SYNTHETIC)] = s
+        elif unk_as == SYNTHETIC:
+            keep[(group, SYNTHETIC)] = min(n[SYNTHETIC], s)
+            keep[(group, UNKNOWN)] = s - keep[(group, SYNTHETIC)]
+            keep[(group, HUMAN)] = h
+        else:
+            keep[(group, HUMAN)], keep[(group, SYNTHETIC)], keep[(group, UNKNOWN)] = h, s, 0
+    return keep
+
+
+@dataclass
+class QuotaPlan:
+    """How many rows each stratum keeps, and where in the hash order its cut falls."""
+
+    cfg: QuotaConfig
+    counts: dict[tuple[Any, int], int]
+    """Rows per stratum before the quota."""
+    keep_counts: dict[tuple[Any, int], int]
+    """Rows per stratum after it."""
+    cutoffs: dict[tuple[Any, int], tuple[int, int]]
+    """Per stratum: (bucket where the cut falls, rows still to take from that bucket)."""
+    cuts: dict[tuple[Any, int], tuple[int, int]] = field(default_factory=dict)
+    """Per stratum cut inside its boundary bucket: the last kept (hash, position)."""
+
+    @property
+    def needs_boundary(self) -> bool:
+        """Whether :meth:`boundary` / :meth:`resolve` must run before :meth:`keep`."""
+        return any(remaining for _, remaining in self.cutoffs.values()) and not self.cuts
+
+    def boundary(self, keys: RowKeys) -> list[tuple[tuple[Any, int], int, int]]:
+        """``(stratum, hash, position)`` of the batch's rows in their stratum's boundary bucket."""
+        out = []
+        buckets, strata = keys.buckets, keys.strata
+        for code in np.unique(strata):
+            key = keys.stratum(code)
+            bucket, remaining = self.cutoffs[key]
+            if remaining:
+                m = (strata == code) & (buckets == bucket)
+                out += [(key, h, p) for h, p in zip(keys.hashes[m].tolist(), keys.positions[m].tolist())]
+        return out
+
+    def resolve(self, boundary: Iterable[tuple[tuple[Any, int], int, int]]) -> "QuotaPlan":
+        """The plan with exact cuts, from every batch's :meth:`boundary` rows."""
+        pairs: dict[tuple[Any, int], list[tuple[int, int]]] = {}
+        for key, h, p in boundary:
+            pairs.setdefault(key, []).append((int(h), int(p)))
+        cuts = {key: sorted(pairs.get(key, []))[remaining - 1]
+                for key, (_, remaining) in self.cutoffs.items() if remaining > 0}
+        return QuotaPlan(self.cfg, self.counts, self.keep_counts, self.cutoffs, cuts)
+
+    def keep(self, keys: RowKeys) -> np.ndarray:
+        """Boolean keep mask of a batch (a pure function of the batch and the plan)."""
+        if self.needs_boundary:
+            raise ValueError("the plan needs its boundary pass: call plan.resolve(boundary rows) first")
+        buckets, strata = keys.buckets, keys.strata
+        mask = np.zeros(len(keys.hashes), dtype=bool)
+        for code in np.unique(strata):
+            key = keys.stratum(code)
+            in_stratum = strata == code
+            bucket, _ = self.cutoffs[key]
+            mask |= in_stratum & (buckets < bucket)
+            cut = self.cuts.get(key)
+            if cut is not None:
+                edge = in_stratum & (buckets == bucket)
+                h, p = keys.hashes[edge], keys.positions[edge]
+                mask[np.flatnonzero(edge)[(h < cut[0]) | ((h == cut[0]) & (p <= cut[1]))]] = True
+        return mask
+
+    def report(self) -> QuotaReport:
+        """Target against realised mix, overall and per group, and rows dropped per reason."""
+        before: dict[str, dict[str, int]] = {}
+        after: dict[str, dict[str, int]] = {}
+        for (group, cls), n in self.counts.items():
+            name = "all" if self.cfg.by is None else str(group)
+            before.setdefault(name, dict.fromkeys(CLASS_NAMES, 0))[CLASS_NAMES[cls]] = n
+            after.setdefault(name, dict.fromkeys(CLASS_NAMES, 0))[CLASS_NAMES[cls]] = min(n, self.keep_counts.get((group, cls), 0))
+        return make_report(self.cfg, before, after)
+
+    @property
+    def strata(self) -> dict[str, dict[str, int]]:
+        """Rows kept per group and class name (``{group: {"human": n, ...}}``), as the report counts them."""
+        return self.report().after
+
+
+def make_plan(summary: Summary, cfg: QuotaConfig) -> QuotaPlan:
+    """The plan from the merged summary of every batch."""
+    keep = plan_keep(summary.counts, cfg)
+    cutoffs = {}
+    for key, n in summary.counts.items():
+        k = keep.get(key, 0)
+        if k >= n:
+            cutoffs[key] = (1 << BUCKET_BITS, 0)  # keep all
+            continue
+        cum = np.cumsum(summary.histograms[key])
+        bucket = int(np.searchsorted(cum, k, side="right"))
+        before = int(cum[bucket - 1]) if bucket > 0 else 0
+        cutoffs[key] = (bucket, k - before)
+    return QuotaPlan(cfg, dict(summary.counts), keep, cutoffs)
+
+
+# --------------------------------------------------------------------------- sampling under the quota
+def plan_sample(counts: dict[tuple[Any, int], int], size: int, cfg: QuotaConfig) -> dict[tuple[Any, int], int]:
+    """Rows to draw per (group, class) so a sample of ``size`` rows still meets the quota.
+
+    ``counts`` are rows per (group, class) of data that already meets it (the output of
+    :func:`enforce_quota` in ``"cap"`` mode). Groups keep their shares (largest
+    remainder, ties by the hash of the group); inside a group the synthetic rows keep
+    their share but never more than ``floor(max_synthetic * group size)``. Raises
+    ``ValueError`` when fewer than ``size`` rows are available.
+    """
+    counted = (HUMAN, SYNTHETIC) if cfg.unknown == "drop" else (HUMAN, SYNTHETIC, UNKNOWN)
+    groups = sorted({g for g, _ in counts}, key=repr)
+    n_group = [sum(counts.get((g, c), 0) for c in counted) for g in groups]
+    total = sum(n_group)
+    if size > total:
+        raise ValueError(f"size: {size} rows asked for but only {total} are available")
+    exact = [Fraction(size * int(n), total) if total else Fraction(0) for n in n_group]
+    take = [math.floor(x) for x in exact]
+    order = sorted(range(len(groups)), key=lambda i: (-(exact[i] - take[i]), hash_keys([repr(groups[i])], cfg.seed)[0]))
+    for i in order[:size - sum(take)]:
+        take[i] += 1
+    unk_as = {"human": HUMAN, "synthetic": SYNTHETIC, "drop": None}[cfg.unknown]
+    plan: dict[tuple[Any, int], int] = {}
+    for g, r in zip(groups, take):
+        n = {c: counts.get((g, c), 0) for c in (HUMAN, SYNTHETIC, UNKNOWN)}
+        n_s = n[SYNTHETIC] + (n[UNKNOWN] if unk_as == SYNTHETIC else 0)
+        n_h = n[HUMAN] + (n[UNKNOWN] if unk_as == HUMAN else 0)
+        n_all = n_h + n_s
+        s = min(math.floor(cfg.share * r), (r * n_s) // n_all if n_all else 0)
+        s = max(s, r - n_h)  # never more human rows than there are
+        if s > min(n_s, math.floor(cfg.share * r)) or r > n_all:
+            where = f" in group {g!r}" if cfg.by else ""
+            raise ValueError(f"size: {r} rows{where} cannot keep a synthetic share <= {cfg.max_synthetic} "
+                             f"({n_h} human, {n_s} synthetic available)")
+        h = r - s
+        for budget, main, cls_as in ((h, HUMAN, HUMAN), (s, SYNTHETIC, SYNTHETIC)):
+            extra = n[UNKNOWN] if unk_as == cls_as else 0
+            pool = n[main] + extra
+            from_unknown = (budget * extra) // pool if pool else 0
+            plan[(g, main)] = budget - from_unknown
+            if extra:
+                plan[(g, UNKNOWN)] = from_unknown
+        plan.setdefault((g, UNKNOWN), 0)
+    return plan

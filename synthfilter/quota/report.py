@@ -1,0 +1,88 @@
+"""What a quota did: :class:`QuotaReport`, from per-group class counts before and after."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .config import CLASS_NAMES, QuotaConfig
+
+__all__ = ["QuotaReport", "make_report", "counts_by_group"]
+
+
+@dataclass
+class QuotaReport:
+    """Target vs realised mix, overall and per group, and rows dropped per reason."""
+
+    target: float
+    mode: str
+    by: str | None
+    before: dict[str, dict[str, int]]
+    after: dict[str, dict[str, int]]
+    dropped: dict[str, int]
+    unknown_as: str = "human"
+
+    def _share(self, c: dict[str, int]) -> float:
+        """Synthetic share with unknown rows counted as ``unknown_as`` says."""
+        total = c.get("human", 0) + c.get("synthetic", 0) + c.get("unknown", 0)
+        synthetic = c.get("synthetic", 0) + (c.get("unknown", 0) if self.unknown_as == "synthetic" else 0)
+        return synthetic / total if total else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        groups = {g: {"before": self.before[g], "after": self.after.get(g, {}),
+                      "share_before": round(self._share(self.before[g]), 6),
+                      "share_after": round(self._share(self.after.get(g, {})), 6)} for g in self.before}
+        return {"target_max_synthetic": self.target, "mode": self.mode, "by": self.by, "unknown_as": self.unknown_as,
+                "rows_before": sum(sum(c.values()) for c in self.before.values()),
+                "rows_after": sum(sum(c.values()) for c in self.after.values()),
+                "realised_share": round(self._share(_total(self.after)), 6),
+                "dropped": self.dropped, "groups": groups}
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), indent=kwargs.pop("indent", 2), default=str, **kwargs)
+
+    def __str__(self) -> str:
+        d = self.to_dict()
+        lines = [f"quota ({self.mode}) target synthetic share <= {self.target}: "
+                 f"{d['rows_before']} -> {d['rows_after']} rows, realised share {d['realised_share']:.4f}",
+                 "dropped: " + (", ".join(f"{k}={v}" for k, v in self.dropped.items()) or "nothing")]
+        if self.by:
+            lines.append(f"{'group':<20} {'before':>9} {'after':>9} {'share before':>12} {'share after':>11}")
+            for g, x in d["groups"].items():
+                lines.append(f"{str(g):<20} {sum(x['before'].values()):>9} {sum(x['after'].values()):>9} "
+                             f"{x['share_before']:>12.4f} {x['share_after']:>11.4f}")
+        return "\n".join(lines)
+
+
+def _total(per_group: dict[str, dict[str, int]]) -> dict[str, int]:
+    out = {"human": 0, "synthetic": 0, "unknown": 0}
+    for c in per_group.values():
+        for k, v in c.items():
+            out[k] += v
+    return out
+
+
+def counts_by_group(groups, names, classes, mask=None) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    g = groups if mask is None else groups[mask]
+    c = classes if mask is None else classes[mask]
+    codes, n = np.unique(g * 3 + c, return_counts=True)
+    for code, count in zip(codes, n):
+        name = "all" if names[int(code) // 3] is None else str(names[int(code) // 3])
+        out.setdefault(name, {"human": 0, "synthetic": 0, "unknown": 0})[CLASS_NAMES[int(code) % 3]] = int(count)
+    return out
+
+
+def make_report(cfg: QuotaConfig, before: dict[str, dict[str, int]], after: dict[str, dict[str, int]]) -> QuotaReport:
+    """The report from per-group class counts before and after: what went, per reason."""
+    for g in before:
+        after.setdefault(g, {"human": 0, "synthetic": 0, "unknown": 0})
+    tb, ta = _total(before), _total(after)
+    unknown_reason = {"human": "surplus-human", "synthetic": "surplus-synthetic", "drop": "unknown"}[cfg.unknown]
+    dropped = {"surplus-synthetic": tb["synthetic"] - ta["synthetic"], "surplus-human": tb["human"] - ta["human"]}
+    dropped[unknown_reason] = dropped.get(unknown_reason, 0) + tb["unknown"] - ta["unknown"]
+    return QuotaReport(float(cfg.max_synthetic), cfg.mode, cfg.by, before, after,
+                       {k: v for k, v in dropped.items() if v}, cfg.unknown)
