@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from ._version import __version__
+from .columns import LABEL, SCORE
 from .io import atomic_write_text, check_output, read_dataset, sample_path, write_dataset
 from .diversity import resample_tails
 from .embed import EMBEDDING_COLUMN, Embedder
@@ -21,7 +22,7 @@ __all__ = ["main"]
 
 
 def _summary(ds, group_column: str | None) -> str:
-    labels = Counter(ds["sf_label"])
+    labels = Counter(ds[LABEL.name])
     lines = [f"{len(ds)} rows tagged by {ds[0]['sf_detector'] if len(ds) else '-'}: "
              + ", ".join(f"{k}={labels[k]}" for k in ("human", "synthetic", "unknown"))]
     reasons = Counter(r for r in ds["sf_reason"] if r) if "sf_reason" in ds.column_names else Counter()
@@ -29,7 +30,7 @@ def _summary(ds, group_column: str | None) -> str:
         lines.append("unknown, by reason: " + ", ".join(f"{k}={v}" for k, v in reasons.most_common()))
     if group_column and group_column in ds.column_names:
         scores = defaultdict(list)
-        for group, score, label in zip(ds[group_column], ds["sf_score"], ds["sf_label"]):
+        for group, score, label in zip(ds[group_column], ds[SCORE.name], ds[LABEL.name]):
             scores[group].append((score, label))
         lines.append(f"{'group':<12} {'rows':>4} {'mean sf_score':>13} {'synthetic':>9} {'unknown':>7}")
         for group in sorted(scores, key=str):
@@ -153,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     quota.add_argument("--max-synthetic", type=float, required=True, help="target synthetic share in [0, 1)")
     quota.add_argument("--mode", choices=["cap", "exact"], default="cap")
     quota.add_argument("--by", default=None, help="group column: enforce the quota within every group")
-    quota.add_argument("--label-column", default="sf_label")
+    quota.add_argument("--label-column", default=LABEL.name)
     quota.add_argument("--synthetic-column", default=None, help="boolean provenance column (beats detection)")
     quota.add_argument("--score-threshold", type=float, default=None, help="classify by sf_score >= threshold")
     quota.add_argument("--unknown", choices=["human", "synthetic", "drop"], default="human")

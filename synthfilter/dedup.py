@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -10,6 +9,7 @@ import datasets
 import numpy as np
 from tqdm.auto import tqdm
 
+from .reports import Report
 from .diversity import CLUSTER_COLUMN, assign_clusters, default_levels, fit_hierarchy, row_features, row_hashes
 from .embed import EMBEDDING_COLUMN
 
@@ -17,7 +17,7 @@ __all__ = ["dedup_semantic", "DedupReport"]
 
 
 @dataclass
-class DedupReport:
+class DedupReport(Report):
     """Rows dropped as near-duplicates, per cluster."""
 
     threshold: float
@@ -30,13 +30,10 @@ class DedupReport:
                 "dropped": self.rows_before - self.rows_after,
                 "dropped_per_cluster": {k: v for k, v in self.dropped_per_cluster.items() if v}}
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
-
-    def __str__(self) -> str:
-        return (f"dedup_semantic (cosine > {self.threshold}): {self.rows_before} -> {self.rows_after} rows, "
+    def summary_lines(self) -> list[str]:
+        return [f"dedup_semantic (cosine > {self.threshold}): {self.rows_before} -> {self.rows_after} rows, "
                 f"{self.rows_before - self.rows_after} near-duplicates dropped in "
-                f"{sum(1 for v in self.dropped_per_cluster.values() if v)} clusters")
+                f"{sum(1 for v in self.dropped_per_cluster.values() if v)} clusters"]
 
 
 def _greedy_keep(Xc: np.ndarray, threshold: float, block: int = 2048) -> np.ndarray:

@@ -10,7 +10,6 @@ large ones are cut to the same level. Within a leaf cluster, rows are taken by s
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from collections.abc import Mapping, Sequence
@@ -26,6 +25,7 @@ from tqdm.auto import tqdm
 from .columns import CLUSTER
 from .embed import EMBEDDING_COLUMN
 from .hashing import hash_column, hash_keys
+from .reports import Report
 
 __all__ = ["water_fill", "resample_tails", "ResampleReport", "row_features", "row_hashes", "assign_clusters",
            "fit_hierarchy", "CLUSTER_COLUMN"]
@@ -193,7 +193,7 @@ def default_levels(n: int) -> tuple[int, ...]:
 
 # --------------------------------------------------------------------------- report
 @dataclass
-class ResampleReport:
+class ResampleReport(Report):
     """Rows per cluster before and after, and what was dropped as invalid."""
 
     size: int
@@ -212,21 +212,18 @@ class ResampleReport:
                 "coverage_entropy_after": round(coverage_entropy(list(self.after.values())), 4),
                 "before": self.before, "after": self.after, "reference_share": self.reference}
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
-
-    def __str__(self) -> str:
+    def summary_lines(self) -> list[str]:
         d = self.to_dict()
-        return (f"resample ({self.mode}): {d['rows_before']} -> {d['rows_after']} rows, "
+        return [f"resample ({self.mode}): {d['rows_before']} -> {d['rows_after']} rows, "
                 f"{d['clusters_kept']}/{d['clusters']} clusters kept, coverage entropy "
                 f"{d['coverage_entropy_before']:.3f} -> {d['coverage_entropy_after']:.3f}, "
-                f"invalid rows dropped: {self.invalid_dropped}")
+                f"invalid rows dropped: {self.invalid_dropped}"]
 
 
 # --------------------------------------------------------------------------- public API
-def _pick_within(members: np.ndarray, take: int, rank: np.ndarray) -> np.ndarray:
-    """``take`` picks from ``members`` (repeating every member equally when take > len)."""
-    ordered = members[np.lexsort((members, rank[members]))]
+def _pick_within(members: np.ndarray, take: int, rank: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """``take`` picks from ``members`` (repeating every member equally when take > len); ties by row hash."""
+    ordered = members[np.lexsort((members, hashes[members], rank[members]))]
     reps, rest = divmod(take, len(ordered))
     return np.concatenate([np.tile(ordered, reps), ordered[:rest]])
 
@@ -354,7 +351,8 @@ def resample_tails(ds: datasets.Dataset, size: int, *, embedding_column: str = E
         elif alpha != 0.0:
             weights_leaf = np.bincount(leaves[usable], minlength=n_leaf).astype(np.float64) ** alpha
 
-    tie = hash_keys(np.arange(n_leaf, dtype=np.int64), seed)
+    # ties between clusters by a hash of the cluster, or of the category's value (its index follows row order)
+    tie = hash_keys(np.arange(n_leaf, dtype=np.int64), seed) if by is None else hash_keys(names, seed)
     rank = hashes.astype(np.float64) if within == "hash" else dist.astype(np.float64)
     picks = []
     if isinstance(strata, str):
@@ -375,7 +373,7 @@ def resample_tails(ds: datasets.Dataset, size: int, *, embedding_column: str = E
         order = np.argsort(leaves[members], kind="stable")
         sorted_members = members[order]
         bounds = np.searchsorted(leaves[sorted_members], np.arange(n_leaf + 1))
-        picks += [_pick_within(sorted_members[bounds[c]:bounds[c + 1]], int(alloc[c]), rank)
+        picks += [_pick_within(sorted_members[bounds[c]:bounds[c + 1]], int(alloc[c]), rank, hashes)
                   for c in range(n_leaf) if alloc[c]]
     counts = np.bincount(leaves[usable], minlength=n_leaf)
     chosen = np.sort(np.concatenate(picks)) if picks else np.zeros(0, dtype=np.int64)

@@ -24,6 +24,7 @@ from typing import Any, Iterable
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..columns import EMBEDDING, LABEL
 from ..hashing import hash_keys
 from ..io import RunLock, atomic_write_text
 from ._checks import OptionError, check_int, check_real
@@ -175,7 +176,7 @@ def _detector_filter(scn: Scenario, pool: _Pool, model: Any, cfg: RunConfig, see
             clf.fit(X, np.r_[np.zeros(len(known_real)), np.ones(len(generated))])
             threshold = np.quantile(clf.predict_proba(scn.features(calib_real))[:, 1], 1 - cfg.detector_fpr)
             scores = clf.predict_proba(scn.features(pool.data))[:, 1]
-            tagged = ds.add_column("sf_label", np.where(scores > threshold, "synthetic", "human").tolist())
+            tagged = ds.add_column(LABEL.name, np.where(scores > threshold, "synthetic", "human").tolist())
         kept = sf.enforce_quota(tagged, 0.0, id_column="id")  # at most 0% synthetic: drop every flagged row
         flagged = ~np.isin(pool.ids, np.asarray(kept["id"], dtype=np.int64))
     stats = {"detector_tpr": float(flagged[pool.synthetic].mean()) if pool.synthetic.any() else float("nan"),
@@ -203,7 +204,7 @@ def _tail(scn: Scenario, pool: _Pool, real: _Pool, size: int, args: tuple, seed:
     else:
         def embed(p: _Pool):
             ds = scn.to_dataset(p.data, p.synthetic, p.ids)
-            return ds.add_column("sf_embedding", scn.features(p.data).astype(np.float32).tolist()) \
+            return ds.add_column(EMBEDDING.name, scn.features(p.data).astype(np.float32).tolist()) \
                 if scn.name in ("text", "linreg") else ds
         ds = embed(pool)
         kwargs: dict[str, Any] = {}

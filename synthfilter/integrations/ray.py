@@ -33,7 +33,7 @@ import pyarrow as pa
 from ..quota import QuotaConfig, QuotaPlan, RowKeys, Summary, make_plan, row_keys
 from ..diversity import assign_clusters as _assign, fit_hierarchy
 from ..embed import EMBEDDING_COLUMN, Embedder
-from ..columns import TAG_COLUMNS
+from ..columns import CLUSTER, TAG_COLUMNS
 from ..tag import Tagger
 
 __all__ = ["TagBatches", "EmbedBatches", "tag", "embed", "enforce_quota", "fit_centroids", "assign_clusters",
@@ -241,7 +241,7 @@ def _matrix(table: pa.Table, column: str) -> np.ndarray:
 
 
 def assign_clusters(ds: Any, centroids: np.ndarray, *, embedding_column: str = EMBEDDING_COLUMN,
-                    output_column: str = "sf_cluster") -> Any:
+                    output_column: str = CLUSTER.name) -> Any:
     """``ds`` with the nearest centroid of each row in ``output_column`` (distributed per block)."""
     require_ray()
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
+from ..columns import LABEL, SCORE
+
 __all__ = ["QuotaConfig", "HUMAN", "SYNTHETIC", "UNKNOWN", "CLASS_NAMES", "NULL_GROUP"]
 
 HUMAN, SYNTHETIC, UNKNOWN = 0, 1, 2
@@ -53,7 +55,7 @@ class QuotaConfig:
     max_synthetic: float
     mode: Literal["cap", "exact"] = "cap"
     by: str | None = None
-    label_column: str = "sf_label"
+    label_column: str = LABEL.name
     synthetic_column: str | None = None
     score_column: str | None = None
     score_threshold: float | None = None
@@ -74,7 +76,7 @@ class QuotaConfig:
         if self.score_column is not None and self.score_threshold is None:
             raise ValueError("score_column needs score_threshold (rows with score >= threshold are synthetic)")
         if self.score_threshold is not None and self.score_column is None:
-            object.__setattr__(self, "score_column", "sf_score")
+            object.__setattr__(self, "score_column", SCORE.name)
         if not isinstance(self.min_rows, int) or self.min_rows < 0:
             raise ValueError(f"min_rows must be a non-negative integer, got {self.min_rows!r}")
 

@@ -9,6 +9,7 @@ import datasets
 import numpy as np
 
 from ..hashing import hash_column, hash_keys
+from ..columns import SOURCE
 from .config import QuotaConfig
 
 __all__ = ["mix"]
@@ -16,7 +17,7 @@ __all__ = ["mix"]
 
 def mix(human: datasets.Dataset, synthetic: datasets.Dataset, synthetic_fraction: float, size: int, *,
         seed: int = 0, replace: bool = False, id_column: str | None = None, text_column: str = "text",
-        source_column: str | None = "sf_source") -> datasets.Dataset:
+        source_column: str | None = SOURCE.name) -> datasets.Dataset:
     """A dataset of exactly ``size`` rows, ``floor(synthetic_fraction * size)`` of them synthetic.
 
     Rows are chosen from each source by smallest ``hash64(seed, key)`` (key: ``id_column``

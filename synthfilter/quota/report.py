@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..reports import Report
 from .config import CLASS_NAMES, QuotaConfig
 
 __all__ = ["QuotaReport", "make_report", "counts_by_group"]
 
 
 @dataclass
-class QuotaReport:
+class QuotaReport(Report):
     """Target vs realised mix, overall and per group, and rows dropped per reason."""
 
     target: float
@@ -41,10 +41,7 @@ class QuotaReport:
                 "realised_share": round(self._share(_total(self.after)), 6),
                 "dropped": self.dropped, "groups": groups}
 
-    def to_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.to_dict(), indent=kwargs.pop("indent", 2), default=str, **kwargs)
-
-    def __str__(self) -> str:
+    def summary_lines(self) -> list[str]:
         d = self.to_dict()
         lines = [f"quota ({self.mode}) target synthetic share <= {self.target}: "
                  f"{d['rows_before']} -> {d['rows_after']} rows, realised share {d['realised_share']:.4f}",
@@ -54,7 +51,7 @@ class QuotaReport:
             for g, x in d["groups"].items():
                 lines.append(f"{str(g):<20} {sum(x['before'].values()):>9} {sum(x['after'].values()):>9} "
                              f"{x['share_before']:>12.4f} {x['share_after']:>11.4f}")
-        return "\n".join(lines)
+        return lines
 
 
 def _total(per_group: dict[str, dict[str, int]]) -> dict[str, int]:
