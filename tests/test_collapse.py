@@ -571,3 +571,23 @@ def test_a_second_run_on_a_busy_folder_is_refused(tmp_path):
     with pytest.warns(UserWarning):  # the lock of a process that is gone is taken over
         run(cfg, tmp_path, workers=1, progress=False)
     assert len(_raw_rows(tmp_path)) == 2
+
+
+def test_text_scenario_finds_wikitext_by_option_or_environment(tmp_path, monkeypatch):
+    from synthfilter.collapse.scenarios import WIKITEXT_ENV, wikitext_dir
+
+    assert wikitext_dir(tmp_path) == tmp_path
+    monkeypatch.setenv(WIKITEXT_ENV, str(tmp_path / "env"))
+    assert wikitext_dir() == tmp_path / "env"
+    monkeypatch.delenv(WIKITEXT_ENV)
+    monkeypatch.chdir(tmp_path)
+    assert wikitext_dir() == tmp_path.resolve().parent / "shared" / "data" / "wikitext2"
+    (tmp_path / "w").mkdir()
+    words = " ".join(f"w{i % 50}" for i in range(4000))
+    (tmp_path / "w" / "valid.txt").write_text(words)
+    (tmp_path / "w" / "test.txt").write_text(words)
+    scn = make_scenario("text", n=20, doc_words=10, eval_words=200, data_dir=str(tmp_path / "w"))
+    rng = np.random.default_rng(0)
+    assert len(scn.real(rng, 5)) == 5
+    with pytest.raises(FileNotFoundError, match=WIKITEXT_ENV):
+        make_scenario("text", n=20, data_dir=str(tmp_path / "missing")).real(rng, 5)

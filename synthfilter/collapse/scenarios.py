@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +22,23 @@ import numpy as np
 from ._checks import OptionError, check_int, check_real
 from .metrics import js_divergence, kl_divergence, sliced_w2, tail_mass_ratio, w2_gaussian
 
-__all__ = ["Scenario", "SCENARIOS", "make_scenario", "scenario_options", "WIKITEXT_DIR"]
+__all__ = ["Scenario", "SCENARIOS", "make_scenario", "scenario_options", "WIKITEXT_DIR", "WIKITEXT_ENV", "wikitext_dir"]
 
-WIKITEXT_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "wikitext2"
+#: Environment variable naming the WikiText-2 folder (``valid.txt``, ``test.txt``) of the text scenario.
+WIKITEXT_ENV = "SYNTHFILTER_WIKITEXT2"
+
+
+def wikitext_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The WikiText-2 folder: ``explicit``, else ``$SYNTHFILTER_WIKITEXT2``, else the shared
+    data folder beside the working directory (``../shared/data/wikitext2``)."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(WIKITEXT_ENV):
+        return Path(os.environ[WIKITEXT_ENV])
+    return Path.cwd().resolve().parent / "shared" / "data" / "wikitext2"
+
+
+WIKITEXT_DIR = wikitext_dir()
 
 
 def _temper(p: np.ndarray, temperature: float) -> np.ndarray:
@@ -425,12 +440,15 @@ class TextScenario(Scenario):
     Documents are ``doc_words``-word chunks. Generated text becomes a ``datasets.Dataset``
     with a ``text`` column, so ``synthfilter.tag``, ``enforce_quota``, ``resample_tails`` and
     ``dedup_semantic`` run on it unchanged. ``temperature`` applies to sampling.
+    ``data_dir`` is the WikiText-2 folder (default: :func:`wikitext_dir`, i.e.
+    ``$SYNTHFILTER_WIKITEXT2`` or ``../shared/data/wikitext2`` beside the working directory).
     """
 
     n: int = 1000
     doc_words: int = 40
     eval_words: int = 30000
     temperature: float = 1.0
+    data_dir: str = ""
     name: ClassVar[str] = "text"
     metrics: ClassVar[dict[str, bool]] = {"perplexity": False, "rare_word_recall": True, "vocab_ratio": True,
                                           "distinct_2": True, "type_token_ratio": True}
@@ -447,12 +465,14 @@ class TextScenario(Scenario):
         return self
 
     def _corpus(self):
-        key = (self.doc_words, self.eval_words)
+        folder = wikitext_dir(self.data_dir)
+        key = (self.doc_words, self.eval_words, str(folder))
         if key not in self._cache:
-            valid, test = WIKITEXT_DIR / "valid.txt", WIKITEXT_DIR / "test.txt"
+            valid, test = folder / "valid.txt", folder / "test.txt"
             if not valid.exists():
                 raise FileNotFoundError(
-                    f"the text scenario needs WikiText-2 at {WIKITEXT_DIR} (see ../shared/data/README.md)")
+                    f"the text scenario needs WikiText-2 at {folder}: pass the option data_dir=FOLDER or set "
+                    f"${WIKITEXT_ENV} (see ../shared/data/README.md)")
             words = valid.read_text(encoding="utf-8").split()
             docs = [" ".join(words[i:i + self.doc_words]) for i in range(0, len(words) - self.doc_words, self.doc_words)]
             if not docs:
