@@ -89,7 +89,8 @@ def _with_embeddings(ds, args: argparse.Namespace, what: str):
     if EMBEDDING_COLUMN in ds.column_names:
         return ds
     embedder = Embedder(text_column=args.text_column, model=args.embedder)
-    return ds.map(embedder, batched=True, batch_size=256, desc=f"embedding {what} ({args.embedder})")
+    return ds.map(embedder, batched=True, batch_size=256, features=embedder.output_features(ds.features),
+                  desc=f"embedding {what} ({args.embedder})")
 
 
 def _cmd_resample(args: argparse.Namespace) -> int:

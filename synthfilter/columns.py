@@ -32,7 +32,7 @@ LANG = Column("sf_lang", pa.string(),
               'ISO 639-1 code of the text\'s language (e.g. `en`, `ru`); `""` when there is no text to identify')
 REASON = Column("sf_reason", pa.string(),
                 'why the row is `unknown`: `not_text`, `binary`, `empty`, `too_short`, '
-                '`unsupported_language:<code>`; `""` when scored')
+                '`unsupported_language:<code>`, `not_scored`; `""` when scored')
 #: The columns :class:`synthfilter.Tagger` adds, in order.
 TAG_COLUMNS: tuple[Column, ...] = (SCORE, LABEL, DETECTOR, LANG, REASON)
 

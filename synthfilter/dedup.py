@@ -48,8 +48,8 @@ def _greedy_keep(Xc: np.ndarray, threshold: float, block: int = 2048) -> np.ndar
         dup = np.zeros(len(part), dtype=bool)
         if kept_rows:
             prev = np.concatenate(kept_rows)
-            dup = (part @ prev.T).max(axis=1) > threshold
-        sims = part @ part.T
+            dup = np.minimum((part @ prev.T).max(axis=1), 1.0) > threshold
+        sims = np.minimum(part @ part.T, 1.0)  # float32 rounding can give identical rows a cosine above 1
         for i in range(len(part)):
             if dup[i]:
                 continue

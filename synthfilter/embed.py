@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import datasets
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -128,8 +129,13 @@ class Embedder(LazyModels):
                 vectors = model.encode(clean, batch_size=self.batch_size, normalize_embeddings=True,
                                        convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
             for i, v in zip(ok, vectors):
-                out[i] = v
+                out[i] = v if np.any(v) else None  # an all-zero vector has no direction: not embedded
         return out
+
+    def output_features(self, features: datasets.Features) -> datasets.Features:
+        """``features`` plus the embedding column's type: pass it as ``ds.map(..., features=)`` so a
+        first batch with no text (every vector null) cannot leave the column with Arrow's null type."""
+        return datasets.Features({**features, self.output_column: datasets.List(datasets.Value("float32"))})
 
     def __call__(self, batch: Mapping[str, Any]) -> dict[str, Any]:
         """Embed a batch (dict of lists) or one row; returns ``{output_column: ...}``."""

@@ -133,7 +133,7 @@ class _LocalEngine:
     def embed(self, ds: datasets.Dataset) -> datasets.Dataset:
         embedder = Embedder(text_column=self.cfg.text_column, model=self.cfg.embedder)
         return ds.map(embedder, batched=True, batch_size=self.cfg.batch_size, num_proc=_procs(self.cfg, ds),
-                      desc="clean: embed")
+                      features=embedder.output_features(ds.features), desc="clean: embed")
 
 
 def _procs(cfg: CleanConfig, ds: datasets.Dataset) -> int | None:

@@ -98,3 +98,9 @@ def test_version_flag_and_python_dash_m(tmp_path):
     helped = subprocess.run([sys.executable, "-m", "synthfilter", "--help"], capture_output=True, text=True,
                             cwd=tmp_path, timeout=120)
     assert helped.returncode == 0 and "clean" in helped.stdout and "tag" in helped.stdout
+
+
+def test_readme_column_table_is_generated_from_columns_py():
+    from synthfilter.columns import markdown_table
+
+    assert markdown_table() in (ROOT / "README.md").read_text()
