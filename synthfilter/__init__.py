@@ -7,8 +7,8 @@ human/synthetic mixes (:func:`enforce_quota`, :func:`mix`, :func:`quota_report`)
 
 from .detect import BaseDetector, FastDetector, available_detectors, load_detector
 from .hashing import hash64, hash_keys, uniform
-from .quota import QuotaReport, enforce_quota, mix, quota_report
-from .diversity import ResampleReport, resample_tails, water_fill
+from .quota import QuotaConfig, QuotaReport, enforce_quota, mix, quota_report
+from .diversity import ResampleConfig, ResampleReport, resample_tails, water_fill
 from .dedup import DedupReport, dedup_semantic
 from .embed import Embedder
 from . import metrics
@@ -18,7 +18,8 @@ from ._version import __version__
 
 
 __all__ = [
-    "BaseDetector", "DedupReport", "Embedder", "FastDetector", "QuotaReport", "ResampleReport",
+    "BaseDetector", "DedupReport", "Embedder", "FastDetector", "QuotaConfig", "QuotaReport", "ResampleConfig",
+    "ResampleReport",
     "dedup_semantic", "metrics", "resample_tails", "water_fill", "Tagger", "enforce_quota", "mix", "quota_report", "available_detectors", "hash64", "hash_keys",
     "load_detector", "normalize", "tag", "uniform", "__version__",
 ]

@@ -228,24 +228,12 @@ def _pick_within(members: np.ndarray, take: int, rank: np.ndarray, hashes: np.nd
     return np.concatenate([np.tile(ordered, reps), ordered[:rest]])
 
 
-def resample_tails(ds: datasets.Dataset, size: int, *, embedding_column: str = EMBEDDING_COLUMN,
-                   feature_columns: list[str] | None = None, by: str | None = None,
-                   alpha: float = 0.0, target: dict[Any, float] | None = None,
-                   reference: datasets.Dataset | None = None, n_clusters: tuple[int, ...] | int | None = None,
-                   within: Literal["hash", "centroid"] = "hash", replace: bool = False, max_repeats: int = 4,
-                   sample_size: int = 100_000, invalid: Literal["error", "drop"] = "error",
-                   id_column: str | None = None, text_column: str | None = "text", seed: int = 0,
-                   strata: str | Sequence | None = None, stratum_sizes: Mapping[Any, int] | None = None,
-                   progress: bool = False, return_report: bool = False):
-    """Select ``size`` rows balanced over clusters (or categories), keeping the tails.
+@dataclass(frozen=True)
+class ResampleConfig:
+    """How :func:`resample_tails` clusters and chooses rows: the one source of its options.
 
-    Parameters
+    Attributes
     ----------
-    ds:
-        The dataset, with an embedding column (see :class:`synthfilter.Embedder`) or
-        numeric ``feature_columns``; with ``by``, only that column is needed.
-    size:
-        Rows in the result. Larger than the usable rows needs ``replace=True``.
     embedding_column, feature_columns:
         What is clustered: the list-of-floats column (default ``"sf_embedding"``) or the
         named numeric columns.
@@ -253,10 +241,6 @@ def resample_tails(ds: datasets.Dataset, size: int, *, embedding_column: str = E
         Rebalance the categories of this column instead of clustering (the "90% yellow /
         10% blue" case), toward ``target`` proportions (a dict) or ``count**alpha``
         (``alpha=0``, the default, is uniform; 1 keeps the input proportions).
-    reference:
-        A trusted dataset (same embedding/feature columns) whose cluster proportions the
-        result should match, instead of flattening toward uniform: restores tails lost
-        in a contaminated set without over-inflating them.
     n_clusters:
         Leaf clusters, or a tuple ``(leaves, level2, ...)`` for the hierarchy. Default:
         about ``sqrt(rows)`` leaves (at most 1000) under at most 10 top-level clusters.
@@ -276,6 +260,88 @@ def resample_tails(ds: datasets.Dataset, size: int, *, embedding_column: str = E
         ``"text"``), else the vector itself.
     seed:
         Seeds the hash, the fitting sample and k-means. Default 0.
+    """
+
+    embedding_column: str = EMBEDDING_COLUMN
+    feature_columns: tuple[str, ...] | None = None
+    by: str | None = None
+    alpha: float = 0.0
+    target: Mapping[Any, float] | None = None
+    n_clusters: tuple[int, ...] | int | None = None
+    within: Literal["hash", "centroid"] = "hash"
+    replace: bool = False
+    max_repeats: int = 4
+    sample_size: int = 100_000
+    invalid: Literal["error", "drop"] = "error"
+    id_column: str | None = None
+    text_column: str | None = "text"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.within not in ("hash", "centroid"):
+            raise ValueError(f"within must be 'hash' or 'centroid', got {self.within!r}")
+        if self.invalid not in ("error", "drop"):
+            raise ValueError(f"invalid must be 'error' or 'drop', got {self.invalid!r}")
+        if self.max_repeats < 1:
+            raise ValueError(f"max_repeats must be >= 1, got {self.max_repeats!r}")
+        if self.feature_columns is not None:
+            object.__setattr__(self, "feature_columns", tuple(self.feature_columns))
+
+    @classmethod
+    def build(cls, config: "ResampleConfig | None" = None, options: dict | None = None) -> "ResampleConfig":
+        """``config`` itself, or a new config from the options by name (not both)."""
+        if config is None:
+            return cls(**(options or {}))
+        if options:
+            raise TypeError("pass either config= or resampling options, not both")
+        if not isinstance(config, ResampleConfig):
+            raise TypeError(f"config must be a ResampleConfig, got {type(config).__name__}")
+        return config
+
+    @property
+    def repeats(self) -> int:
+        """Times a row may be drawn (1 without replacement)."""
+        return self.max_repeats if self.replace else 1
+
+
+@dataclass
+class _Clusters:
+    """Per row: leaf (or category), distance to its centroid, hash; and what the allocation needs."""
+
+    leaves: np.ndarray
+    dist: np.ndarray
+    hashes: np.ndarray
+    usable: np.ndarray
+    n_leaf: int
+    names: list | None = None
+    hierarchy: Hierarchy | None = None
+    weights: np.ndarray | None = None
+    n_invalid: int = 0
+
+
+def resample_tails(ds: datasets.Dataset, size: int, *, config: ResampleConfig | None = None,
+                   reference: datasets.Dataset | None = None, strata: str | Sequence | None = None,
+                   stratum_sizes: Mapping[Any, int] | None = None, progress: bool = False,
+                   return_report: bool = False, **options: Any):
+    """Select ``size`` rows balanced over clusters (or categories), keeping the tails.
+
+    Parameters
+    ----------
+    ds:
+        The dataset, with an embedding column (see :class:`synthfilter.Embedder`) or
+        numeric ``feature_columns``; with ``by``, only that column is needed.
+    size:
+        Rows in the result. Larger than the usable rows needs ``replace=True``.
+    config, options:
+        A :class:`ResampleConfig`, or its fields by name (``embedding_column``,
+        ``feature_columns``, ``by``, ``alpha``, ``target``, ``n_clusters``, ``within``,
+        ``replace``, ``max_repeats``, ``sample_size``, ``invalid``, ``id_column``,
+        ``text_column``, ``seed``); see :class:`ResampleConfig` for their meaning and
+        defaults.
+    reference:
+        A trusted dataset (same embedding/feature columns) whose cluster proportions the
+        result should match, instead of flattening toward uniform: restores tails lost
+        in a contaminated set without over-inflating them.
     strata, stratum_sizes:
         Resample each stratum separately over the same clusters: ``strata`` is a column
         name or one value per row, ``stratum_sizes`` the rows each stratum keeps (they
@@ -290,108 +356,114 @@ def resample_tails(ds: datasets.Dataset, size: int, *, embedding_column: str = E
     repeat, adjacent), with an added ``sf_cluster`` column (leaf cluster, or category
     index with ``by``).
     """
+    cfg = ResampleConfig.build(config, options)
     if not isinstance(ds, datasets.Dataset):
         raise TypeError(f"ds must be a datasets.Dataset, got {type(ds).__name__}")
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
         raise ValueError(f"size must be a non-negative integer, got {size!r}")
-    if within not in ("hash", "centroid"):
-        raise ValueError(f"within must be 'hash' or 'centroid', got {within!r}")
-    if invalid not in ("error", "drop"):
-        raise ValueError(f"invalid must be 'error' or 'drop', got {invalid!r}")
-    if max_repeats < 1:
-        raise ValueError(f"max_repeats must be >= 1, got {max_repeats!r}")
     steps = tqdm(total=4, desc="resample", disable=not progress)
-
-    if by is not None:
-        leaves, names = _categories(ds, by)
-        X, hierarchy = None, None
-        valid = np.ones(ds.num_rows, dtype=bool)
-        dist = np.zeros(ds.num_rows, dtype=np.float32)
-        n_leaf = len(names)
-    else:
-        X, valid = row_features(ds, embedding_column, feature_columns)
-    n_invalid = int((~valid).sum())
-    if n_invalid and invalid == "error":
-        raise ValueError(f"{n_invalid} rows have a null, NaN or wrong-length vector in "
-                         f"{feature_columns or embedding_column!r}; pass invalid='drop' to leave them out")
-    usable = np.flatnonzero(valid)
-    cap = len(usable) * (max_repeats if replace else 1)
-    if size > cap:
-        hint = "" if replace else "; pass replace=True to upsample"
-        raise ValueError(f"size={size} is larger than the {len(usable)} usable rows (x{max_repeats if replace else 1}){hint}")
-    hashes = row_hashes(ds, X if X is not None else np.zeros((ds.num_rows, 1), np.float32), seed, id_column, text_column)
-    steps.update(1)
-
-    weights_leaf = None
-    if by is None:
-        levels = (n_clusters,) if isinstance(n_clusters, (int, np.integer)) else tuple(n_clusters or default_levels(len(usable)))
-        if levels[0] < 1:
-            raise ValueError(f"n_clusters must be positive, got {n_clusters!r}")
-        if len(usable) < levels[0]:
-            raise ValueError(f"n_clusters: {levels[0]} clusters need at least {levels[0]} usable rows, got {len(usable)}")
-        sample = usable[np.argsort(hashes[usable], kind="stable")[:sample_size]]
-        hierarchy = fit_hierarchy(X, levels, seed, sample)
-        steps.update(1)
-        leaves, dist = assign_clusters(X, hierarchy.centroids)
-        n_leaf = len(hierarchy.centroids)
-        steps.update(1)
-        if reference is not None:
-            ref_X, ref_valid = row_features(reference, embedding_column, feature_columns)
-            if ref_X.shape[1] != X.shape[1]:
-                raise ValueError(f"reference vectors have {ref_X.shape[1]} dimensions, the data {X.shape[1]}")
-            ref_leaves, _ = assign_clusters(ref_X[ref_valid], hierarchy.centroids)
-            weights_leaf = np.bincount(ref_leaves, minlength=n_leaf).astype(np.float64)
-    else:
-        steps.update(2)
-        if target is not None:
-            missing = set(target) - set(names)
-            if missing:
-                raise ValueError(f"target names categories not in column {by!r}: {sorted(missing, key=str)}")
-            weights_leaf = np.array([float(target.get(n, 0.0)) for n in names])
-        elif alpha != 0.0:
-            weights_leaf = np.bincount(leaves[usable], minlength=n_leaf).astype(np.float64) ** alpha
-
-    # ties between clusters by a hash of the cluster, or of the category's value (its index follows row order)
-    tie = hash_keys(np.arange(n_leaf, dtype=np.int64), seed) if by is None else hash_keys(names, seed)
-    rank = hashes.astype(np.float64) if within == "hash" else dist.astype(np.float64)
-    picks = []
+    clusters = _cluster(ds, size, cfg, reference, steps)
     if isinstance(strata, str):
         if strata not in ds.column_names:
             raise KeyError(f"strata: column {strata!r} not found; columns present: {ds.column_names}")
         strata = ds[strata]
-    for name, members, budget in _strata_budgets(usable, size, strata, stratum_sizes, ds.num_rows):
-        stratum_counts = np.bincount(leaves[members], minlength=n_leaf)
-        capacity = stratum_counts * (max_repeats if replace else 1)
-        if by is None and hierarchy is not None and hierarchy.parents:
-            alloc = _allocate_hierarchy(hierarchy, capacity, budget, weights_leaf, tie)
+    chosen = _choose(clusters, size, cfg, strata, stratum_sizes, ds.num_rows)
+    steps.update(1)
+    steps.close()
+    base = ds.remove_columns(CLUSTER_COLUMN) if CLUSTER_COLUMN in ds.column_names else ds
+    out = base.add_column(CLUSTER_COLUMN, clusters.leaves.astype(np.int64).tolist()).select(chosen)
+    if not return_report:
+        return out
+    return out, _report(clusters, chosen, size, cfg, reference is not None)
+
+
+def _cluster(ds: datasets.Dataset, size: int, cfg: ResampleConfig, reference: datasets.Dataset | None,
+             steps: Any) -> _Clusters:
+    """Leaves (or categories), distances, hashes and reference weights of every row."""
+    if cfg.by is not None:
+        leaves, names = _categories(ds, cfg.by)
+        X, valid = None, np.ones(ds.num_rows, dtype=bool)
+    else:
+        X, valid = row_features(ds, cfg.embedding_column, cfg.feature_columns)
+    n_invalid = int((~valid).sum())
+    if n_invalid and cfg.invalid == "error":
+        raise ValueError(f"{n_invalid} rows have a null, NaN or wrong-length vector in "
+                         f"{cfg.feature_columns or cfg.embedding_column!r}; pass invalid='drop' to leave them out")
+    usable = np.flatnonzero(valid)
+    if size > len(usable) * cfg.repeats:
+        hint = "" if cfg.replace else "; pass replace=True to upsample"
+        raise ValueError(f"size={size} is larger than the {len(usable)} usable rows (x{cfg.repeats}){hint}")
+    hashes = row_hashes(ds, X if X is not None else np.zeros((ds.num_rows, 1), np.float32), cfg.seed,
+                        cfg.id_column, cfg.text_column)
+    steps.update(1)
+    if cfg.by is not None:
+        steps.update(2)
+        weights = None
+        if cfg.target is not None:
+            missing = set(cfg.target) - set(names)
+            if missing:
+                raise ValueError(f"target names categories not in column {cfg.by!r}: {sorted(missing, key=str)}")
+            weights = np.array([float(cfg.target.get(n, 0.0)) for n in names])
+        elif cfg.alpha != 0.0:
+            weights = np.bincount(leaves[usable], minlength=len(names)).astype(np.float64) ** cfg.alpha
+        return _Clusters(leaves, np.zeros(ds.num_rows, dtype=np.float32), hashes, usable, len(names), names,
+                         weights=weights, n_invalid=n_invalid)
+    n_clusters = cfg.n_clusters
+    levels = (n_clusters,) if isinstance(n_clusters, (int, np.integer)) else tuple(n_clusters or default_levels(len(usable)))
+    if levels[0] < 1:
+        raise ValueError(f"n_clusters must be positive, got {n_clusters!r}")
+    if len(usable) < levels[0]:
+        raise ValueError(f"n_clusters: {levels[0]} clusters need at least {levels[0]} usable rows, got {len(usable)}")
+    sample = usable[np.argsort(hashes[usable], kind="stable")[:cfg.sample_size]]
+    hierarchy = fit_hierarchy(X, levels, cfg.seed, sample)
+    steps.update(1)
+    leaves, dist = assign_clusters(X, hierarchy.centroids)
+    n_leaf = len(hierarchy.centroids)
+    steps.update(1)
+    weights = None
+    if reference is not None:
+        ref_X, ref_valid = row_features(reference, cfg.embedding_column, cfg.feature_columns)
+        if ref_X.shape[1] != X.shape[1]:
+            raise ValueError(f"reference vectors have {ref_X.shape[1]} dimensions, the data {X.shape[1]}")
+        ref_leaves, _ = assign_clusters(ref_X[ref_valid], hierarchy.centroids)
+        weights = np.bincount(ref_leaves, minlength=n_leaf).astype(np.float64)
+    return _Clusters(leaves, dist, hashes, usable, n_leaf, hierarchy=hierarchy, weights=weights, n_invalid=n_invalid)
+
+
+def _choose(c: _Clusters, size: int, cfg: ResampleConfig, strata: Sequence | None,
+            stratum_sizes: Mapping[Any, int] | None, n_rows: int) -> np.ndarray:
+    """Rows drawn: the budget water-filled over the clusters, per stratum; positions in order."""
+    # ties between clusters by a hash of the cluster, or of the category's value (its index follows row order)
+    tie = hash_keys(np.arange(c.n_leaf, dtype=np.int64), cfg.seed) if c.names is None else hash_keys(c.names, cfg.seed)
+    rank = c.hashes.astype(np.float64) if cfg.within == "hash" else c.dist.astype(np.float64)
+    picks = []
+    for name, members, budget in _strata_budgets(c.usable, size, strata, stratum_sizes, n_rows):
+        capacity = np.bincount(c.leaves[members], minlength=c.n_leaf) * cfg.repeats
+        if c.hierarchy is not None and c.hierarchy.parents:
+            alloc = _allocate_hierarchy(c.hierarchy, capacity, budget, c.weights, tie)
         else:
-            alloc = water_fill(capacity, budget, weights_leaf, tie)
+            alloc = water_fill(capacity, budget, c.weights, tie)
         if int(alloc.sum()) < budget:
             where = "" if name is None else f" of stratum {name!r}"
             raise ValueError(f"size={budget}{where}: only {int(alloc.sum())} rows can be drawn from the clusters "
                              "that carry weight")
-        order = np.argsort(leaves[members], kind="stable")
-        sorted_members = members[order]
-        bounds = np.searchsorted(leaves[sorted_members], np.arange(n_leaf + 1))
-        picks += [_pick_within(sorted_members[bounds[c]:bounds[c + 1]], int(alloc[c]), rank, hashes)
-                  for c in range(n_leaf) if alloc[c]]
-    counts = np.bincount(leaves[usable], minlength=n_leaf)
-    chosen = np.sort(np.concatenate(picks)) if picks else np.zeros(0, dtype=np.int64)
-    steps.update(1)
-    steps.close()
-    base = ds.remove_columns(CLUSTER_COLUMN) if CLUSTER_COLUMN in ds.column_names else ds
-    out = base.add_column(CLUSTER_COLUMN, leaves.astype(np.int64).tolist()).select(chosen)
-    if not return_report:
-        return out
-    label = (lambda c: str(names[c])) if by is not None else str
-    after = np.bincount(leaves[chosen], minlength=n_leaf)
+        sorted_members = members[np.argsort(c.leaves[members], kind="stable")]
+        bounds = np.searchsorted(c.leaves[sorted_members], np.arange(c.n_leaf + 1))
+        picks += [_pick_within(sorted_members[bounds[k]:bounds[k + 1]], int(alloc[k]), rank, c.hashes)
+                  for k in range(c.n_leaf) if alloc[k]]
+    return np.sort(np.concatenate(picks)) if picks else np.zeros(0, dtype=np.int64)
+
+
+def _report(c: _Clusters, chosen: np.ndarray, size: int, cfg: ResampleConfig, anchored: bool) -> "ResampleReport":
+    label = (lambda k: str(c.names[k])) if c.names is not None else str
+    before = np.bincount(c.leaves[c.usable], minlength=c.n_leaf)
+    after = np.bincount(c.leaves[chosen], minlength=c.n_leaf)
     ref_share = None
-    if weights_leaf is not None and weights_leaf.sum() > 0:
-        ref_share = {label(c): round(float(w / weights_leaf.sum()), 6) for c, w in enumerate(weights_leaf)}
-    report = ResampleReport(int(size), "by:" + by if by else ("reference" if reference is not None else "uniform"),
-                            {label(c): int(counts[c]) for c in range(n_leaf)},
-                            {label(c): int(after[c]) for c in range(n_leaf)}, n_invalid, ref_share)
-    return out, report
+    if c.weights is not None and c.weights.sum() > 0:
+        ref_share = {label(k): round(float(w / c.weights.sum()), 6) for k, w in enumerate(c.weights)}
+    mode = "by:" + cfg.by if cfg.by else ("reference" if anchored else "uniform")
+    return ResampleReport(int(size), mode, {label(k): int(before[k]) for k in range(c.n_leaf)},
+                          {label(k): int(after[k]) for k in range(c.n_leaf)}, c.n_invalid, ref_share)
 
 
 def _strata_budgets(usable: np.ndarray, size: int, strata: str | Sequence | None,
