@@ -54,7 +54,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_tag(args: argparse.Namespace) -> int:
     check_output(args.input, args.output)
     ds = read_dataset(args.input)
-    tagger = Tagger(text_column=args.text_column, detector=args.detector, threshold=args.threshold)
+    languages = None if args.languages is None else [x for x in args.languages.split(",") if x and x != "all"]
+    tagger = Tagger(text_column=args.text_column, detector=args.detector, threshold=args.threshold,
+                    languages=languages, min_letters=args.min_letters)
     tagged = ds.map(tagger, batched=True, batch_size=args.batch_size, num_proc=args.num_proc, desc="tagging")
     write_dataset(tagged, args.output)
     print(_summary(tagged, args.group_column))
@@ -145,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--detector", default="fast",
                      help="registry name (fast, stack, cascade, lm, embed) or saved .npz (default: fast)")
     tag.add_argument("--threshold", type=float, default=None, help="probability threshold (default: the detector's)")
+    tag.add_argument("--languages", default=None,
+                     help="comma-separated ISO 639-1 codes to score, or 'all' (default: the detector's own)")
+    tag.add_argument("--min-letters", type=int, default=20, help="shorter texts are unknown/too_short (default: 20)")
     tag.add_argument("--group-column", default=None, help="summarise scores per value of this column")
     tag.add_argument("--batch-size", type=int, default=1000)
     tag.add_argument("--num-proc", type=int, default=None)

@@ -116,3 +116,14 @@ def test_the_command_line_stays_offline_unless_a_hub_model_is_named(tmp_path, mo
     assert _hub_models(args) == ["org/model"]
     args = build_parser().parse_args(["resample", "a.jsonl", "b.jsonl", "--size", "3", "--embedder", "hashing"])
     assert _hub_models(args) == []
+
+
+def test_tag_languages_option_scores_the_languages_named(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": "Москва — столица России, крупнейший по численности населения город страны."},
+                              ensure_ascii=False) + "\n")
+    assert main(["tag", str(src), str(tmp_path / "a.jsonl"), "--languages", "en,ru"]) == 0
+    row = json.loads((tmp_path / "a.jsonl").read_text())
+    assert row["sf_reason"] == "" and row["sf_label"] in ("human", "synthetic")
+    assert main(["tag", str(src), str(tmp_path / "b.jsonl"), "--min-letters", "500"]) == 0
+    assert json.loads((tmp_path / "b.jsonl").read_text())["sf_reason"] == "too_short"
