@@ -31,7 +31,7 @@ def test_clean_writes_output_report_and_manifest(tmp_path):
     report = clean(src, tmp_path / "out", _cfg(), progress=False)
     out_rows = [json.loads(line) for line in (tmp_path / "out" / "output.jsonl").read_text().splitlines()]
     assert len(out_rows) == report["rows_out"] == 150
-    assert list(report["steps"]) == list(STEPS)
+    assert list(report["steps"]) == [s.name for s in STEPS]
     quota = report["steps"]["quota"]
     assert quota["realised_share"] <= 0.1 and quota["rows_after"] == report["steps"]["quota"]["rows_out"]
     assert report["steps"]["dedup"]["dropped"] >= 0 and "clusters_kept" in report["steps"]["resample"]
@@ -47,12 +47,12 @@ def test_clean_writes_output_report_and_manifest(tmp_path):
 def test_interrupted_run_resumes_from_the_last_completed_step(tmp_path, monkeypatch):
     src = _write_input(tmp_path / "in.jsonl")
     full = clean(src, tmp_path / "full", _cfg(), progress=False)
-    import synthfilter.pipeline as pipeline
+    import synthfilter.pipeline.run as pipeline
 
     real = pipeline._run_step
 
     def crash_at_dedup(step, *args, **kwargs):
-        if step == "dedup":
+        if step.name == "dedup":
             raise KeyboardInterrupt("killed")
         return real(step, *args, **kwargs)
 
@@ -63,7 +63,7 @@ def test_interrupted_run_resumes_from_the_last_completed_step(tmp_path, monkeypa
     ran = []
 
     def record(step, *args, **kwargs):
-        ran.append(step)
+        ran.append(step.name)
         return real(step, *args, **kwargs)
 
     monkeypatch.setattr(pipeline, "_run_step", record)
@@ -76,12 +76,12 @@ def test_interrupted_run_resumes_from_the_last_completed_step(tmp_path, monkeypa
 def test_a_changed_configuration_reuses_only_the_steps_it_does_not_change(tmp_path, monkeypatch):
     src = _write_input(tmp_path / "in.jsonl", n=200)
     clean(src, tmp_path / "out", _cfg(resample=50), progress=False)
-    import synthfilter.pipeline as pipeline
+    import synthfilter.pipeline.run as pipeline
 
     ran, real = [], pipeline._run_step
 
     def record(step, *args, **kwargs):
-        ran.append(step)
+        ran.append(step.name)
         return real(step, *args, **kwargs)
 
     monkeypatch.setattr(pipeline, "_run_step", record)

@@ -10,6 +10,7 @@ import synthfilter as sf
 
 ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'synthfilter[ray]'")
 sfr = pytest.importorskip("synthfilter.integrations.ray")
+ordered = pytest.importorskip("synthfilter.engines.ray").ordered
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def test_tagging_on_ray_equals_datasets_map(ray_session):
     ds = datasets.Dataset.from_dict({"text": texts})
     tagger = sf.Tagger(detector="fast")
     local = ds.map(tagger, batched=True, batch_size=17)
-    with sfr._ordered():
+    with ordered():
         rows = sfr.tag(_to_ray(ds, 4), detector="fast", batch_size=13).take_all()
     assert [r["sf_label"] for r in rows] == local["sf_label"]
     np.testing.assert_array_equal(np.array([r["sf_score"] for r in rows], dtype=np.float32),
@@ -68,7 +69,7 @@ def test_tagging_on_ray_equals_datasets_map(ray_session):
 def test_embedding_and_cluster_assignment_on_ray_equal_the_local_ones(ray_session):
     ds = datasets.Dataset.from_dict({"text": [f"row {i} talks about {['cats', 'tax law', 'rust'][i % 3]}" for i in range(300)]})
     local = ds.map(sf.Embedder(model="hashing"), batched=True)
-    with sfr._ordered():
+    with ordered():
         embedded = sfr.embed(_to_ray(ds, 3), model="hashing", batch_size=50).materialize()
         remote = np.array([r["sf_embedding"] for r in embedded.iter_rows()], dtype=np.float32)
         np.testing.assert_allclose(remote, np.array(local["sf_embedding"], dtype=np.float32), atol=1e-6)
@@ -106,11 +107,11 @@ def test_ray_engine_reads_a_step_folder_of_several_parquet_files_in_order(ray_se
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from synthfilter.pipeline import CleanConfig, _RayEngine
+    from synthfilter.engines.ray import RayEngine, ordered
 
     for part in range(3):
         pq.write_table(pa.table({"i": list(range(part * 10, part * 10 + 10))}), tmp_path / f"part-{part:05d}.parquet")
-    engine = _RayEngine(CleanConfig(max_synthetic=0.1, resample=5))
-    with sfr._ordered():
+    engine = RayEngine(workers=2)
+    with ordered():
         assert [r["i"] for r in engine.read(tmp_path).iter_rows()] == list(range(30))
 

@@ -7,11 +7,12 @@ selection, :func:`synthfilter.diversity.assign_clusters`) inside
 and seed the kept rows and tags equal the ``datasets`` path's. Install with
 ``pip install synthfilter[ray]``.
 
-* :func:`tag` / :func:`embed`: callable classes, so each actor loads its model once.
-* :func:`enforce_quota`: the sharded two-pass algorithm. Pass 1 reduces per-block
-  counts and hash histograms to global counts; the driver plans how many rows each
-  (group, class) keeps; pass 2 collects the few rows in each stratum's boundary hash
-  bucket; pass 3 keeps, per row, those whose (hash, position) is under the cut.
+* :func:`tag` / :func:`embed`: the Arrow-batch transforms of :mod:`synthfilter.batches`
+  on a fixed pool of actors (:class:`synthfilter.engines.ray.RayEngine`), so each actor
+  loads its model once.
+* :func:`enforce_quota`: the engine-neutral quota plan (:mod:`synthfilter.quota.plan`)
+  run by the Ray engine: per-block summaries reduced on the driver, the boundary rows,
+  then a per-block keep mask.
 * :func:`fit_centroids` / :func:`assign_clusters`: k-means fitted on a hash-chosen
   sample on the driver, assignment distributed.
 
@@ -22,22 +23,21 @@ rows with equal keys, the same as on one machine.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from ..quota import QuotaConfig, QuotaPlan, RowKeys, Summary, make_plan, row_keys
+from ..batches import EmbedColumn, TagColumns, set_column
+from ..columns import CLUSTER
 from ..diversity import assign_clusters as _assign, fit_hierarchy
 from ..embed import EMBEDDING_COLUMN, Embedder
-from ..columns import CLUSTER, TAG_COLUMNS
+from ..quota import QuotaConfig
+from ..quota.engine import enforce_quota_on
 from ..tag import Tagger
 
-__all__ = ["TagBatches", "EmbedBatches", "tag", "embed", "enforce_quota", "fit_centroids", "assign_clusters",
-           "require_ray", "start_local"]
+__all__ = ["tag", "embed", "enforce_quota", "fit_centroids", "assign_clusters", "require_ray", "start_local"]
 
 _ROW = "_sf_row"
 
@@ -70,107 +70,31 @@ def start_local(num_cpus: int | None = None) -> Any:
     return ray
 
 
-@contextlib.contextmanager
-def _ordered() -> Iterator[None]:
-    from ray.data import DataContext
+# --------------------------------------------------------------------------- tag / embed / quota
+def _engine(concurrency: int = 2, batch_size: int = 1024) -> Any:
+    from ..engines.ray import RayEngine
 
-    ctx = DataContext.get_current()
-    before = ctx.execution_options.preserve_order
-    ctx.execution_options.preserve_order = True
-    try:
-        yield
-    finally:
-        ctx.execution_options.preserve_order = before
-
-
-# --------------------------------------------------------------------------- tag / embed
-class TagBatches:
-    """``map_batches`` callable (Arrow batches): adds the :data:`~synthfilter.columns.TAG_COLUMNS`.
-
-    Takes the :class:`synthfilter.Tagger` arguments; the detector loads once per actor.
-    """
-
-    def __init__(self, text_column: str = "text", detector: str = "fast", threshold: float | None = None) -> None:
-        self.tagger = Tagger(text_column=text_column, detector=detector, threshold=threshold)
-
-    def __call__(self, table: pa.Table) -> pa.Table:
-        if self.tagger.text_column not in table.column_names:
-            raise KeyError(f"text column {self.tagger.text_column!r} not found; columns present: {table.column_names}")
-        columns = self.tagger.columns(table.column(self.tagger.text_column).to_pylist())
-        for column in TAG_COLUMNS:
-            table = _set_column(table, column.name, pa.array(columns[column.name], column.type))
-        return table
-
-
-class EmbedBatches:
-    """``map_batches`` callable (Arrow batches): adds the :class:`synthfilter.Embedder` column."""
-
-    def __init__(self, text_column: str = "text", model: str = "minilm", batch_size: int = 64,
-                 output_column: str = EMBEDDING_COLUMN) -> None:
-        self.embedder = Embedder(text_column=text_column, model=model, batch_size=batch_size,
-                                 output_column=output_column)
-
-    def __call__(self, table: pa.Table) -> pa.Table:
-        column = self.embedder.text_column
-        if column not in table.column_names:
-            raise KeyError(f"text column {column!r} not found; columns present: {table.column_names}")
-        vectors = self.embedder.encode(table.column(column).to_pylist())
-        values = pa.array([None if v is None else np.asarray(v, np.float32) for v in vectors],
-                          pa.list_(pa.float32()))
-        return _set_column(table, self.embedder.output_column, values)
-
-
-def _set_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
-    if name in table.column_names:
-        return table.set_column(table.column_names.index(name), name, values)
-    return table.append_column(name, values)
+    return RayEngine(workers=concurrency, batch_size=batch_size)
 
 
 def tag(ds: Any, *, text_column: str = "text", detector: str = "fast", threshold: float | None = None,
-        concurrency: int = 2, batch_size: int = 1024) -> Any:
-    """``ds`` with the tag columns, computed by ``concurrency`` actors (one detector each)."""
+        concurrency: int = 2, batch_size: int = 1024, **tagger_options: Any) -> Any:
+    """``ds`` with the tag columns, computed by ``concurrency`` actors (one detector each).
+
+    ``tagger_options`` are the other :class:`synthfilter.Tagger` arguments (``languages``,
+    ``min_letters``).
+    """
     require_ray()
-    # Materialise the input first: actors hold their CPUs, so a lazy read behind them could starve.
-    return ds.materialize().map_batches(TagBatches, fn_constructor_kwargs={"text_column": text_column, "detector": detector,
-                                                             "threshold": threshold},
-                          batch_format="pyarrow", batch_size=batch_size, concurrency=concurrency)
+    tagger = Tagger(text_column=text_column, detector=detector, threshold=threshold, **tagger_options)
+    return _engine(concurrency, batch_size).map_batches(ds, TagColumns(tagger), desc="tag")
 
 
 def embed(ds: Any, *, text_column: str = "text", model: str = "minilm", concurrency: int = 2,
           batch_size: int = 1024, output_column: str = EMBEDDING_COLUMN) -> Any:
     """``ds`` with an embedding column, computed by ``concurrency`` actors (one model each)."""
     require_ray()
-    return ds.materialize().map_batches(EmbedBatches, fn_constructor_kwargs={"text_column": text_column, "model": model,
-                                                               "output_column": output_column},
-                          batch_format="pyarrow", batch_size=batch_size, concurrency=concurrency)
-
-
-# --------------------------------------------------------------------------- quota
-def _keys(table: pa.Table, cfg: QuotaConfig) -> RowKeys:
-    return row_keys(table, cfg, table.column(_ROW).to_numpy().astype(np.int64))
-
-
-def _summary_rows(table: pa.Table, cfg: QuotaConfig) -> pa.Table:
-    return Summary.of(_keys(table, cfg)).to_arrow()
-
-
-def _boundary_rows(table: pa.Table, plan: QuotaPlan) -> pa.Table:
-    rows = plan.boundary(_keys(table, plan.cfg))
-    return pa.table({"group": pa.array([repr(key[0]) for key, _, _ in rows], pa.string()),
-                     "cls": pa.array([key[1] for key, _, _ in rows], pa.int8()),
-                     "hash": pa.array([h for _, h, _ in rows], pa.uint64()),
-                     "row": pa.array([p for _, _, p in rows], pa.int64())})
-
-
-def _select_rows(table: pa.Table, plan: QuotaPlan) -> pa.Table:
-    return table.filter(pa.array(plan.keep(_keys(table, plan.cfg)))).drop_columns([_ROW])
-
-
-def _with_positions(ds: Any) -> Any:
-    import ray
-
-    n = ds.count()
-    return ds.zip(ray.data.range(n).rename_columns({"id": _ROW}))
+    embedder = Embedder(text_column=text_column, model=model, output_column=output_column)
+    return _engine(concurrency, batch_size).map_batches(ds, EmbedColumn(embedder), desc="embed")
 
 
 def enforce_quota(ds: Any, max_synthetic: float | None = None, *, config: QuotaConfig | None = None,
@@ -179,25 +103,15 @@ def enforce_quota(ds: Any, max_synthetic: float | None = None, *, config: QuotaC
 
     ``max_synthetic``/``options`` (or ``config``) are those of :class:`synthfilter.quota.QuotaConfig`
     (no streaming, sharding or ``num_proc``: Ray distributes the passes). The passes are
-    the engine-neutral plan's (:mod:`synthfilter.quota.plan`): summaries per block,
-    reduced on the driver; the boundary rows of each stratum; a per-block keep mask.
+    the engine-neutral plan's (:func:`synthfilter.quota.engine.enforce_quota_on`).
     Returns a ``ray.data.Dataset`` (materialised), and with ``return_report=True`` also
     the :class:`synthfilter.QuotaReport`.
     """
     require_ray()
     cfg = QuotaConfig.build(max_synthetic, config, options)
     cfg.key_column(ds.columns())  # fail fast, naming the missing key column
-    with _ordered():
-        indexed = _with_positions(ds).materialize()
-        summary = Summary.from_rows(
-            indexed.map_batches(_summary_rows, fn_kwargs={"cfg": cfg}, batch_format="pyarrow").iter_rows())
-        plan = make_plan(summary, cfg)
-        if plan.needs_boundary:
-            groups = {repr(g): g for g, _ in summary.counts}
-            rows = indexed.map_batches(_boundary_rows, fn_kwargs={"plan": plan}, batch_format="pyarrow").iter_rows()
-            plan = plan.resolve(((groups[r["group"]], int(r["cls"])), int(r["hash"]), int(r["row"])) for r in rows)
-        out = indexed.map_batches(_select_rows, fn_kwargs={"plan": plan}, batch_format="pyarrow").materialize()
-    return (out, plan.report()) if return_report else out
+    out, report = enforce_quota_on(_engine(), ds, cfg)
+    return (out, report) if return_report else out
 
 
 # --------------------------------------------------------------------------- clusters
@@ -247,6 +161,6 @@ def assign_clusters(ds: Any, centroids: np.ndarray, *, embedding_column: str = E
 
     def assign(table: pa.Table) -> pa.Table:
         labels, _ = _assign(_matrix(table, embedding_column), centroids)
-        return _set_column(table, output_column, pa.array(labels.astype(np.int64)))
+        return set_column(table, output_column, pa.array(labels.astype(np.int64)))
 
     return ds.map_batches(assign, batch_format="pyarrow")

@@ -223,6 +223,11 @@ class Summary:
         })
 
     @classmethod
+    def from_tables(cls, tables: Iterable[pa.Table]) -> "Summary":
+        """Merge :meth:`to_arrow` tables."""
+        return cls.from_rows(row for t in tables for row in t.to_pylist())
+
+    @classmethod
     def from_rows(cls, rows: Iterable[dict[str, Any]]) -> "Summary":
         """Merge rows of :meth:`to_arrow` tables (group values matched by their ``repr``)."""
         values: dict[str, Any] = {}
@@ -306,6 +311,20 @@ class QuotaPlan:
                 m = (strata == code) & (buckets == bucket)
                 out += [(key, h, p) for h, p in zip(keys.hashes[m].tolist(), keys.positions[m].tolist())]
         return out
+
+    def boundary_table(self, keys: RowKeys) -> pa.Table:
+        """:meth:`boundary` as an Arrow table (group values by their ``repr``), for an engine to ship."""
+        rows = self.boundary(keys)
+        return pa.table({"group": pa.array([repr(key[0]) for key, _, _ in rows], pa.string()),
+                         "cls": pa.array([key[1] for key, _, _ in rows], pa.int8()),
+                         "hash": pa.array([h for _, h, _ in rows], pa.uint64()),
+                         "row": pa.array([p for _, _, p in rows], pa.int64())})
+
+    def resolve_tables(self, tables: Iterable[pa.Table]) -> "QuotaPlan":
+        """:meth:`resolve` from :meth:`boundary_table` outputs."""
+        groups = {repr(g): g for g, _ in self.counts}
+        return self.resolve(((groups[g], int(c)), int(h), int(r)) for t in tables
+                            for g, c, h, r in zip(*(t.column(n).to_pylist() for n in ("group", "cls", "hash", "row"))))
 
     def resolve(self, boundary: Iterable[tuple[tuple[Any, int], int, int]]) -> "QuotaPlan":
         """The plan with exact cuts, from every batch's :meth:`boundary` rows."""

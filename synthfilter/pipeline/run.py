@@ -1,0 +1,195 @@
+"""Run (or resume) ``clean``: the steps in order, each written, checked and reusable.
+
+Each step reads the previous step's output and writes its own to
+``OUT/steps/<n>-<step>/`` (Parquet) with its report, checksums, a fingerprint of the
+input and of the options it depends on, and a ``_SUCCESS`` marker; a rerun reuses every
+valid step and recomputes from the first one that is missing, changed or configured
+differently. The final rows go to ``OUT/output.jsonl`` or ``OUT/output.parquet``, with
+``OUT/report.json`` and ``OUT/manifest.json``. Steps run on the engine the configuration
+names (:mod:`synthfilter.engines`); those that need every row in one place run on the
+driver, so both engines give the same output for the same input and seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import warnings
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from ..columns import EMBEDDING, LABEL
+from ..engines import LocalEngine, make_engine
+from ..engines.base import Engine
+from ..io import (RunLock, atomic_write_text, check_output, data_format, input_files, input_fingerprints, read_dataset,
+                  verify_checksums, write_checksums, write_dataset)
+from .config import CleanConfig
+from .steps import STEPS, Step
+
+__all__ = ["clean"]
+
+
+def _versions(engine: str) -> dict[str, str]:
+    names = ["synthfilter", "datasets", "numpy", "scikit-learn", "torch", "transformers", "sentence-transformers",
+             "pyarrow"] + (["ray"] if engine == "ray" else [])
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _step_fingerprints(config: CleanConfig, inputs: list[dict[str, Any]]) -> dict[str, str]:
+    """Per step: a hash of the input files and of the configuration of that step and every earlier one."""
+    out, fields = {}, {}
+    for step in STEPS:
+        fields.update({name: getattr(config, name) for name in step.fields})
+        blob = json.dumps({"inputs": [(f["sha256"], f["bytes"]) for f in inputs], "config": fields},
+                          sort_keys=True, default=str)
+        out[step.name] = hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return out
+
+
+def _label_counts(engine: Engine, data: Any) -> dict[str, int]:
+    """Rows per ``sf_label`` value, counted per batch by the engine."""
+    def count(table: pa.Table, positions: np.ndarray) -> pa.Table:
+        values, n = np.unique(np.asarray(table.column(LABEL.name).to_pylist(), dtype=str), return_counts=True)
+        return pa.table({"label": pa.array(values.tolist(), pa.string()), "n": pa.array(n, pa.int64())})
+
+    counts: dict[str, int] = {}
+    for table in engine.reduce(data, count, [LABEL.name]):
+        for label, n in zip(table.column("label").to_pylist(), table.column("n").to_pylist()):
+            counts[label] = counts.get(label, 0) + n
+    return dict(sorted(counts.items()))
+
+
+def _share(labels: dict[str, int], unknown: str) -> float:
+    """Synthetic share by the labels, unknown rows counted as ``unknown`` says (``drop``: not counted)."""
+    synthetic = labels.get("synthetic", 0) + (labels.get("unknown", 0) if unknown == "synthetic" else 0)
+    total = labels.get("human", 0) + labels.get("synthetic", 0) + (labels.get("unknown", 0) if unknown != "drop" else 0)
+    return round(synthetic / total, 6) if total else 0.0
+
+
+def _valid_step(folder: Path, fingerprint: str) -> str | None:
+    """Why the step folder cannot be reused, or ``None`` if it can."""
+    if not (folder / "_SUCCESS").exists():
+        return "not completed"
+    problems = verify_checksums(folder)
+    if problems:
+        return "changed since it was written: " + "; ".join(problems[:3])
+    try:
+        meta = json.loads((folder / "report.json").read_text())
+    except (OSError, ValueError):
+        return "report unreadable"
+    if meta.get("fingerprint") != fingerprint:
+        return "made with another configuration or input"
+    return None
+
+
+def clean(input_path: str | os.PathLike, output_dir: str | os.PathLike, config: CleanConfig, *,
+          progress: bool = True) -> dict[str, Any]:
+    """Run (or resume) the pipeline; returns the report that is written to ``OUT/report.json``.
+
+    ``input_path`` is a data file or a folder of them (see :func:`synthfilter.io.read_dataset`).
+    ``output_dir`` holds the step outputs, the final ``output.jsonl``/``output.parquet``,
+    the report and the manifest; it may not be the input, inside it or contain it, and a
+    second run into it while one runs is refused. A rerun reuses every completed step
+    whose input and configuration are unchanged and whose files pass their checksums; a
+    changed or truncated step file is recomputed, never used.
+
+    The output meets every target by its own labels: at most ``max_synthetic`` synthetic
+    (per group with ``by``) after every step, and exactly ``resample`` rows. A target that
+    cannot be met raises ``ValueError`` as soon as it is known: before any work when the
+    input is too small, right after the quota (before embedding) otherwise.
+    """
+    input_path, out = Path(input_path), Path(output_dir)
+    check_output(input_path, out)
+    files = input_files(input_path)
+    fmt = "parquet" if all(data_format(p)[0] == "parquet" for p in files) else "jsonl"
+    rows_in = read_dataset(input_path).num_rows
+    if config.resample > rows_in:
+        raise ValueError(f"--resample {config.resample} but the input has only {rows_in} rows")
+    out.mkdir(parents=True, exist_ok=True)
+    with RunLock(out):
+        inputs = input_fingerprints(input_path)
+        fingerprints = _step_fingerprints(config, inputs)
+        manifest = {"config": asdict(config), "config_fingerprint": config.fingerprint(), "seed": config.seed,
+                    "steps": [s.name for s in STEPS], "step_fingerprints": fingerprints, "input": str(input_path),
+                    "input_fingerprints": inputs, "versions": _versions(config.engine)}
+        atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+        return _run(input_path, out, config, fingerprints, fmt, progress)
+
+
+def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[str, str], fmt: str,
+         progress: bool) -> dict[str, Any]:
+    local = LocalEngine(workers=config.workers, batch_size=config.batch_size)
+    engine = make_engine(config.engine, config.workers, config.batch_size) if config.engine != "local" else local
+    report: dict[str, Any] = {"engine": config.engine, "steps": {}}
+    last: Path | None = None
+    reuse = True
+    bar = tqdm(STEPS, desc="clean", unit="step", disable=not progress)
+    for n, step in enumerate(bar, start=1):
+        bar.set_postfix_str(step.name)
+        folder = out / "steps" / f"{n}-{step.name}"
+        why = _valid_step(folder, fingerprints[step.name]) if reuse else "an earlier step was recomputed"
+        if why is None:
+            report["steps"][step.name] = {**json.loads((folder / "report.json").read_text()), "resumed": True}
+            last = folder
+            step.check(report["steps"][step.name], config)
+            continue
+        if reuse and why != "not completed" and folder.exists():
+            warnings.warn(f"clean: step folder {folder} {why}; recomputing it and every later step", stacklevel=3)
+        reuse = False
+        runner = local if step.on_driver else engine
+        data = runner.load(input_path) if last is None else runner.read(last)
+        data, step_report = _run_step(step, data, runner, config)
+        step_report["labels"] = _label_counts(runner, data)
+        step_report["synthetic_share"] = _share(step_report["labels"], config.unknown)
+        step_report["fingerprint"] = fingerprints[step.name]
+        _write_step(runner, data, folder, step_report)
+        report["steps"][step.name] = step_report
+        last = folder
+        del data
+        step.check(step_report, config)
+    final = local.read(last)
+    report["realised_mix"] = _label_counts(local, final)
+    report["realised_synthetic_share"] = _share(report["realised_mix"], config.unknown)
+    report["synthetic_share_after"] = {s: r["synthetic_share"] for s, r in report["steps"].items()}
+    report["rows_in"] = report["steps"]["tag"]["rows_out"]
+    report["rows_out"] = final.num_rows
+    if not config.keep_embeddings and EMBEDDING.name in final.column_names:
+        final = final.remove_columns(EMBEDDING.name)
+    target = out / f"output.{fmt}"
+    write_dataset(final, target)
+    report["output"] = str(target)
+    atomic_write_text(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
+    return report
+
+
+def _run_step(step: Step, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
+    return step.run(data, engine, cfg)
+
+
+def _write_step(runner: Engine, data: Any, folder: Path, step_report: dict[str, Any]) -> None:
+    """Write a step's rows, report, checksums and ``_SUCCESS`` into a temporary folder, then rename it."""
+    tmp = folder.with_name(f".tmp-{folder.name}")
+    for stale in (tmp, folder):
+        if stale.exists():
+            shutil.rmtree(stale)
+    tmp.mkdir(parents=True)
+    step_report["rows_out"] = runner.write(data, tmp)
+    (tmp / "report.json").write_text(json.dumps(step_report, indent=2, default=str) + "\n")
+    write_checksums(tmp, sorted(p.name for p in tmp.iterdir() if p.is_file()))  # names: relative to tmp
+    (tmp / "_SUCCESS").touch()
+    os.replace(tmp, folder)

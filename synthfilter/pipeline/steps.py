@@ -1,0 +1,171 @@
+"""The steps of ``clean``: each declares the options it depends on, the columns it writes and
+where it runs, and does its work through the engine interface (:mod:`synthfilter.engines`).
+
+Adding a step means adding a class here and putting an instance in :data:`STEPS`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import datasets
+import numpy as np
+
+from ..batches import EmbedColumn, TagColumns
+from ..columns import EMBEDDING, CLUSTER, TAG_COLUMNS, Column
+from ..dedup import dedup_semantic
+from ..diversity import resample_tails, row_features
+from ..embed import Embedder
+from ..engines.base import Engine
+from ..quota import CLASS_NAMES, NULL_GROUP, enforce_quota, plan_sample, quota_report
+from ..quota.engine import enforce_quota_on
+from ..tag import LABEL_COLUMN, Tagger
+from .config import OPTION, CleanConfig
+
+__all__ = ["Step", "TagStep", "QuotaStep", "EmbedStep", "DedupStep", "ResampleStep", "STEPS"]
+
+
+class Step:
+    """One step of ``clean``.
+
+    ``fields`` are the :class:`CleanConfig` fields its output depends on (with those of
+    every earlier step: they make its fingerprint), ``writes`` the columns it adds,
+    ``global_pass`` whether it needs a pass over all rows before deciding any (done through
+    the engine's ``reduce``), ``on_driver`` whether it needs every row in one
+    ``datasets.Dataset`` on the driver.
+    """
+
+    name: ClassVar[str] = "step"
+    fields: ClassVar[tuple[str, ...]] = ()
+    writes: ClassVar[tuple[Column, ...]] = ()
+    global_pass: ClassVar[bool] = False
+    on_driver: ClassVar[bool] = False
+
+    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:  # pragma: no cover
+        """The step's output rows and its report."""
+        raise NotImplementedError
+
+    def check(self, report: dict[str, Any], cfg: CleanConfig) -> None:
+        """Raise ``ValueError`` (in command-line terms) when a stated target can no longer be met."""
+
+    def __repr__(self) -> str:
+        return f"<step {self.name}>"
+
+
+class TagStep(Step):
+    name = "tag"
+    fields = ("text_column", "detector")
+    writes = TAG_COLUMNS
+
+    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
+        tagger = Tagger(text_column=cfg.text_column, detector=cfg.detector)
+        return engine.map_batches(data, TagColumns(tagger), desc="clean: tag"), {}
+
+
+class QuotaStep(Step):
+    name = "quota"
+    fields = ("max_synthetic", "by", "unknown", "id_column", "seed")
+    global_pass = True
+
+    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
+        kept, report = enforce_quota_on(engine, data, cfg.quota_config())
+        return kept, {**report.to_dict(), "strata": report.after}
+
+    def check(self, report: dict[str, Any], cfg: CleanConfig) -> None:
+        _check_targets(self.name, report, cfg)
+
+
+class EmbedStep(Step):
+    name = "embed"
+    fields = ("embedder",)
+    writes = (EMBEDDING,)
+
+    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
+        embedder = Embedder(text_column=cfg.text_column, model=cfg.embedder)
+        return engine.map_batches(data, EmbedColumn(embedder), desc="clean: embed"), {"model": cfg.embedder}
+
+
+class DedupStep(Step):
+    """Near-duplicate removal, then the quota again (dropping human duplicates can raise the share)."""
+
+    name = "dedup"
+    fields = ("dedup_threshold",)
+    global_pass = True
+    on_driver = True
+
+    def run(self, ds: datasets.Dataset, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
+        info: dict[str, Any] = {"skipped": True}
+        if cfg.dedup_threshold is not None:
+            ds, dedup_report = dedup_semantic(ds, cfg.dedup_threshold, seed=cfg.seed, invalid="keep",
+                                              return_report=True)
+            info = dedup_report.to_dict()
+        kept, requota = enforce_quota(ds, config=cfg.quota_config(), return_report=True)
+        return kept, {**info, "quota_again": requota.to_dict(), "strata": requota.after}
+
+    def check(self, report: dict[str, Any], cfg: CleanConfig) -> None:
+        _check_targets(self.name, report, cfg)
+
+
+class ResampleStep(Step):
+    """Tail resampling to exactly ``--resample`` rows, per group and class, so the quota still holds."""
+
+    name = "resample"
+    fields = ("resample",)
+    writes = (CLUSTER,)
+    global_pass = True
+    on_driver = True
+
+    def run(self, ds: datasets.Dataset, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
+        # rows that cannot be embedded (no text) cannot be drawn (invalid="drop"): plan over the others only
+        usable = row_features(ds, EMBEDDING.name)[1]
+        planned = ds if usable.all() else ds.select(np.flatnonzero(usable))
+        plan = plan_sample(_strata_counts(_strata(planned, cfg)), cfg.resample, cfg.quota_config())
+        sizes = {f"{group}\x1f{CLASS_NAMES[c]}": k for (group, c), k in plan.items() if k}
+        kept, report = resample_tails(ds, cfg.resample, invalid="drop", id_column=cfg.id_column,
+                                      text_column=cfg.text_column, seed=cfg.seed, return_report=True,
+                                      strata=_row_strata(ds, cfg), stratum_sizes=sizes)
+        return kept, {**report.to_dict(), "requested": cfg.resample,
+                      "plan": {k.replace("\x1f", "/"): v for k, v in sizes.items()}}
+
+
+#: The steps of ``clean``, in order.
+STEPS: tuple[Step, ...] = (TagStep(), QuotaStep(), EmbedStep(), DedupStep(), ResampleStep())
+
+
+def _check_targets(step: str, step_report: dict[str, Any], config: CleanConfig) -> None:
+    """Fail as soon as ``--resample`` cannot be met under ``--max-synthetic`` (in command-line terms)."""
+    counts = _strata_counts(step_report["strata"])
+    try:
+        plan_sample(counts, config.resample, config.quota_config())
+    except ValueError as err:
+        after = f"{OPTION['max_synthetic']} {config.max_synthetic}"
+        if step == "dedup":
+            after = f"near-duplicate removal ({OPTION['dedup_threshold']} {config.dedup_threshold}) and {after}"
+        if config.by:
+            after += f" {OPTION['by']} {config.by}"
+        remain = sum(counts.values())
+        detail = "" if remain < config.resample else f" ({str(err).removeprefix('size: ')})"
+        raise ValueError(f"{OPTION['resample']} {config.resample} but only {remain} rows remain after {after}"
+                         f"{detail}; lower {OPTION['resample']} or raise {OPTION['max_synthetic']}") from None
+
+
+def _strata_counts(strata: dict[str, dict[str, int]]) -> dict[tuple[Any, int], int]:
+    """``{group: {class name: rows}}`` (as in the step report) -> ``{(group, class code): rows}``."""
+    return {(group, CLASS_NAMES.index(name)): n for group, classes in strata.items() for name, n in classes.items()}
+
+
+def _strata(ds: datasets.Dataset, cfg: CleanConfig) -> dict[str, dict[str, int]]:
+    """Rows per group and class (``{group: {"human": n, ...}}``) as the quota counts them."""
+    return quota_report(ds, ds, cfg.max_synthetic, by=cfg.by, unknown=cfg.unknown, id_column=cfg.id_column,
+                        text_column=cfg.text_column).before
+
+
+def _row_strata(ds: datasets.Dataset, cfg: CleanConfig) -> list[str]:
+    """Per row, ``"group\x1fclass"`` as :func:`plan_sample` keys it (class as the quota counts it)."""
+    labels = ds[LABEL_COLUMN]
+    groups = ds[cfg.by] if cfg.by else [None] * len(labels)
+    names = []
+    for group, label in zip(groups, labels):
+        name = "all" if cfg.by is None else (NULL_GROUP if group is None or group != group else str(group))
+        names.append(f"{name}\x1f{label if label in CLASS_NAMES else 'unknown'}")
+    return names
