@@ -8,10 +8,8 @@ human/synthetic mixes (:func:`enforce_quota`, :func:`mix`, :func:`quota_report`)
 from .detect import BaseDetector, FastDetector, available_detectors, load_detector
 from .hashing import hash64, hash_keys, uniform
 from .quota import QuotaConfig, QuotaReport, enforce_quota, mix, quota_report
-from .diversity import ResampleConfig, ResampleReport, resample_tails, water_fill
-from .dedup import DedupReport, dedup_semantic
-from .embed import Embedder
-from . import metrics
+from .diversity import (DedupReport, Embedder, ResampleConfig, ResampleReport, dedup_semantic, metrics,
+                        resample_tails, water_fill)
 from .tag import Tagger, tag
 from .text import normalize
 from ._version import __version__

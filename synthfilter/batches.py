@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from .columns import TAG_COLUMNS
-from .embed import Embedder
+from .diversity.encoders import Embedder
 from .tag import Tagger
 
 __all__ = ["TagColumns", "EmbedColumn", "set_column"]

@@ -14,7 +14,7 @@ from ._version import __version__
 from .columns import LABEL, SCORE
 from .io import atomic_write_text, check_output, read_dataset, sample_path, write_dataset
 from .diversity import resample_tails
-from .embed import EMBEDDING_COLUMN, Embedder
+from .diversity import EMBEDDING_COLUMN, Embedder
 from .quota import enforce_quota
 from .tag import Tagger
 

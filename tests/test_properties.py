@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import synthfilter as sf
-from synthfilter.dedup import _greedy_keep
+from synthfilter.diversity.dedup import _greedy_keep
 from synthfilter.lang import count_letters
 from synthfilter.quota import enforce_quota, mix
 from synthfilter.tag import Tagger

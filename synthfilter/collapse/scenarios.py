@@ -560,7 +560,7 @@ class TextScenario(Scenario):
         uni = self._smoothed_unigram(model)
         logp = [math.log(model.prob(int(a), int(b), uni)) for a, b in zip(test_ids[:-1], test_ids[1:])]
         gen = self.sample(model, 200, rng)
-        from ..metrics import distinct_n
+        from ..diversity.metrics import distinct_n
         return {"perplexity": float(math.exp(-np.mean(logp))),
                 "rare_word_recall": float(np.mean(model.unigram[rare] > 0)) if len(rare) else float("nan"),
                 "vocab_ratio": float(np.mean(model.unigram > 0)),
@@ -574,7 +574,7 @@ class TextScenario(Scenario):
                                            "is_synthetic": is_synthetic.astype(bool)})
 
     def features(self, data):
-        from ..embed import Embedder
+        from ..diversity import Embedder
         return np.array(Embedder(model="hashing", dim=64).encode([str(t) for t in data]), dtype=np.float64)
 
 

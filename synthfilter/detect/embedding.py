@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..embed import Embedder
+from ..diversity.encoders import Embedder
 from .head import HeadDetector
 from .memo import TextMemo
 

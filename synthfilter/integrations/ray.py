@@ -2,7 +2,7 @@
 
 Every function here calls the single-machine batch code (:class:`synthfilter.Tagger`,
 :class:`synthfilter.Embedder`, the quota module's classification, hashing and
-selection, :func:`synthfilter.diversity.assign_clusters`) inside
+selection, :func:`synthfilter.diversity.clustering.assign_clusters`) inside
 ``ray.data.Dataset.map_batches``; nothing is implemented twice, so for the same input
 and seed the kept rows and tags equal the ``datasets`` path's. Install with
 ``pip install synthfilter[ray]``.
@@ -31,8 +31,8 @@ import pyarrow as pa
 
 from ..batches import EmbedColumn, TagColumns, set_column
 from ..columns import CLUSTER
-from ..diversity import assign_clusters as _assign, fit_hierarchy
-from ..embed import EMBEDDING_COLUMN, Embedder
+from ..diversity import EMBEDDING_COLUMN, Embedder
+from ..diversity.clustering import assign_clusters as _assign, fit_hierarchy
 from ..quota import QuotaConfig
 from ..quota.engine import enforce_quota_on
 from ..tag import Tagger

@@ -13,9 +13,7 @@ import numpy as np
 
 from ..batches import EmbedColumn, TagColumns
 from ..columns import EMBEDDING, CLUSTER, TAG_COLUMNS, Column
-from ..dedup import dedup_semantic
-from ..diversity import resample_tails, row_features
-from ..embed import Embedder
+from ..diversity import Embedder, dedup_semantic, resample_tails, row_features
 from ..engines.base import Engine
 from ..quota import CLASS_NAMES, NULL_GROUP, enforce_quota, plan_sample, quota_report
 from ..quota.engine import enforce_quota_on

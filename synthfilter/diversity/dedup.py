@@ -9,9 +9,10 @@ import datasets
 import numpy as np
 from tqdm.auto import tqdm
 
-from .reports import Report
-from .diversity import CLUSTER_COLUMN, assign_clusters, default_levels, fit_hierarchy, row_features, row_hashes
-from .embed import EMBEDDING_COLUMN
+from ..reports import Report
+from .clustering import assign_clusters, default_levels, fit_hierarchy, row_features, row_hashes
+from .encoders import EMBEDDING_COLUMN
+from .resample import CLUSTER_COLUMN
 
 __all__ = ["dedup_semantic", "DedupReport"]
 

@@ -19,9 +19,9 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from .columns import EMBEDDING
-from .models import LazyModels, is_batched, lazy
-from .text import normalize, unscorable_reason
+from ..columns import EMBEDDING
+from ..models import LazyModels, is_batched, lazy
+from ..text import normalize, unscorable_reason
 
 __all__ = ["Embedder", "EMBEDDING_COLUMN", "minilm_path"]
 
