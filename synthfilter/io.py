@@ -311,7 +311,9 @@ def _bad_json_line(path: Path) -> str | None:
             return f"line {line}: not UTF-8 text"
         except json.JSONDecodeError as exc:
             return f"line {exc.lineno}: {exc.msg}"
-        return None if isinstance(value, list) else "not a JSON array"
+        if not isinstance(value, list):
+            return "not a JSON array"
+        return _LONE_SURROGATE if _has_lone_surrogate(value) else None
     for number, raw_line in enumerate(data.split(b"\n"), start=1):
         if not raw_line.strip():
             continue
@@ -323,7 +325,68 @@ def _bad_json_line(path: Path) -> str | None:
             return f"line {number}: {exc.msg} (column {exc.colno})"
         if not isinstance(value, dict):
             return f"line {number}: expected a JSON object, got {type(value).__name__}"
+        if _has_lone_surrogate(value):
+            return f"line {number}: {_LONE_SURROGATE}"
     return None
+
+
+_LONE_SURROGATE = "a string holds a lone surrogate escape (\\ud800-\\udfff without its pair), which is not Unicode text"
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _json_records(path: Path) -> Iterator[Any]:
+    """The records of a JSON-lines file (or the items of one JSON array), parsed by Python (exact integers)."""
+    with _open_decompressed(path) as raw:
+        data = raw.read()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data.lstrip().startswith(b"["):
+        yield from json.loads(data)
+        return
+    for line in data.split(b"\n"):
+        if line.strip():
+            yield json.loads(line)
+
+
+def _json_features(path: Path) -> datasets.Features:
+    """Column types of a JSON-lines file inferred from all of it (pyarrow's reader; holds the whole file)."""
+    import pyarrow.json as paj
+
+    with _open_decompressed(path) as raw:
+        return datasets.Features.from_arrow_schema(paj.read_json(raw).schema)
+
+
+def _exact_big_ints(unit: _Unit, ds: datasets.Dataset) -> datasets.Dataset:
+    """pyarrow's JSON reader reads integers beyond the signed 64-bit range as float64, rounded (2**63 + 5 comes
+    back as 2**63): read such a column again exactly, as uint64, or refuse it when no type holds it exactly."""
+    import pyarrow.compute as pc
+
+    table = ds.data.table
+    suspects = [name for name in table.column_names if pa.types.is_floating(table.schema.field(name).type)
+                and pc.any(pc.greater_equal(pc.abs(table.column(name)), 2.0**63)).as_py()]
+    if not suspects:
+        return ds
+    values: dict[str, list[Any]] = {name: [] for name in suspects}
+    for record in _json_records(unit.path):
+        for name in suspects:
+            values[name].append(record.get(name) if isinstance(record, dict) else None)
+    for name, column in values.items():
+        numbers = [v for v in column if v is not None]
+        if not any(type(v) is int and not -(2**63) <= v < 2**63 for v in numbers):
+            continue  # floats written as floats (1e19): the reader rounded nothing
+        if len(column) != ds.num_rows or not all(type(v) is int and 0 <= v < 2**64 for v in numbers):
+            raise ValueError(f"{unit.path}: column {name!r} holds integers beyond the signed 64-bit range together "
+                             f"with negative or fractional numbers; no column type holds them exactly (they would be "
+                             f"rounded as floats): write them as strings")
+        ds = ds.remove_columns(name).add_column(name, pa.array(column, pa.uint64()))
+    return ds.select_columns(table.column_names)
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -357,8 +420,16 @@ def _load_unit(unit: _Unit) -> datasets.Dataset | None:
         return None
     if unit.kind in ("parquet", "arrow") and unit.path.stat().st_size == 0:
         raise ValueError(f"{unit.path}: not readable as {unit.kind}: the file is empty (0 bytes)")
+    files = [glob.escape(str(unit.path.absolute()))]
     try:
-        return datasets.load_dataset(unit.kind, data_files=[glob.escape(str(unit.path.absolute()))], split="train")
+        try:
+            ds = datasets.load_dataset(unit.kind, data_files=files, split="train")
+        except Exception as exc:
+            # datasets types JSON columns by the first 10 MB of a file: a column null all through them is typed
+            # null and its later values fail to cast ("cast array of type bool to null"): type them by all of it
+            if unit.kind != "json" or not re.search(r"cast array of type .* to null", str(_root_cause(exc))):
+                raise
+            ds = datasets.load_dataset("json", data_files=files, features=_json_features(unit.path), split="train")
     except Exception as exc:
         if "corresponds to no data" in str(exc):
             return None  # zero rows: a CSV header alone, a Parquet/Arrow file without rows
@@ -366,6 +437,7 @@ def _load_unit(unit: _Unit) -> datasets.Dataset | None:
         cause = _root_cause(exc)
         detail = where or f"{type(cause).__name__}: {cause}"
         raise ValueError(f"{unit.path}: not readable as {_describe(unit)}: {detail}") from exc
+    return _exact_big_ints(unit, ds) if unit.kind == "json" else ds
 
 
 @contextlib.contextmanager

@@ -692,3 +692,31 @@ def test_zst_without_zstandard_says_what_to_install(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="pip install zstandard"):
         sio.write_dataset(datasets.Dataset.from_list(make_rows(0, 2)), tmp_path / "y.jsonl.zst")
     assert not (tmp_path / "y.jsonl.zst").exists()
+
+
+def test_json_ids_at_or_above_two_to_the_63_are_read_exactly(tmp_path):
+    from synthfilter.io import read_dataset
+
+    ids = [2**63 + 5, 2**64 - 1, 7]
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(f'{{"id": {i}, "text": "t{i}"}}\n' for i in ids))
+    assert read_dataset(path)["id"] == ids
+
+
+def test_a_json_column_null_through_its_first_rows_is_typed_by_the_whole_file(tmp_path):
+    from synthfilter.io import read_dataset
+
+    path = tmp_path / "late.jsonl"
+    rows = [{"text": "x" * 2000, "prov": None}] * 6000 + [{"text": "y", "prov": True}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ds = read_dataset(path)
+    assert ds.num_rows == 6001 and ds["prov"][-1] is True
+
+
+def test_a_lone_surrogate_escape_names_the_file_and_line(tmp_path):
+    from synthfilter.io import read_dataset
+
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "fine"}\n{"text": "broken \\ud800 here"}\n')
+    with pytest.raises(ValueError, match=r"bad\.jsonl.*line 2.*surrogate"):
+        read_dataset(path)
