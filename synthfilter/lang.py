@@ -50,6 +50,13 @@ def identify_languages(texts: Sequence[str]) -> list[str]:
     return out
 
 
-def count_letters(text: str) -> int:
-    """Alphabetic characters in ``text`` (any script)."""
-    return sum(1 for c in text if c.isalpha())
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def count_letters(text: str, enough: int | None = None) -> int:
+    """Letters in ``text`` (any script); with ``enough``, counting may stop once that many are found."""
+    if enough is not None:
+        found = len(_LETTER.findall(text, 0, 8 * enough))
+        if found >= enough:
+            return found
+    return len(_LETTER.findall(text))

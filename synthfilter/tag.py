@@ -116,7 +116,7 @@ class Tagger(LazyModels):
         supported = self.supported_languages()
         for i, lang in zip(pending, identify_languages([texts[i] for i in pending])):
             langs[i] = lang
-            if count_letters(texts[i]) < self.min_letters:
+            if count_letters(texts[i], enough=self.min_letters) < self.min_letters:
                 reasons[i] = "too_short"
             elif supported is not None and lang not in supported:
                 reasons[i] = f"unsupported_language:{lang or 'und'}"
