@@ -103,3 +103,18 @@ def test_readme_column_table_is_generated_from_columns_py():
     from synthfilter.columns import markdown_table
 
     assert markdown_table() in (ROOT / "README.md").read_text()
+
+
+def test_moved_modules_keep_working_with_a_deprecation_warning():
+    import importlib
+    import sys
+    import warnings
+
+    for old, name in (("synthfilter.embed", "Embedder"), ("synthfilter.dedup", "dedup_semantic"),
+                      ("synthfilter.metrics", "vendi_score")):
+        sys.modules.pop(old, None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            module = importlib.import_module(old)
+        assert hasattr(module, name)
+        assert any(issubclass(w.category, DeprecationWarning) and "moved to" in str(w.message) for w in caught)

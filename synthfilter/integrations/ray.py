@@ -24,6 +24,7 @@ rows with equal keys, the same as on one machine.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -164,3 +165,24 @@ def assign_clusters(ds: Any, centroids: np.ndarray, *, embedding_column: str = E
         return set_column(table, output_column, pa.array(labels.astype(np.int64)))
 
     return ds.map_batches(assign, batch_format="pyarrow")
+
+
+# --------------------------------------------------------------------------- deprecated names
+class TagBatches(TagColumns):
+    """Deprecated: use ``synthfilter.batches.TagColumns(Tagger(...))`` (or :func:`tag`)."""
+
+    def __init__(self, text_column: str = "text", detector: str = "fast", threshold: float | None = None) -> None:
+        warnings.warn("TagBatches is deprecated: use synthfilter.batches.TagColumns(synthfilter.Tagger(...))",
+                      DeprecationWarning, stacklevel=2)
+        super().__init__(Tagger(text_column=text_column, detector=detector, threshold=threshold))
+
+
+class EmbedBatches(EmbedColumn):
+    """Deprecated: use ``synthfilter.batches.EmbedColumn(Embedder(...))`` (or :func:`embed`)."""
+
+    def __init__(self, text_column: str = "text", model: str = "minilm", batch_size: int = 64,
+                 output_column: str = EMBEDDING_COLUMN) -> None:
+        warnings.warn("EmbedBatches is deprecated: use synthfilter.batches.EmbedColumn(synthfilter.Embedder(...))",
+                      DeprecationWarning, stacklevel=2)
+        super().__init__(Embedder(text_column=text_column, model=model, batch_size=batch_size,
+                                  output_column=output_column))
