@@ -540,7 +540,7 @@ def test_atomic_write_bytes_failure_keeps_previous(tmp_path, monkeypatch):
     def failing_replace(src, dst):
         raise OSError("rename failed")
 
-    monkeypatch.setattr(sio.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(OSError, match="rename failed"):
         sio.atomic_write_bytes(target, b"new content")
     monkeypatch.undo()

@@ -1,0 +1,192 @@
+"""Which files an input path names, their format and compression, and their fingerprints."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import hashlib
+import json
+import lzma
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, BinaryIO
+
+
+
+
+FORMATS = {".jsonl": "json", ".ndjson": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet",
+           ".arrow": "arrow"}
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
+_TEXT_FORMATS = {"json", "csv"}
+_EXPECTED = ("a .jsonl/.ndjson/.json, .csv, .parquet or .arrow file (JSON and CSV may be compressed: "
+             ".gz, .bz2, .xz, .zst), or a folder of them")
+CHECKSUMS_NAME = "_CHECKSUMS.json"
+LOCK_NAME = ".synthfilter.lock"
+_SAVED_MARKERS = ("state.json", "dataset_info.json")
+
+
+def sample_path() -> Path:
+    """Path of the small sample shipped with the package (hand-written illustrations)."""
+    return Path(str(resources.files("synthfilter") / "data" / "sample.jsonl"))
+
+
+# --------------------------------------------------------------------------- formats
+def data_format(path: str | os.PathLike) -> tuple[str, str | None]:
+    """``(format, compression)`` of a data file by its name, in any letter case.
+
+    ``format`` is ``"json"``, ``"csv"``, ``"parquet"`` or ``"arrow"``; ``compression`` is
+    ``None``, ``"gzip"``, ``"bz2"``, ``"xz"`` or ``"zstd"``. Raises ``ValueError`` for any
+    other name (only JSON and CSV may be compressed).
+    """
+    name = Path(path).name.lower()
+    stem, ext = os.path.splitext(name)
+    compression = COMPRESSIONS.get(ext)
+    if compression is not None:
+        stem, ext = os.path.splitext(stem)
+    fmt = FORMATS.get(ext)
+    if fmt is None or (compression is not None and fmt not in _TEXT_FORMATS):
+        raise ValueError(f"{path}: not a recognised data file; expected {_EXPECTED}")
+    return fmt, compression
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith((".", "_"))
+
+
+def _is_saved_folder(path: Path) -> bool:
+    return all((path / name).is_file() for name in _SAVED_MARKERS)
+
+
+def _saved_data_files(folder: Path) -> list[Path]:
+    try:
+        state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+        return [folder / entry["filename"] for entry in state["_data_files"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{folder}: not a readable saved dataset folder (state.json: {exc})") from exc
+
+
+def _refuse_dataset_dict(folder: Path) -> None:
+    marker = folder / "dataset_dict.json"
+    if marker.is_file():
+        try:
+            splits = json.loads(marker.read_text(encoding="utf-8")).get("splits", [])
+        except (OSError, ValueError, AttributeError):
+            splits = []
+        example = f" e.g. {folder / splits[0]}" if splits else ""
+        raise ValueError(f"{folder}: is a saved DatasetDict (splits: {', '.join(map(str, splits)) or '?'}); "
+                         f"pass one split's folder,{example}")
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One thing loaded by one ``datasets`` call: a data file or a saved dataset folder."""
+
+    path: Path
+    kind: str  # "json" | "csv" | "parquet" | "arrow" | "saved"
+    compression: str | None
+    files: tuple[Path, ...]
+
+
+def _units(path: str | os.PathLike) -> list[_Unit]:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"input not found: {path}")
+    if not path.is_dir():
+        if not path.is_file():
+            raise ValueError(f"{path}: not a regular file or folder")
+        fmt, compression = data_format(path)
+        return [_Unit(path, fmt, compression, (path,))]
+    _refuse_dataset_dict(path)
+    if _is_saved_folder(path):
+        return [_Unit(path, "saved", None, tuple(_saved_data_files(path)))]
+    units: list[_Unit] = []
+    unknown: list[Path] = []
+    _walk(path, units, unknown, {os.path.realpath(path)})
+    if unknown:
+        shown = ", ".join(str(p) for p in unknown[:10]) + (f" (and {len(unknown) - 10} more)" if len(unknown) > 10 else "")
+        raise ValueError(f"{path}: holds files that are not recognised data files: {shown}; expected {_EXPECTED} "
+                         f"(names starting with '.' or '_' are skipped); move or rename them")
+    if not units:
+        raise ValueError(f"{path}: folder holds no data files; expected {_EXPECTED}")
+    return units
+
+
+def _walk(folder: Path, units: list[_Unit], unknown: list[Path], seen: set[str]) -> None:
+    """Depth first, names sorted: the order of relative paths compared folder by folder."""
+    for name in sorted(os.listdir(folder)):
+        if _hidden(name):
+            continue
+        entry = folder / name
+        if entry.is_dir():
+            real = os.path.realpath(entry)
+            if real in seen:  # a symlink loop, or a folder reached twice
+                continue
+            seen.add(real)
+            _refuse_dataset_dict(entry)
+            if _is_saved_folder(entry):
+                units.append(_Unit(entry, "saved", None, tuple(_saved_data_files(entry))))
+            else:
+                _walk(entry, units, unknown, seen)
+        elif entry.is_file():
+            try:
+                fmt, compression = data_format(entry)
+            except ValueError:
+                unknown.append(entry)
+                continue
+            units.append(_Unit(entry, fmt, compression, (entry,)))
+        else:  # broken symlink, socket, fifo
+            unknown.append(entry)
+
+
+def input_files(path: str | os.PathLike) -> list[Path]:
+    """The data files ``path`` names, in read order: the file itself, every data file
+    under a folder (recursively, sorted by relative path), or a saved dataset's
+    ``.arrow`` files. Raises like :func:`read_dataset` for unknown files."""
+    return [file for unit in _units(path) for file in unit.files]
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def input_fingerprints(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """``[{"path", "bytes", "sha256"}]`` of every input file, in read order (for manifests)."""
+    return [{"path": str(file), "bytes": file.stat().st_size, "sha256": sha256_file(file)}
+            for file in input_files(path)]
+
+
+# --------------------------------------------------------------------------- reading
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
+
+
+def _need_zstandard(path: Path) -> Any:
+    try:
+        import zstandard
+    except ImportError:
+        raise ValueError(f"{path}: reading or writing .zst files needs the 'zstandard' package "
+                         "(pip install zstandard)") from None
+    return zstandard
+
+
+def _open_decompressed(path: Path) -> BinaryIO:
+    """The file's bytes, decompressed the way ``datasets`` does it: by magic number."""
+    with open(path, "rb") as handle:
+        head = handle.read(6)
+    kind = next((k for magic, k in _MAGIC if head.startswith(magic)), None)
+    if kind == "gzip":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    if kind == "bz2":
+        return bz2.open(path, "rb")  # type: ignore[return-value]
+    if kind == "xz":
+        return lzma.open(path, "rb")  # type: ignore[return-value]
+    if kind == "zstd":
+        zstandard = _need_zstandard(path)
+        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
+    return open(path, "rb")
