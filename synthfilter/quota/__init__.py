@@ -1,7 +1,9 @@
 """Human/synthetic mix quotas: exact, deterministic, per group, streaming and sharded.
 
 * :mod:`~synthfilter.quota.config`: :class:`QuotaConfig`, the one source of quota options.
+* :mod:`~synthfilter.quota.classify`: the class and group of every row.
 * :mod:`~synthfilter.quota.plan`: the engine-neutral algorithm (summarise -> plan -> keep).
+* :mod:`~synthfilter.quota.sample`: :func:`plan_sample`, sizes per group and class under the quota.
 * :mod:`~synthfilter.quota.datasets`: :func:`enforce_quota` and :func:`quota_report` on
   ``datasets`` (in memory, sharded, ``num_proc``, streaming).
 * :mod:`~synthfilter.quota.mix`: :func:`mix`.
@@ -11,7 +13,8 @@
 from .config import CLASS_NAMES, HUMAN, NULL_GROUP, SYNTHETIC, UNKNOWN, QuotaConfig
 from .datasets import enforce_quota, quota_report
 from .mix import mix
-from .plan import QuotaPlan, RowKeys, Summary, make_plan, plan_keep, plan_sample, row_keys
+from .plan import QuotaPlan, RowKeys, Summary, make_plan, plan_keep, row_keys
+from .sample import plan_sample
 from .report import QuotaReport
 
 __all__ = ["QuotaConfig", "QuotaReport", "QuotaPlan", "RowKeys", "Summary", "enforce_quota", "quota_report", "mix",

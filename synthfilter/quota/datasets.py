@@ -18,7 +18,8 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from .config import HUMAN, NULL_GROUP, SYNTHETIC, UNKNOWN, QuotaConfig
-from .plan import RowKeys, Summary, classify, group_codes, make_plan, row_class, row_keys
+from .classify import classify, group_codes, row_class
+from .plan import RowKeys, Summary, make_plan, row_keys
 from .report import QuotaReport, counts_by_group, make_report
 
 __all__ = ["enforce_quota", "quota_report"]
