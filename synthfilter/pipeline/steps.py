@@ -6,16 +6,16 @@ Adding a step means adding a class here and putting an instance in :data:`STEPS`
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, ClassVar
 
 import datasets
-import numpy as np
 
 from ..batches import EmbedColumn, TagColumns
 from ..columns import EMBEDDING, CLUSTER, TAG_COLUMNS, Column
 from ..diversity import Embedder, dedup_semantic, resample_tails, row_features
 from ..engines.base import Engine
-from ..quota import CLASS_NAMES, NULL_GROUP, enforce_quota, plan_sample, quota_report
+from ..quota import CLASS_NAMES, NULL_GROUP, enforce_quota, plan_sample
 from ..quota.engine import enforce_quota_on
 from ..tag import LABEL_COLUMN, Tagger
 from .config import OPTION, CleanConfig
@@ -114,14 +114,17 @@ class ResampleStep(Step):
     on_driver = True
 
     def run(self, ds: datasets.Dataset, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
+        strata = _row_strata(ds, cfg)
         # rows that cannot be embedded (no text) cannot be drawn (invalid="drop"): plan over the others only
         usable = row_features(ds, EMBEDDING.name)[1]
-        planned = ds if usable.all() else ds.select(np.flatnonzero(usable))
-        plan = plan_sample(_strata_counts(_strata(planned, cfg)), cfg.resample, cfg.quota_config())
+        counts = Counter(name for name, ok in zip(strata, usable) if ok)
+        by_code = {(group, CLASS_NAMES.index(label)): n for (group, label), n in
+                   ((name.split("\x1f"), n) for name, n in counts.items())}
+        plan = plan_sample(by_code, cfg.resample, cfg.quota_config())
         sizes = {f"{group}\x1f{CLASS_NAMES[c]}": k for (group, c), k in plan.items() if k}
         kept, report = resample_tails(ds, cfg.resample, invalid="drop", id_column=cfg.id_column,
                                       text_column=cfg.text_column, seed=cfg.seed, return_report=True,
-                                      strata=_row_strata(ds, cfg), stratum_sizes=sizes)
+                                      strata=strata, stratum_sizes=sizes)
         return kept, {**report.to_dict(), "requested": cfg.resample,
                       "plan": {k.replace("\x1f", "/"): v for k, v in sizes.items()}}
 
@@ -152,14 +155,8 @@ def _strata_counts(strata: dict[str, dict[str, int]]) -> dict[tuple[Any, int], i
     return {(group, CLASS_NAMES.index(name)): n for group, classes in strata.items() for name, n in classes.items()}
 
 
-def _strata(ds: datasets.Dataset, cfg: CleanConfig) -> dict[str, dict[str, int]]:
-    """Rows per group and class (``{group: {"human": n, ...}}``) as the quota counts them."""
-    return quota_report(ds, ds, cfg.max_synthetic, by=cfg.by, unknown=cfg.unknown, id_column=cfg.id_column,
-                        text_column=cfg.text_column).before
-
-
 def _row_strata(ds: datasets.Dataset, cfg: CleanConfig) -> list[str]:
-    """Per row, ``"group\x1fclass"`` as :func:`plan_sample` keys it (class as the quota counts it)."""
+    """Per row, ``"group\x1fclass"``: the group as the quota reports it, the class as the label says."""
     labels = ds[LABEL_COLUMN]
     groups = ds[cfg.by] if cfg.by else [None] * len(labels)
     names = []
