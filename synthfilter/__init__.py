@@ -10,6 +10,7 @@ from .hashing import hash64, hash_keys, uniform
 from .quota import QuotaConfig, QuotaReport, enforce_quota, mix, quota_report
 from .diversity import (DedupReport, Embedder, ResampleConfig, ResampleReport, dedup_semantic, metrics,
                         resample_tails, water_fill)
+from .reservoir import Reservoir
 from .tag import Tagger, tag
 from .text import normalize
 from ._version import __version__
@@ -17,7 +18,7 @@ from ._version import __version__
 
 __all__ = [
     "BaseDetector", "DedupReport", "Embedder", "FastDetector", "QuotaConfig", "QuotaReport", "ResampleConfig",
-    "ResampleReport",
+    "ResampleReport", "Reservoir",
     "dedup_semantic", "metrics", "resample_tails", "water_fill", "Tagger", "enforce_quota", "mix", "quota_report", "available_detectors", "hash64", "hash_keys",
     "load_detector", "normalize", "tag", "uniform", "__version__",
 ]

@@ -38,7 +38,7 @@ class TagColumns:
         self.tagger = tagger
 
     def __call__(self, table: pa.Table) -> pa.Table:
-        columns = self.tagger.columns(_text(table, self.tagger.text_column))
+        columns = self.tagger.columns(_text(table, self.tagger.text_column), decision=self.tagger.decide(table))
         for column in TAG_COLUMNS:
             table = set_column(table, column.name, pa.array(columns[column.name], column.type))
         return table

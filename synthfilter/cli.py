@@ -137,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     from .collapse.cli import add_parser as add_collapse
     add_collapse(sub)
+    from .reservoir.cli import add_parser as add_reservoir
+    add_reservoir(sub)
     demo = sub.add_parser("demo", help="tag the sample shipped with the package and print a summary")
     demo.add_argument("--detector", default="fast", help="registry name or saved .npz (default: fast)")
     demo.set_defaults(func=_cmd_demo)

@@ -24,15 +24,17 @@ class Column:
 
 
 SCORE = Column("sf_score", pa.float32(),
-               "probability the text is AI-generated; NaN when the row cannot be scored (see `sf_reason`)")
+               "probability the text is AI-generated; NaN when the row is not scored (see `sf_reason`)")
 LABEL = Column("sf_label", pa.string(),
-               '`"synthetic"` if `sf_score >= threshold`, `"human"` below, `"unknown"` when the row cannot be scored')
+               '`"synthetic"` if `sf_score >= threshold`, `"human"` below, `"unknown"` when the row cannot be scored; '
+               'for rows decided by provenance, the class it gives')
 DETECTOR = Column("sf_detector", pa.string(), "`name@version` of the detector, e.g. `fast@1`")
 LANG = Column("sf_lang", pa.string(),
               'ISO 639-1 code of the text\'s language (e.g. `en`, `ru`); `""` when there is no text to identify')
 REASON = Column("sf_reason", pa.string(),
                 'why the row is `unknown`: `not_text`, `binary`, `empty`, `too_short`, '
-                '`unsupported_language:<code>`, `not_scored`; `""` when scored')
+                '`unsupported_language:<code>`, `not_scored`; or how provenance decided it (not scored): '
+                '`provenance:<column>=<value>`, `provenance:<first_seen_column><<date>`; `""` when scored')
 #: The columns :class:`synthfilter.Tagger` adds, in order.
 TAG_COLUMNS: tuple[Column, ...] = (SCORE, LABEL, DETECTOR, LANG, REASON)
 

@@ -11,9 +11,16 @@ reorders a row:
 * ``sf_detector``: ``"name@version"`` of the detector that produced the score.
 * ``sf_lang``: ISO 639-1 code of the text's language (``""`` when there is no text).
 * ``sf_reason``: why a row is ``"unknown"`` (``not_text``, ``binary``, ``empty``,
-  ``too_short``, ``unsupported_language:<code>``); ``""`` for scored rows. (An empty
-  string rather than null, so that a first batch with every row scored does not give
-  the column Arrow's null type, which ``datasets.map`` cannot extend later.)
+  ``too_short``, ``unsupported_language:<code>``, ``not_scored``), or how provenance
+  decided it (``provenance:<column>=<value>``, ``provenance:<first_seen_column><<date>``);
+  ``""`` for scored rows. (An empty string rather than null, so that a first batch with
+  every row scored does not give the column Arrow's null type, which ``datasets.map``
+  cannot extend later.)
+
+Provenance first, detection second: with ``Tagger(provenance=..., first_seen_column=...,
+human_before=...)`` (see :mod:`synthfilter.provenance`) rows whose origin is known get
+``sf_label="human"``/``"synthetic"``, NaN ``sf_score`` and the provenance ``sf_reason``,
+and never reach the detector.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from .detect.base import BaseDetector
 from .detect.registry import load_detector
 from .lang import count_letters, identify_languages
 from .models import LazyModels, is_batched, lazy
+from .provenance import Decision, Provenance
 from .text import normalize, unscorable_reason
 
 __all__ = ["Tagger", "tag", "SCORE_COLUMN", "LABEL_COLUMN", "DETECTOR_COLUMN", "LANG_COLUMN", "REASON_COLUMN"]
@@ -60,6 +68,17 @@ class Tagger(LazyModels):
     min_letters:
         Texts with fewer letters are ``"unknown"`` (``too_short``): neither the
         detector nor language identification means much on a few words. Default 20.
+    provenance, first_seen_column, human_before:
+        Provenance rules, decided before detection (:meth:`Provenance.build
+        <synthfilter.provenance.Provenance.build>`): ``provenance={"column": "source",
+        "human": [...], "synthetic": [...]}`` and/or ``first_seen_column="crawl_date",
+        human_before="2022-11-30"``. A row a rule decides gets ``sf_label``
+        ``"human"``/``"synthetic"``, ``sf_score`` NaN (it is not scored: the detector
+        never sees it) and ``sf_reason`` ``"provenance:<column>=<value>"`` or
+        ``"provenance:<first_seen_column><<date>"``, whatever its text; ``sf_lang`` and
+        ``sf_detector`` are filled as for any row (the language is a property of the
+        text, so the column means the same for every row). Other rows are tagged
+        exactly as without rules. Default: no rules.
 
     The detector loads lazily on the first call and is left out of pickling unless
     it was passed as an object, so ``num_proc`` and ``datasets`` fingerprint caching
@@ -68,7 +87,8 @@ class Tagger(LazyModels):
 
     def __init__(self, text_column: str = "text", detector: str | BaseDetector = "fast",
                  threshold: float | None = None, languages: Sequence[str] | None = None,
-                 min_letters: int = 20) -> None:
+                 min_letters: int = 20, provenance: Mapping[str, Any] | Provenance | None = None,
+                 first_seen_column: str | None = None, human_before: Any = None) -> None:
         if not isinstance(text_column, str) or not text_column:
             raise TypeError(f"text_column must be a non-empty column name, got {text_column!r}")
         if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
@@ -84,11 +104,13 @@ class Tagger(LazyModels):
         self.threshold = None if threshold is None else float(threshold)
         self.languages = None if languages is None else tuple(languages)
         self.min_letters = min_letters
+        self.provenance = Provenance.build(provenance, first_seen_column=first_seen_column, human_before=human_before)
 
     def __repr__(self) -> str:
         det = self.detector if isinstance(self.detector, str) else self.detector.tag
+        rules = "" if self.provenance is None else f", provenance={self.provenance!r}"
         return (f"Tagger(text_column={self.text_column!r}, detector={det!r}, threshold={self.threshold!r}, "
-                f"languages={self.languages!r}, min_letters={self.min_letters!r})")
+                f"languages={self.languages!r}, min_letters={self.min_letters!r}{rules})")
 
     @lazy
     def loaded_detector(self) -> BaseDetector:
@@ -122,11 +144,37 @@ class Tagger(LazyModels):
                 reasons[i] = f"unsupported_language:{lang or 'und'}"
         return texts, langs, reasons
 
-    def columns(self, values: list[Any]) -> dict[str, list[Any]]:
-        """The tag columns (name -> list) for a list of raw values."""
+    def decide(self, batch: Any) -> Decision | None:
+        """What the provenance rules decide for a batch (``None`` without rules).
+
+        ``batch`` is a ``pyarrow.Table``/``RecordBatch`` or a dict of column lists; pass
+        the result to :meth:`columns` as ``decision=``.
+        """
+        return None if self.provenance is None else self.provenance.decide(batch)
+
+    def columns(self, values: list[Any], decision: Decision | None = None) -> dict[str, list[Any]]:
+        """The tag columns (name -> list) for a list of raw values.
+
+        With provenance rules, ``decision`` (from :meth:`decide` on the same rows) is
+        required: the text alone cannot be decided, and tagging without it would
+        silently ignore the rules.
+        """
+        if decision is None and self.provenance is not None:
+            raise ValueError("this Tagger has provenance rules: pass decision=tagger.decide(batch) for the same rows "
+                             f"(the rules read {list(self.provenance.columns)}), or call it on the batch")
+        return self._columns(values, decision)
+
+    def _columns(self, values: list[Any], decision: Decision | None) -> dict[str, list[Any]]:
+        if decision is not None and len(decision) != len(values):
+            raise ValueError(f"decision has {len(decision)} rows for {len(values)} values")
         texts, langs, reasons = self.screen(values)
         scores = np.full(len(values), np.nan, dtype=np.float32)
         labels = ["unknown"] * len(values)
+        if decision is not None:
+            decided_labels = decision.labels()
+            for i in np.flatnonzero(decision.decided).tolist():  # decided rows are never scored
+                labels[i] = decided_labels[i]
+                reasons[i] = decision.reasons[i]
         ok = [i for i, r in enumerate(reasons) if not r]
         det = self.loaded_detector
         if ok:
@@ -143,7 +191,7 @@ class Tagger(LazyModels):
 
     def score(self, texts: list[Any]) -> tuple[np.ndarray, list[str]]:
         """Scores (float32, NaN where unscorable) and labels for a list of raw values."""
-        cols = self.columns(texts)
+        cols = self._columns(texts, None)  # text only: provenance rules do not apply
         return cols[SCORE.name], cols[LABEL.name]
 
     def _column(self, batch: Mapping[str, Any]) -> Any:
@@ -160,8 +208,17 @@ class Tagger(LazyModels):
         """Tag a batch (dict of lists) or a single row (dict of values); returns the new columns."""
         values = self._column(batch)
         if not is_batched(batch, values):
-            return {name: col[0] for name, col in self.columns([values]).items()}
-        return self.columns(list(values))
+            decision = self.decide({name: [batch[name]] for name in self._rule_columns(batch)})
+            return {name: col[0] for name, col in self._columns([values], decision).items()}
+        return self._columns(list(values), self.decide(batch))
+
+    def _rule_columns(self, row: Mapping[str, Any]) -> tuple[str, ...]:
+        if self.provenance is None:
+            return ()
+        for name in self.provenance.columns:
+            if name not in row:
+                raise KeyError(f"provenance column {name!r} not found; columns present: {list(row.keys())}")
+        return self.provenance.columns
 
     def loaded_detector_tag(self) -> str:
         """``name@version`` of the detector (loads it if needed)."""
