@@ -9,179 +9,41 @@ metrics give the right numbers. On top of that it has a decision ``threshold_`` 
 :meth:`BaseDetector.calibrate` can set from known-human text alone, and
 ``save``/``load`` to a small ``.npz`` file that is checked on every read (no pickle,
 no model chosen by the file; see :mod:`synthfilter.detect.persist`).
+
+This module holds the contract, :class:`BaseDetector`; the helpers it rests on have one
+module each: :mod:`~synthfilter.detect.inputs` (texts and languages),
+:mod:`~synthfilter.detect.labels` (classes and targets), :mod:`~synthfilter.detect.calibration`
+(thresholds) and :mod:`~synthfilter.detect.state` (checks of saved state). Their names
+are re-exported here, where detector families and callers have always imported them.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 
 from ..text import unscorable_reason
+from .calibration import threshold_for_fpr
+from .inputs import (DEFAULT_LANGUAGES, MIN_LANGUAGE_SHARE, MIN_LANGUAGE_TEXTS, as_texts, infer_languages,
+                     require_scorable, unscorable_rows)
+from .labels import SHIPPED_CLASSES, Targets, coerce_labels, encode_targets, targets_01
 from .persist import DetectorFileError, check_threshold, check_version, read_detector_file, write_detector_file
+from .state import ArraySpec, check_array, check_param, classes_problem, stored_classes
 
 __all__ = [
     "BaseDetector", "ArraySpec", "SHIPPED_CLASSES", "as_texts", "coerce_labels", "encode_targets",
     "NotFittedError", "threshold_for_fpr",
+    # re-exported from the helper modules, importable from here as before
+    "DEFAULT_LANGUAGES", "MIN_LANGUAGE_SHARE", "MIN_LANGUAGE_TEXTS", "Targets", "infer_languages",
+    "require_scorable", "targets_01", "unscorable_rows",
 ]
-
-#: ``classes_`` of the shipped detectors: the vocabulary of the ``sf_label`` column
-#: (human first, as ``numpy.unique`` orders them). Files that store no classes get these.
-SHIPPED_CLASSES: tuple[str, str] = ("human", "synthetic")
-
-_POSITIVE = {"ai", "synthetic", "generated", "machine", "1", "true"}
-_NEGATIVE = {"human", "real", "0", "false"}
-_MAX_PARAM_CHARS = 4096
-
-
-def coerce_labels(labels: Iterable[Any]) -> np.ndarray:
-    """Map labels to 1 (AI-generated) / 0 (human).
-
-    Accepts booleans, 0/1 integers, or the strings ``"ai"``, ``"synthetic"``,
-    ``"generated"``, ``"machine"`` (positive) and ``"human"``, ``"real"`` (negative),
-    in any case. Anything else raises ``ValueError`` naming the offending value.
-    """
-    out = []
-    for value in labels:
-        key = str(value).strip().lower() if not isinstance(value, (bool, np.bool_)) else str(bool(value)).lower()
-        if key in _POSITIVE:
-            out.append(1)
-        elif key in _NEGATIVE:
-            out.append(0)
-        else:
-            raise ValueError(
-                f"labels: cannot read {value!r} as a class; expected 'human'/'ai' "
-                "(or 'real'/'synthetic', 0/1, False/True)"
-            )
-    return np.asarray(out, dtype=np.int64)
-
-
-# ----------------------------------------------------------------- inputs
-def as_texts(texts: Any, argument: str = "texts") -> list:
-    """``texts`` as a list; a single string (or bytes, or a non-iterable) raises ``TypeError`` naming ``argument``."""
-    if isinstance(texts, (str, bytes, bytearray)):
-        raise TypeError(f"{argument}: expected a list of texts, got a single {type(texts).__name__}; "
-                        "wrap one text in a list: [text]")
-    try:
-        return list(texts)
-    except TypeError:
-        raise TypeError(f"{argument}: expected a list of texts, got {type(texts).__name__}") from None
-
-
-def unscorable_rows(texts: Sequence[Any]) -> dict[int, str]:
-    """Position -> reason for every value that cannot be scored (see :func:`synthfilter.text.unscorable_reason`)."""
-    reasons = ((i, unscorable_reason(value)) for i, value in enumerate(texts))
-    return {i: reason for i, reason in reasons if reason is not None}
-
-
-def require_scorable(texts: Sequence[Any], argument: str, remedy: str) -> None:
-    """Raise ``ValueError`` naming the rows of ``texts`` that cannot be scored, and ``remedy``."""
-    bad = unscorable_rows(texts)
-    if bad:
-        shown = ", ".join(f"{i} ({reason})" for i, reason in list(bad.items())[:10])
-        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-        raise ValueError(f"{argument}: row(s) {shown}{more} cannot be scored (None, not a string, empty, "
-                         f"whitespace-only, binary or non-Latin text); {remedy}")
-
-
-#: Languages of a detector file that names none: every shipped ``@1`` detector was trained and
-#: evaluated on English text only.
-DEFAULT_LANGUAGES: tuple[str, ...] = ("en",)
-#: A language is declared by ``fit`` when at least this many training texts, or this share of them, are in it.
-MIN_LANGUAGE_TEXTS, MIN_LANGUAGE_SHARE = 50, 0.1
-
-
-def infer_languages(texts: Sequence[str]) -> tuple[str, ...]:
-    """The languages a detector fitted on ``texts`` may score: those with at least
-    :data:`MIN_LANGUAGE_TEXTS` texts or :data:`MIN_LANGUAGE_SHARE` of them, sorted."""
-    from ..lang import identify_languages
-    from ..text import normalize
-
-    counts = Counter(identify_languages([normalize(t) for t in texts]))
-    counts.pop("", None)
-    keep = {lang for lang, n in counts.items() if n >= MIN_LANGUAGE_TEXTS or n >= MIN_LANGUAGE_SHARE * len(texts)}
-    return tuple(sorted(keep))
-
-
-class Targets(NamedTuple):
-    """Labels as a detector learns them."""
-
-    y: np.ndarray
-    """1 for AI-generated, 0 for human, per text."""
-    classes: np.ndarray
-    """``numpy.unique`` of the labels as given (what ``classes_`` becomes)."""
-    ai_class: Any
-    """The element of ``classes`` that means AI-generated (a plain str, int or bool)."""
-    languages: tuple[str, ...] = DEFAULT_LANGUAGES
-    """Languages of the training texts that the detector will score (see :func:`infer_languages`)."""
-
-
-def encode_targets(labels: Any, n_texts: int) -> Targets:
-    """Read ``labels`` (one per text, vocabulary of :func:`coerce_labels`) into :class:`Targets`.
-
-    Exactly two distinct label values are needed, one human and one AI.
-    """
-    if isinstance(labels, (str, bytes, bytearray)):
-        raise TypeError(f"labels: expected one label per text, got a single {type(labels).__name__}")
-    raw = list(labels)
-    if len({isinstance(value, str) for value in raw}) > 1:
-        raise ValueError("labels: do not mix strings with other values (like 'ai' with 1); use one vocabulary")
-    values = np.asarray(raw)
-    if values.ndim != 1:
-        raise ValueError(f"labels: expected a flat list of labels, got an array of shape {values.shape}")
-    if values.dtype == object:
-        values = np.asarray(values.tolist())
-    y = coerce_labels(values.tolist())
-    if len(y) != n_texts:
-        raise ValueError(f"texts and labels differ in length: {n_texts} vs {len(y)}")
-    classes = np.unique(values)
-    if len(set(y.tolist())) < 2:
-        raise ValueError("labels: both classes (human and ai) are needed to fit")
-    if len(classes) != 2:
-        raise ValueError(f"labels: use one value per class (like 'human'/'ai' or 0/1), got {classes.tolist()}")
-    ai_class = classes[int(np.flatnonzero(coerce_labels(classes.tolist()) == 1)[0])].item()
-    return Targets(y, classes, ai_class)
-
-
-def targets_01(labels: Any, n_texts: int) -> np.ndarray:
-    """0/1 targets (1 = AI) of ``labels`` for ``n_texts`` texts; both classes must be present."""
-    if isinstance(labels, (str, bytes, bytearray)):
-        raise TypeError(f"labels: expected one label per text, got a single {type(labels).__name__}")
-    y = coerce_labels(labels)
-    if len(y) != n_texts:
-        raise ValueError(f"texts and labels differ in length: {n_texts} vs {len(y)}")
-    if len(set(y.tolist())) < 2:
-        raise ValueError("labels: both classes (human and ai) are needed to fit")
-    return y
-
-
-@dataclass(frozen=True)
-class ArraySpec:
-    """What a detector expects of one saved state array.
-
-    Parameters
-    ----------
-    kind:
-        ``"f"`` (float32 or float64, every value finite) or ``"U"`` (strings).
-    shape:
-        Expected shape; an ``int`` is an exact length, a ``str`` a length that every
-        array naming the same symbol must share.
-    positive:
-        Every value must be greater than zero (scales that are divided by). Default ``False``.
-    """
-
-    kind: str
-    shape: tuple[int | str, ...]
-    positive: bool = False
 
 
 class BaseDetector(ClassifierMixin, BaseEstimator):
@@ -375,7 +237,7 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
         }
         check_version(path, meta["version"])
         check_threshold(path, meta["threshold"])
-        problem = _classes_problem(meta["classes"], meta["ai_class"])
+        problem = classes_problem(meta["classes"], meta["ai_class"])
         if problem:
             raise ValueError(f"{path}: cannot save: {problem}")
         arrays = self._state_arrays()
@@ -425,7 +287,7 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
             raise DetectorFileError(path, f"unknown parameter(s) {unknown} for a {cls.name!r} detector")
         params = {}
         for key, value in stored.items():
-            _check_param(path, key, value, defaults[key], cls._param_ranges.get(key))
+            check_param(path, key, value, defaults[key], cls._param_ranges.get(key))
             if key not in cls._model_params:
                 params[key] = value
                 continue
@@ -439,7 +301,7 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
     def _restore(self, path: str | os.PathLike, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         """Set the learnt state from a read file's checked ``meta`` and ``arrays``."""
         self._check_arrays(path, arrays)
-        classes, ai_class = _stored_classes(path, meta)
+        classes, ai_class = stored_classes(path, meta)
         try:
             self._load_state_arrays(arrays)
         except (ValueError, KeyError, IndexError) as exc:
@@ -461,83 +323,4 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
             raise DetectorFileError(path, f"lacks array(s) {missing} of a {self.name!r} detector")
         sizes: dict[str, int] = {}
         for name, spec in expected.items():
-            _check_array(path, name, np.asarray(arrays[name]), spec, sizes)
-
-
-def _check_array(path: str | os.PathLike, name: str, array: np.ndarray, spec: ArraySpec, sizes: dict[str, int]) -> None:
-    if array.dtype.kind != spec.kind or (spec.kind == "f" and array.dtype.itemsize not in (4, 8)):
-        wanted = "float32/float64" if spec.kind == "f" else "strings"
-        raise DetectorFileError(path, f"array {name!r} has dtype {array.dtype}, expected {wanted}")
-    fits = array.ndim == len(spec.shape) and all(
-        sizes.setdefault(want, got) == got if isinstance(want, str) else want == got
-        for got, want in zip(array.shape, spec.shape))
-    if not fits:
-        wanted = tuple(sizes.get(w, w) if isinstance(w, str) else w for w in spec.shape)
-        raise DetectorFileError(path, f"array {name!r} has shape {array.shape}, expected {wanted} for these parameters")
-    if spec.kind == "f" and not np.isfinite(array).all():
-        raise DetectorFileError(path, f"array {name!r} holds NaN or infinite values")
-    if spec.positive and not (array > 0).all():
-        raise DetectorFileError(path, f"array {name!r} must be positive")
-
-
-def _check_param(path: str | os.PathLike, key: str, value: Any, default: Any, bounds: tuple[float, float] | None) -> None:
-    """A stored parameter is a JSON scalar of its default's type, within ``bounds``."""
-    if isinstance(default, bool):
-        expected, ok = "a boolean", isinstance(value, bool)
-    elif isinstance(default, int):
-        expected, ok = "an integer", isinstance(value, int) and not isinstance(value, bool)
-    elif isinstance(default, float):
-        expected = "a number"
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
-    elif isinstance(default, str):
-        expected, ok = "a string", isinstance(value, str)
-    else:
-        expected, ok = "null, a number, a boolean or a string", value is None or isinstance(value, (bool, int, float, str))
-    if isinstance(value, str) and len(value) > _MAX_PARAM_CHARS:
-        expected, ok = f"at most {_MAX_PARAM_CHARS} characters", False
-    if not ok:
-        raise DetectorFileError(path, f"parameter {key}={value!r:.100} is not {expected}")
-    if bounds is not None and not bounds[0] <= value <= bounds[1]:
-        raise DetectorFileError(path, f"parameter {key}={value!r} is outside [{bounds[0]}, {bounds[1]}]")
-
-
-def _classes_problem(classes: Any, ai_class: Any) -> str | None:
-    """What is wrong with stored ``classes``/``ai_class``, or ``None``."""
-    if not isinstance(classes, list) or len(classes) != 2:
-        return f"classes {classes!r:.100} is not a list of two labels"
-    kind = type(classes[0])
-    if kind not in (str, int, bool) or type(classes[1]) is not kind:
-        return f"classes {classes!r:.100} must be two strings, two integers or two booleans"
-    if kind is str and max(len(c) for c in classes) > 64:
-        return "class names must be at most 64 characters"
-    if not classes[0] < classes[1]:
-        return f"classes {classes!r} must be distinct and sorted (as numpy.unique orders them)"
-    try:
-        codes = coerce_labels(classes).tolist()
-    except ValueError as exc:
-        return str(exc)
-    if sorted(codes) != [0, 1]:
-        return f"classes {classes!r} do not name one human and one AI class"
-    if type(ai_class) is not kind or ai_class not in classes or codes[classes.index(ai_class)] != 1:
-        return f"ai_class {ai_class!r:.100} is not the AI class of {classes!r}"
-    return None
-
-
-def _stored_classes(path: str | os.PathLike, meta: dict[str, Any]) -> tuple[np.ndarray, Any]:
-    """``(classes_, ai_class_)`` of a file; files that store none get :data:`SHIPPED_CLASSES`."""
-    if "classes" not in meta and "ai_class" not in meta:
-        return np.array(SHIPPED_CLASSES), SHIPPED_CLASSES[1]
-    problem = _classes_problem(meta.get("classes"), meta.get("ai_class"))
-    if problem:
-        raise DetectorFileError(path, problem)
-    return np.array(meta["classes"]), meta["ai_class"]
-
-
-def threshold_for_fpr(human_scores: np.ndarray, target_fpr: float) -> float:
-    """Smallest threshold such that at most ``target_fpr`` of ``human_scores`` are ``>=`` it."""
-    scores = np.sort(np.asarray(human_scores, dtype=np.float64))[::-1]
-    allowed = int(np.floor(target_fpr * len(scores)))
-    if allowed >= len(scores):
-        return float(scores[-1])
-    # Strictly above the (allowed+1)-th highest score, so exactly `allowed` may pass.
-    return float(np.nextafter(scores[allowed], np.inf))
+            check_array(path, name, np.asarray(arrays[name]), spec, sizes)

@@ -17,8 +17,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from ..text import normalize
-from .base import ArraySpec, BaseDetector, as_texts
+from .base import BaseDetector
 from .features import STYLE_FEATURES, lexical_features, style_features, truncate_words
+from .inputs import as_texts
+from .state import ArraySpec
 
 __all__ = ["FastDetector"]
 

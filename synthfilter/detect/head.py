@@ -13,7 +13,10 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from .base import ArraySpec, BaseDetector, as_texts, require_scorable, targets_01
+from .base import BaseDetector
+from .inputs import as_texts, require_scorable
+from .labels import targets_01
+from .state import ArraySpec
 
 __all__ = ["LinearHead", "HeadDetector"]
 

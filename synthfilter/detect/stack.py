@@ -24,12 +24,14 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 
-from .base import ArraySpec, BaseDetector, as_texts
+from .base import BaseDetector
 from .embedding import MINILM_DIM, shared_embeddings
 from .fast import FastDetector
 from .features import STYLE_FEATURES
 from .head import LinearHead, _checked_labels
+from .inputs import as_texts
 from .lm import LM_FEATURES, shared_scorer
+from .state import ArraySpec
 
 __all__ = ["StackDetector", "CascadeDetector", "choose_band"]
 

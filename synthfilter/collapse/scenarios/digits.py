@@ -1,0 +1,72 @@
+"""The digits scenario: scikit-learn's 8x8 digits in PCA space, refit with a 10-component Gaussian mixture."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ..metrics import sliced_w2
+from .base import MixtureModel, Scenario
+
+__all__ = ["DigitsScenario"]
+
+
+@dataclass
+class DigitsScenario(MixtureModel, Scenario):
+    """scikit-learn's bundled 8x8 digits in a fixed 16-d PCA space, modelled by a 10-component Gaussian mixture.
+
+    Class coverage is measured by a logistic-regression classifier trained on the real digits.
+
+    Parameters
+    ----------
+    n:
+        Sample size per generation (at least 10, one row per mixture component). Default 1000.
+    pca_dim:
+        PCA components kept of the 64 pixel features, 1 to 64. Default 16.
+    """
+
+    n: int = 1000
+    pca_dim: int = 16
+    name: ClassVar[str] = "digits"
+    metrics: ClassVar[dict[str, bool]] = {"class_entropy": True, "min_class_share": True, "sliced_w2": False,
+                                          "nll_real": False}
+    tail_metric: ClassVar[str] = "min_class_share"
+    quality_metric: ClassVar[str] = "nll_real"
+    _components: ClassVar[int] = 10
+    _reg_covar: ClassVar[float] = 1e-3
+    _cache: ClassVar[dict] = {}
+    min_train_rows: ClassVar[int] = 10  # one row per mixture component
+
+    def validate(self):
+        super().validate()
+        self._check_int("pca_dim", 1, "PCA components of the 64 pixel features", maximum=64)
+        return self
+
+    def _space(self):
+        if self.pca_dim not in self._cache:
+            from sklearn.datasets import load_digits
+            from sklearn.decomposition import PCA
+            from sklearn.linear_model import LogisticRegression
+            digits = load_digits()
+            pca = PCA(self.pca_dim, random_state=0).fit(digits.data)
+            Z = pca.transform(digits.data)
+            clf = LogisticRegression(max_iter=3000).fit(Z, digits.target)
+            self._cache[self.pca_dim] = (Z, digits.target, clf)
+        return self._cache[self.pca_dim]
+
+    def real(self, rng, n):
+        Z, _, _ = self._space()
+        return Z[rng.integers(0, len(Z), n)] + rng.normal(scale=0.05, size=(n, self.pca_dim))
+
+    def evaluate(self, model, rng):
+        Z, _, clf = self._space()
+        gen = self.sample(model, 2000, rng)
+        share = np.bincount(clf.predict(gen), minlength=10) / len(gen)
+        nz = share[share > 0]
+        return {"class_entropy": float(-(nz * np.log(nz)).sum() / math.log(10)),
+                "min_class_share": float(share.min() * 10),
+                "sliced_w2": sliced_w2(gen, Z),
+                "nll_real": float(-np.mean(model.score_samples(Z)))}
