@@ -15,13 +15,27 @@ __all__ = ["classify", "row_class", "group_codes"]
 
 
 def classify(table: pa.Table, cfg: QuotaConfig) -> np.ndarray:
-    """Class per row of an Arrow batch: 0 human, 1 synthetic, 2 unknown (before the ``unknown`` policy)."""
+    """Class per row of an Arrow batch: 0 human, 1 synthetic, 2 unknown (before the ``unknown`` policy).
+
+    Provenance rules (``cfg.provenance``) decide first; the label, flag or score the rest.
+    """
+    if cfg.provenance is None:
+        return _classify(table, cfg)
+    decision = cfg.provenance.decide(table)
+    if decision.decided.all():
+        return decision.classes.astype(np.int8)
+    classes = _classify(table, cfg)
+    classes[decision.decided] = decision.classes[decision.decided]
+    return classes
+
+
+def _classify(table: pa.Table, cfg: QuotaConfig) -> np.ndarray:
     columns = table.column_names
     if cfg.synthetic_column is not None:
         if cfg.synthetic_column not in columns:
             raise KeyError(f"synthetic_column {cfg.synthetic_column!r} not found; columns present: {columns}")
         return _classify_flags(table.column(cfg.synthetic_column), f"synthetic_column {cfg.synthetic_column!r}")
-    if cfg.score_column is not None:
+    if cfg.score_column is not None and cfg.score_threshold is not None:
         if cfg.score_column not in columns:
             raise KeyError(f"score column {cfg.score_column!r} not found (columns present: {columns}); "
                            "run ds.map(synthfilter.tag, batched=True) first")
@@ -67,7 +81,11 @@ def _classify_flags(col: pa.ChunkedArray, what: str) -> np.ndarray:
 
 def row_class(row: dict[str, Any], cfg: QuotaConfig) -> int:
     """:func:`classify` for one row of a stream."""
-    column = cfg.synthetic_column or cfg.score_column or cfg.label_column
+    if cfg.provenance is not None:
+        decided, _ = cfg.provenance.decide_row(row)
+        if decided >= 0:
+            return int(decided)
+    column = cfg.class_column()
     if column not in row:
         hint = "" if cfg.synthetic_column else "; run ds.map(synthfilter.tag, batched=True) first"
         raise KeyError(f"column {column!r} not found (columns present: {list(row)}){hint}")
@@ -81,7 +99,7 @@ def row_class(row: dict[str, Any], cfg: QuotaConfig) -> int:
         if not isinstance(value, (bool, np.bool_, int, np.integer)):
             raise TypeError(f"synthetic_column {column!r} must be boolean (or 0/1), got {value!r}")
         return SYNTHETIC if value else HUMAN
-    if cfg.score_column is not None:
+    if cfg.score_column is not None and cfg.score_threshold is not None:
         value = float(value)
         return UNKNOWN if math.isnan(value) else int(value >= cfg.score_threshold)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 from ..columns import LABEL, SCORE
 
@@ -50,6 +50,25 @@ class QuotaConfig:
     min_rows:
         ``mode="exact"`` raises ``ValueError`` if fewer rows would remain (per group).
         Default 1.
+    basis:
+        What the share is measured on. ``"labels"`` (default): rows counted by class.
+        ``"estimated"``: the *estimated true* share (:func:`synthfilter.estimate_share`
+        against a known-human ``reference``): the most-likely-synthetic rows (highest
+        ``score_column``, default ``sf_score``) are dropped until the top of the
+        ``confidence`` interval of the kept rows' estimated share is at most
+        ``max_synthetic``. Only ``mode="cap"``.
+    confidence:
+        Coverage of the interval whose top the ``"estimated"`` basis holds to the
+        target. Default 0.9.
+    method:
+        Estimator of the ``"estimated"`` basis: ``"auto"`` (default; ``"mle"`` with an
+        AI reference, else ``"bbe"``), ``"bbe"`` or ``"mle"``.
+    provenance:
+        Rules that decide a row's class from known provenance before any label or
+        score (:class:`synthfilter.provenance.Provenance`, or its dict form
+        ``{"column": ..., "human": [...], "synthetic": [...]}``). Default ``None``.
+    first_seen_column, human_before:
+        Date rule of the provenance: rows first seen before ``human_before`` are human.
     """
 
     max_synthetic: float
@@ -64,8 +83,35 @@ class QuotaConfig:
     text_column: str = "text"
     seed: int = 0
     min_rows: int = 1
+    basis: Literal["labels", "estimated"] = "labels"
+    confidence: float = 0.9
+    method: str = "auto"
+    provenance: Any = None
+    first_seen_column: str | None = None
+    human_before: Any = None
 
     def __post_init__(self) -> None:
+        from ..provenance import Provenance
+        from .estimate import METHODS
+
+        object.__setattr__(self, "provenance", Provenance.build(self.provenance, first_seen_column=self.first_seen_column,
+                                                                human_before=self.human_before))
+        object.__setattr__(self, "first_seen_column", None)
+        object.__setattr__(self, "human_before", None)
+        if self.basis not in ("labels", "estimated"):
+            raise ValueError(f"basis must be 'labels' or 'estimated', got {self.basis!r}")
+        if isinstance(self.confidence, bool) or not isinstance(self.confidence, (int, float)) or not 0 < self.confidence < 1:
+            raise ValueError(f"confidence must be in (0, 1), got {self.confidence!r}")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if self.basis == "estimated":
+            if self.mode != "cap":
+                raise ValueError("basis='estimated' supports mode='cap' only (it drops the most-likely-synthetic rows)")
+            if self.synthetic_column is not None:
+                raise ValueError("basis='estimated' estimates from scores; with a provenance synthetic_column "
+                                 "use basis='labels'")
+            if self.score_column is None:
+                object.__setattr__(self, "score_column", SCORE.name)
         f = self.max_synthetic
         if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0.0 <= float(f) < 1.0:
             raise ValueError(f"max_synthetic must be a share in [0, 1), got {f!r}")
@@ -73,22 +119,28 @@ class QuotaConfig:
             raise ValueError(f"mode must be 'cap' or 'exact', got {self.mode!r}")
         if self.unknown not in ("human", "synthetic", "drop"):
             raise ValueError(f"unknown must be 'human', 'synthetic' or 'drop', got {self.unknown!r}")
-        if self.score_column is not None and self.score_threshold is None:
+        if self.score_column is not None and self.score_threshold is None and self.basis == "labels":
             raise ValueError("score_column needs score_threshold (rows with score >= threshold are synthetic)")
         if self.score_threshold is not None and self.score_column is None:
             object.__setattr__(self, "score_column", SCORE.name)
+        if self.basis == "estimated" and self.score_threshold is not None:
+            raise ValueError("score_threshold classifies by a threshold; basis='estimated' uses the scores themselves")
         if not isinstance(self.min_rows, int) or self.min_rows < 0:
             raise ValueError(f"min_rows must be a non-negative integer, got {self.min_rows!r}")
 
     def class_column(self) -> str:
         """The column the class is read from."""
+        if self.basis == "estimated":
+            return self.label_column
         return self.synthetic_column or self.score_column or self.label_column
 
     def needed_columns(self, columns: list[str]) -> list[str]:
         """The columns a quota pass reads: the row key, the class and group columns (those present;
         classification names a missing one in its error)."""
         wanted = [self.key_column(columns)]
-        for c in (self.class_column(), self.by):
+        extra = (self.score_column,) if self.basis == "estimated" else ()
+        extra += tuple(self.provenance.columns) if self.provenance is not None else ()
+        for c in (self.class_column(), self.by) + extra:
             if c is not None and c not in wanted and c in columns:
                 wanted.append(c)
         return wanted

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from .config import HUMAN, NULL_GROUP, SYNTHETIC, UNKNOWN, QuotaConfig
 from .classify import classify, group_codes, row_class
+from .estimate_plan import keys_from_tables, keys_table, make_estimated_plan
 from .plan import RowKeys, Summary, make_plan, row_keys
 from .report import QuotaReport, counts_by_group, make_report
 
@@ -30,8 +31,9 @@ def _arrow(ds: datasets.Dataset, columns: list[str]) -> pa.Table:
 
 
 def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic: float | None = None, *,
-                  config: QuotaConfig | None = None, num_shards: int = 1, num_proc: int | None = None,
-                  return_report: bool = False, progress: bool = False, **options: Any):
+                  config: QuotaConfig | None = None, reference: Any = None, ai_reference: Any = None,
+                  num_shards: int = 1, num_proc: int | None = None, return_report: bool = False,
+                  progress: bool = False, **options: Any):
     """Drop rows so the synthetic share is at most ``max_synthetic``; keep the rest in order.
 
     Parameters
@@ -44,9 +46,16 @@ def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic
         The target share and any other :class:`QuotaConfig` field by name (``mode``,
         ``by``, ``label_column``, ``synthetic_column``, ``score_column``,
         ``score_threshold``, ``unknown``, ``id_column``, ``text_column``, ``seed``,
-        ``min_rows``); see :class:`QuotaConfig` for their meaning and defaults.
+        ``min_rows``, ``basis``, ``confidence``, ``method``, ``provenance``,
+        ``first_seen_column``, ``human_before``); see :class:`QuotaConfig` for their
+        meaning and defaults.
     config:
         A ready :class:`QuotaConfig` instead of ``max_synthetic``/``options``.
+    reference, ai_reference:
+        Known-human (and optionally known-AI) text of the same kind, in any form
+        :func:`synthfilter.estimate_share` takes. Required with
+        ``basis="estimated"``; with the default ``basis="labels"`` a reference only
+        adds the estimated true share before and after to the report.
     num_shards:
         Run the sharded two-pass algorithm over this many contiguous shards (what runs on
         a cluster); the result is identical to ``num_shards=1``. Default 1.
@@ -58,7 +67,12 @@ def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic
         Show a progress bar over shards in the counting pass. Default ``False``.
     """
     cfg = QuotaConfig.build(max_synthetic, config, options)
+    if cfg.basis == "estimated" and reference is None:
+        raise ValueError("basis='estimated' needs reference= (known-human text of the same kind: a Dataset, "
+                         "a path, a Reservoir, texts or scores)")
     if isinstance(ds, datasets.IterableDataset):
+        if cfg.basis == "estimated" or reference is not None:
+            raise ValueError("basis='estimated' and reference= need the whole dataset; use a datasets.Dataset")
         if cfg.mode == "exact":
             raise ValueError("mode='exact' needs the whole dataset; use a datasets.Dataset or mode='cap'")
         if return_report:
@@ -76,12 +90,39 @@ def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic
         parallel = num_proc and num_proc > 1 and part.num_rows
         shards.append(_parallel_keys(part, cfg, offset, num_proc) if parallel else _keys(part, cfg, offset))
         offset += part.num_rows
-    plan = make_plan(Summary.merge_all(Summary.of(k) for k in shards), cfg)
-    if plan.needs_boundary:
-        plan = plan.resolve(row for k in shards for row in plan.boundary(k))
+    if cfg.basis == "estimated":
+        refs = _references(ds, cfg, reference, ai_reference, num_proc)
+        plan = make_estimated_plan(keys_from_tables(keys_table(k) for k in shards), cfg, *refs)
+    else:
+        plan = make_plan(Summary.merge_all(Summary.of(k) for k in shards), cfg)
+        if plan.needs_boundary:
+            plan = plan.resolve(row for k in shards for row in plan.boundary(k))
     kept = np.flatnonzero(np.concatenate([plan.keep(k) for k in shards])) if shards else np.zeros(0, np.int64)
     out = ds.select(kept) if len(kept) < ds.num_rows else ds
-    return (out, plan.report()) if return_report else out
+    if not return_report:
+        return out
+    report = plan.report()
+    if cfg.basis == "labels" and reference is not None:
+        from .share import estimate_share
+
+        shared = dict(ai_reference=ai_reference, by=cfg.by, confidence=cfg.confidence, seed=cfg.seed, method=cfg.method,
+                      label_column=cfg.label_column, text_column=cfg.text_column, num_proc=num_proc)
+        report.estimate_before = estimate_share(ds, reference, **shared)
+        report.estimate_after = estimate_share(out, reference, **shared)
+    return out, report
+
+
+def _references(ds: datasets.Dataset, cfg: QuotaConfig, reference: Any, ai_reference: Any, num_proc: int | None):
+    """``(human, ai)`` reference scores for the estimated basis, scored by the corpus's detector."""
+    from ..columns import DETECTOR
+    from .reference import corpus_detector, reference_scores
+
+    detector = corpus_detector(ds.unique(DETECTOR.name)) if DETECTOR.name in ds.column_names else None
+    common = dict(detector=detector, score_column=cfg.score_column, text_column=cfg.text_column, by=cfg.by,
+                  num_proc=num_proc)
+    human = reference_scores(reference, what="reference", **common)
+    ai = None if ai_reference is None else reference_scores(ai_reference, what="ai_reference", **common)
+    return human, ai
 
 
 def _keys(ds: datasets.Dataset, cfg: QuotaConfig, offset: int) -> RowKeys:
@@ -94,6 +135,8 @@ def _parallel_keys(ds: datasets.Dataset, cfg: QuotaConfig, offset: int, num_proc
     def per_batch(table: pa.Table) -> pa.Table:
         keys = row_keys(table, cfg)
         out = {"_sf_class": pa.array(keys.classes), "_sf_hash": pa.array(keys.hashes)}
+        if keys.scores is not None:
+            out["_sf_score"] = pa.array(keys.scores, pa.float64())
         if cfg.by is not None:
             out[cfg.by] = table.column(cfg.by)
         return pa.table(out)
@@ -103,9 +146,10 @@ def _parallel_keys(ds: datasets.Dataset, cfg: QuotaConfig, offset: int, num_proc
         per_batch, batched=True, num_proc=num_proc, remove_columns=cols, desc="quota: classify and hash")
     table = mapped.with_format("arrow")[:]
     groups, names = group_codes(table, cfg)
+    scores = table.column("_sf_score").to_numpy(zero_copy_only=False) if "_sf_score" in table.column_names else None
     return RowKeys(groups, names, table.column("_sf_class").to_numpy().astype(np.int8),
                    table.column("_sf_hash").to_numpy().astype(np.uint64),
-                   np.arange(offset, offset + ds.num_rows, dtype=np.int64))
+                   np.arange(offset, offset + ds.num_rows, dtype=np.int64), scores)
 
 
 # --------------------------------------------------------------------------- streaming

@@ -55,6 +55,8 @@ class RowKeys:
     """``hash64(seed, row key)`` per row (uint64)."""
     positions: np.ndarray
     """Global position per row (int64): ties between equal hashes go to the earlier row."""
+    scores: np.ndarray | None = None
+    """Detector score per row for ``basis="estimated"`` (NaN where the row is not scored), else ``None``."""
 
     @property
     def strata(self) -> np.ndarray:
@@ -73,8 +75,14 @@ def row_keys(table: pa.Table, cfg: QuotaConfig, positions: np.ndarray | int = 0)
     if isinstance(positions, (int, np.integer)):
         positions = np.arange(int(positions), int(positions) + table.num_rows, dtype=np.int64)
     groups, names = group_codes(table, cfg)
-    return RowKeys(groups, names, classify(table, cfg), hash_column(table.column(cfg.key_column(table.column_names)), cfg.seed),
-                   np.asarray(positions, dtype=np.int64))
+    scores = None
+    if cfg.basis == "estimated":
+        from .estimate_plan import estimated_classes
+        classes, scores = estimated_classes(table, cfg)
+    else:
+        classes = classify(table, cfg)
+    return RowKeys(groups, names, classes, hash_column(table.column(cfg.key_column(table.column_names)), cfg.seed),
+                   np.asarray(positions, dtype=np.int64), scores)
 
 
 # --------------------------------------------------------------------------- pass 1: summaries

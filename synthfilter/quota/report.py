@@ -24,6 +24,11 @@ class QuotaReport(Report):
     after: dict[str, dict[str, int]]
     dropped: dict[str, int]
     unknown_as: str = "human"
+    basis: str = "labels"
+    estimate_before: Any = None
+    """:class:`~synthfilter.quota.estimate.ShareEstimate` of the input (when a reference was given)."""
+    estimate_after: Any = None
+    """:class:`~synthfilter.quota.estimate.ShareEstimate` of the output (when a reference was given)."""
 
     def _share(self, c: dict[str, int]) -> float:
         """Synthetic share with unknown rows counted as ``unknown_as`` says."""
@@ -39,13 +44,21 @@ class QuotaReport(Report):
                 "rows_before": sum(sum(c.values()) for c in self.before.values()),
                 "rows_after": sum(sum(c.values()) for c in self.after.values()),
                 "realised_share": round(self._share(_total(self.after)), 6),
-                "dropped": self.dropped, "groups": groups}
+                "dropped": self.dropped, "groups": groups, "basis": self.basis,
+                "estimated_share_before": None if self.estimate_before is None else self.estimate_before.to_dict(),
+                "estimated_share_after": None if self.estimate_after is None else self.estimate_after.to_dict()}
 
     def summary_lines(self) -> list[str]:
         d = self.to_dict()
-        lines = [f"quota ({self.mode}) target synthetic share <= {self.target}: "
-                 f"{d['rows_before']} -> {d['rows_after']} rows, realised share {d['realised_share']:.4f}",
+        on = "estimated true share (top of its interval)" if self.basis == "estimated" else "labelled share"
+        lines = [f"quota ({self.mode}) target {on} <= {self.target}: "
+                 f"{d['rows_before']} -> {d['rows_after']} rows, realised share {d['realised_share']:.4f} (by labels)",
                  "dropped: " + (", ".join(f"{k}={v}" for k, v in self.dropped.items()) or "nothing")]
+        if self.estimate_before is not None:
+            lines.append(f"before: {self.estimate_before.describe()}")
+            lines.append(f"after:  {self.estimate_after.describe()}")
+        else:
+            lines.append("true share not estimated (no reference: pass a known-human reference to see it)")
         if self.by:
             lines.append(f"{'group':<20} {'before':>9} {'after':>9} {'share before':>12} {'share after':>11}")
             for g, x in d["groups"].items():
