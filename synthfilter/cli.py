@@ -1,4 +1,4 @@
-"""Command line: ``synthfilter demo | tag | quota | resample | clean | collapse``."""
+"""Command line: ``synthfilter demo | tag | quota | estimate | resample | clean | collapse | reservoir``."""
 
 from __future__ import annotations
 
@@ -26,8 +26,13 @@ def _summary(ds, group_column: str | None) -> str:
     lines = [f"{len(ds)} rows tagged by {ds[0]['sf_detector'] if len(ds) else '-'}: "
              + ", ".join(f"{k}={labels[k]}" for k in ("human", "synthetic", "unknown"))]
     reasons = Counter(r for r in ds["sf_reason"] if r) if "sf_reason" in ds.column_names else Counter()
-    if reasons:
-        lines.append("unknown, by reason: " + ", ".join(f"{k}={v}" for k, v in reasons.most_common()))
+    decided = {k: v for k, v in reasons.items() if k.startswith("provenance:")}
+    unknown = {k: v for k, v in reasons.items() if k not in decided}
+    if decided:
+        lines.append("decided by provenance (not scored): " + ", ".join(f"{k.removeprefix('provenance:')}={v}"
+                                                                     for k, v in sorted(decided.items())))
+    if unknown:
+        lines.append("unknown, by reason: " + ", ".join(f"{k}={v}" for k, v in Counter(unknown).most_common()))
     if group_column and group_column in ds.column_names:
         scores = defaultdict(list)
         for group, score, label in zip(ds[group_column], ds[SCORE.name], ds[LABEL.name]):
@@ -56,7 +61,7 @@ def _cmd_tag(args: argparse.Namespace) -> int:
     ds = read_dataset(args.input)
     languages = None if args.languages is None else [x for x in args.languages.split(",") if x and x != "all"]
     tagger = Tagger(text_column=args.text_column, detector=args.detector, threshold=args.threshold,
-                    languages=languages, min_letters=args.min_letters)
+                    languages=languages, min_letters=args.min_letters, **_provenance(args))
     tagged = ds.map(tagger, batched=True, batch_size=args.batch_size, num_proc=args.num_proc, desc="tagging")
     write_dataset(tagged, args.output)
     print(_summary(tagged, args.group_column))
@@ -83,8 +88,58 @@ def _cmd_quota(args: argparse.Namespace) -> int:
         unknown=args.unknown, id_column=args.id_column, text_column=args.text_column,
         seed=args.seed, min_rows=args.min_rows, num_proc=args.num_proc, return_report=True,
         num_shards=max(1, math.ceil(ds.num_rows / 1_000_000)), progress=True,
+        basis=args.basis, confidence=args.confidence, method=args.method, reference=args.reference,
+        ai_reference=args.ai_reference, **_provenance(args),
     )
     return _write_with_report(out, report, args.output, "quota")
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    from .quota import estimate_share
+
+    ds = read_dataset(args.input)
+    if SCORE.name not in ds.column_names:
+        ds = ds.map(Tagger(text_column=args.text_column, detector=args.detector), batched=True,
+                    num_proc=args.num_proc, desc="tagging")
+    est = estimate_share(ds, args.reference, ai_reference=args.ai_reference, by=args.by, confidence=args.confidence,
+                         seed=args.seed, method=args.method, text_column=args.text_column, num_proc=args.num_proc)
+    print(est)
+    if args.json:
+        atomic_write_text(args.json, est.to_json() + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _provenance(args: argparse.Namespace) -> dict:
+    """``provenance``/``first_seen_column``/``human_before`` keyword arguments from the command line."""
+    rules = None
+    if args.provenance_column:
+        rules = {"column": args.provenance_column,
+                 "human": [v for v in (args.human_values or "").split(",") if v],
+                 "synthetic": [v for v in (args.synthetic_values or "").split(",") if v]}
+    elif args.human_values or args.synthetic_values:
+        raise ValueError("--human-values/--synthetic-values need --provenance-column")
+    return {"provenance": rules, "first_seen_column": args.first_seen_column, "human_before": args.human_before}
+
+
+def _add_provenance_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("provenance (decides before the detector)")
+    group.add_argument("--provenance-column", default=None, help="column whose value says where a row came from")
+    group.add_argument("--human-values", default=None, help="comma-separated values of --provenance-column that are human")
+    group.add_argument("--synthetic-values", default=None,
+                       help="comma-separated values of --provenance-column that are synthetic")
+    group.add_argument("--first-seen-column", default=None, help="date column: rows first seen before --human-before are human")
+    group.add_argument("--human-before", default=None, help="ISO date, e.g. 2022-11-30 (the release of ChatGPT)")
+
+
+def _add_estimate_arguments(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    group = parser.add_argument_group("true-share estimation")
+    group.add_argument("--reference", required=required, default=None,
+                       help="known-human text of the same kind: data file, folder or reservoir folder")
+    group.add_argument("--ai-reference", default=None, help="known-AI text of the same kind (enables the MLE estimator)")
+    group.add_argument("--confidence", type=float, default=0.9, help="coverage of the interval (default: 0.9)")
+    group.add_argument("--method", choices=["auto", "bbe", "mle"], default="auto",
+                       help="auto (default): mle with --ai-reference, else bbe")
 
 
 def _with_embeddings(ds, args: argparse.Namespace, what: str):
@@ -120,13 +175,19 @@ def _cmd_clean(args: argparse.Namespace) -> int:
                       workers=args.workers, detector=args.detector, embedder=args.embedder,
                       dedup_threshold=None if args.no_dedup else args.dedup_threshold, by=args.by,
                       text_column=args.text_column, id_column=args.id_column, unknown=args.unknown,
-                      seed=args.seed, keep_embeddings=args.keep_embeddings, batch_size=args.batch_size)
+                      seed=args.seed, keep_embeddings=args.keep_embeddings, batch_size=args.batch_size,
+                      basis=args.basis, reference=args.reference, ai_reference=args.ai_reference,
+                      confidence=args.confidence)
     report = clean(args.input, args.output, cfg)
     for step, rep in report["steps"].items():
         note = " (resumed)" if rep.get("resumed") else ""
         print(f"{step:<9} -> {rep['rows_out']} rows{note}")
+    estimated = report.get("estimated_synthetic_share")
+    if estimated:
+        print(f"synthetic share before: {estimated['before_text']}")
+        print(f"synthetic share after:  {estimated['after_text']}")
     print(f"{report['rows_in']} -> {report['rows_out']} rows, realised synthetic share "
-          f"{report['realised_synthetic_share']:.4f}; wrote {report['output']}, {args.output}/report.json, "
+          f"{report['realised_synthetic_share']:.4f} (by labels); wrote {report['output']}, {args.output}/report.json, "
           f"{args.output}/manifest.json")
     return 0
 
@@ -155,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--group-column", default=None, help="summarise scores per value of this column")
     tag.add_argument("--batch-size", type=int, default=1000)
     tag.add_argument("--num-proc", type=int, default=None)
+    _add_provenance_arguments(tag)
     tag.set_defaults(func=_cmd_tag)
     quota = sub.add_parser("quota", help="drop surplus synthetic rows to enforce a maximum synthetic share")
     quota.add_argument("input", help="JSONL or Parquet file, a folder of them, or a saved datasets folder")
@@ -171,7 +233,22 @@ def build_parser() -> argparse.ArgumentParser:
     quota.add_argument("--seed", type=int, default=0)
     quota.add_argument("--min-rows", type=int, default=1)
     quota.add_argument("--num-proc", type=int, default=None)
+    quota.add_argument("--basis", choices=["labels", "estimated"], default="labels",
+                       help="labels (default): count labelled rows; estimated: hold the top of the estimated "
+                            "true share's interval to --max-synthetic (needs --reference)")
+    _add_estimate_arguments(quota)
+    _add_provenance_arguments(quota)
     quota.set_defaults(func=_cmd_quota)
+    est = sub.add_parser("estimate", help="estimate the true synthetic share of a dataset against known-human text")
+    est.add_argument("input", help="tagged (or untagged: it is tagged first) JSONL/Parquet file or folder")
+    _add_estimate_arguments(est, required=True)
+    est.add_argument("--by", default=None, help="group column: one estimate per group")
+    est.add_argument("--detector", default="fast", help="detector for untagged input (default: fast)")
+    est.add_argument("--text-column", default="text")
+    est.add_argument("--seed", type=int, default=0)
+    est.add_argument("--num-proc", type=int, default=None)
+    est.add_argument("--json", default=None, help="also write the estimate as JSON to this file")
+    est.set_defaults(func=_cmd_estimate)
     res = sub.add_parser("resample", help="select N rows balanced over embedding clusters (or categories)")
     res.add_argument("input", help="JSONL or Parquet file, a folder of them, or a saved datasets folder")
     res.add_argument("output", help="output path; the report goes to OUTPUT.resample.json")
@@ -206,6 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--seed", type=int, default=0)
     cl.add_argument("--batch-size", type=int, default=1000)
     cl.add_argument("--keep-embeddings", action="store_true")
+    cl.add_argument("--basis", choices=["labels", "estimated"], default="labels",
+                    help="labels (default) or estimated: the quota holds the estimated true share (needs --reference)")
+    group = cl.add_argument_group("true-share estimation")
+    group.add_argument("--reference", default=None, help="known-human text: data file, folder or reservoir folder")
+    group.add_argument("--ai-reference", default=None, help="known-AI text of the same kind")
+    group.add_argument("--confidence", type=float, default=0.9, help="coverage of the interval (default: 0.9)")
     cl.set_defaults(func=_cmd_clean)
     return parser
 

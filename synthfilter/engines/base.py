@@ -44,8 +44,8 @@ class Engine:
         raise NotImplementedError
 
     def reduce(self, data: Any, fn: Callable[[pa.Table, np.ndarray], pa.Table],
-               columns: list[str]) -> pa.Table:  # pragma: no cover - interface
-        """``fn(batch, positions)`` of every batch of ``columns``, concatenated on the driver."""
+               columns: list[str]) -> list[pa.Table]:  # pragma: no cover - interface
+        """``fn(batch, positions)`` of every batch of ``columns``, collected on the driver as a list."""
         raise NotImplementedError
 
     def filter(self, data: Any, keep: Callable[[pa.Table, np.ndarray], np.ndarray],

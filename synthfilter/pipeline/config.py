@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Literal
 
 from ..quota import QuotaConfig
@@ -13,7 +14,8 @@ __all__ = ["CleanConfig", "OPTION"]
 
 #: Command-line spelling of the configuration fields, for messages.
 OPTION = {"max_synthetic": "--max-synthetic", "resample": "--resample", "dedup_threshold": "--dedup-threshold",
-          "by": "--by", "unknown": "--unknown"}
+          "by": "--by", "unknown": "--unknown", "basis": "--basis", "reference": "--reference",
+          "ai_reference": "--ai-reference", "confidence": "--confidence"}
 
 
 @dataclass
@@ -36,6 +38,13 @@ class CleanConfig:
     seed: seed of every hash and k-means fit. Default 0.
     keep_embeddings: keep ``sf_embedding`` in the output. Default ``False``.
     batch_size: rows per batch of the tagging and embedding maps. Default 1000.
+    basis: what the quota holds to ``max_synthetic``: ``"labels"`` (default, the labelled
+        share) or ``"estimated"`` (the top of the interval of the estimated true share,
+        against ``reference``; see :func:`synthfilter.estimate_share`).
+    reference / ai_reference: known-human (and optionally known-AI) text of the same kind:
+        a data file, a folder or a :class:`~synthfilter.Reservoir` folder. With
+        ``basis="labels"`` a reference adds the estimated true share to the report.
+    confidence: coverage of the estimate's interval. Default 0.9.
     """
 
     max_synthetic: float
@@ -52,6 +61,10 @@ class CleanConfig:
     seed: int = 0
     keep_embeddings: bool = False
     batch_size: int = 1000
+    basis: Literal["labels", "estimated"] = "labels"
+    reference: str | None = None
+    ai_reference: str | None = None
+    confidence: float = 0.9
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_synthetic < 1.0:
@@ -64,13 +77,43 @@ class CleanConfig:
             raise ValueError(f"workers must be positive, got {self.workers!r}")
         if self.dedup_threshold is not None and not 0.0 < self.dedup_threshold <= 1.0:
             raise ValueError(f"dedup_threshold must be in (0, 1], got {self.dedup_threshold!r}")
+        if self.basis not in ("labels", "estimated"):
+            raise ValueError(f"basis must be 'labels' or 'estimated', got {self.basis!r}")
+        if self.basis == "estimated" and self.reference is None:
+            raise ValueError("basis 'estimated' needs a reference: known-human text of the same kind "
+                             "(a data file, folder or reservoir)")
+        for name in ("reference", "ai_reference"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).exists():
+                raise FileNotFoundError(f"{name}: {path} does not exist")
+        self.quota_config()  # validates confidence
 
-    def quota_config(self) -> QuotaConfig:
-        """The quota step's :class:`~synthfilter.quota.QuotaConfig` (cap mode)."""
+    def quota_config(self, basis: str | None = None) -> QuotaConfig:
+        """The quota step's :class:`~synthfilter.quota.QuotaConfig` (cap mode); ``basis`` overrides :attr:`basis`."""
         return QuotaConfig(self.max_synthetic, by=self.by, unknown=self.unknown, id_column=self.id_column,
-                           text_column=self.text_column, seed=self.seed)
+                           text_column=self.text_column, seed=self.seed, basis=basis or self.basis,
+                           confidence=self.confidence)
+
+    @property
+    def reference_digest(self) -> str | None:
+        """Content hash of the references (a reservoir's fingerprint, else the files' SHA-256), for fingerprints."""
+        if self.reference is None and self.ai_reference is None:
+            return None
+        from ..io import input_fingerprints
+        from ..reservoir import Reservoir, is_reservoir
+
+        parts = []
+        for path in (self.reference, self.ai_reference):
+            if path is None:
+                parts.append(None)
+            elif is_reservoir(path):
+                parts.append(Reservoir(path).fingerprint)
+            else:
+                parts.append([(f["sha256"], f["bytes"]) for f in input_fingerprints(path)])
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
     def fingerprint(self) -> str:
         """Hash of everything that changes the output (not the engine or worker count)."""
         relevant = {k: v for k, v in asdict(self).items() if k not in ("engine", "workers", "batch_size")}
+        relevant["reference_digest"] = self.reference_digest
         return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]

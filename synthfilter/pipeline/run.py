@@ -168,6 +168,8 @@ def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[st
     report["synthetic_share_after"] = {s: r["synthetic_share"] for s, r in report["steps"].items()}
     report["rows_in"] = report["steps"]["tag"]["rows_out"]
     report["rows_out"] = final.num_rows
+    if config.reference is not None:
+        report["estimated_synthetic_share"] = _estimates(local.read(out / "steps" / f"1-{STEPS[0].name}"), final, config)
     if not config.keep_embeddings and EMBEDDING.name in final.column_names:
         final = final.remove_columns(EMBEDDING.name)
     target = out / f"output.{fmt}"
@@ -175,6 +177,17 @@ def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[st
     report["output"] = str(target)
     atomic_write_text(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
     return report
+
+
+def _estimates(tagged: Any, final: Any, config: CleanConfig) -> dict[str, Any]:
+    """The estimated true synthetic share of the tagged input and of the output, beside the label counts."""
+    from ..quota import estimate_share
+
+    options = dict(ai_reference=config.ai_reference, by=config.by, confidence=config.confidence, seed=config.seed,
+                   text_column=config.text_column)
+    before, after = (estimate_share(d, config.reference, **options) for d in (tagged, final))
+    return {"before": before.to_dict(), "after": after.to_dict(),
+            "before_text": before.describe(), "after_text": after.describe()}
 
 
 def _run_step(step: Step, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:

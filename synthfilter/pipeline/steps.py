@@ -62,11 +62,11 @@ class TagStep(Step):
 
 class QuotaStep(Step):
     name = "quota"
-    fields = ("max_synthetic", "by", "unknown", "id_column", "seed")
+    fields = ("max_synthetic", "by", "unknown", "id_column", "seed", "basis", "confidence", "reference_digest")
     global_pass = True
 
     def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
-        kept, report = enforce_quota_on(engine, data, cfg.quota_config())
+        kept, report = enforce_quota_on(engine, data, cfg.quota_config(), **_references(cfg))
         return kept, {**report.to_dict(), "strata": report.after}
 
     def check(self, report: dict[str, Any], cfg: CleanConfig) -> None:
@@ -97,7 +97,7 @@ class DedupStep(Step):
             ds, dedup_report = dedup_semantic(ds, cfg.dedup_threshold, seed=cfg.seed, invalid="keep",
                                               return_report=True)
             info = dedup_report.to_dict()
-        kept, requota = enforce_quota(ds, config=cfg.quota_config(), return_report=True)
+        kept, requota = enforce_quota(ds, config=cfg.quota_config(), return_report=True, **_references(cfg))
         return kept, {**info, "quota_again": requota.to_dict(), "strata": requota.after}
 
     def check(self, report: dict[str, Any], cfg: CleanConfig) -> None:
@@ -120,7 +120,7 @@ class ResampleStep(Step):
         counts = Counter(name for name, ok in zip(strata, usable) if ok)
         by_code = {(group, CLASS_NAMES.index(label)): n for (group, label), n in
                    ((name.split("\x1f"), n) for name, n in counts.items())}
-        plan = plan_sample(by_code, cfg.resample, cfg.quota_config())
+        plan = plan_sample(by_code, cfg.resample, cfg.quota_config("labels"))
         sizes = {f"{group}\x1f{CLASS_NAMES[c]}": k for (group, c), k in plan.items() if k}
         kept, report = resample_tails(ds, cfg.resample, invalid="drop", id_column=cfg.id_column,
                                       text_column=cfg.text_column, seed=cfg.seed, return_report=True,
@@ -137,7 +137,7 @@ def _check_targets(step: str, step_report: dict[str, Any], config: CleanConfig) 
     """Fail as soon as ``--resample`` cannot be met under ``--max-synthetic`` (in command-line terms)."""
     counts = _strata_counts(step_report["strata"])
     try:
-        plan_sample(counts, config.resample, config.quota_config())
+        plan_sample(counts, config.resample, config.quota_config("labels"))
     except ValueError as err:
         after = f"{OPTION['max_synthetic']} {config.max_synthetic}"
         if step == "dedup":
@@ -148,6 +148,13 @@ def _check_targets(step: str, step_report: dict[str, Any], config: CleanConfig) 
         detail = "" if remain < config.resample else f" ({str(err).removeprefix('size: ')})"
         raise ValueError(f"{OPTION['resample']} {config.resample} but only {remain} rows remain after {after}"
                          f"{detail}; lower {OPTION['resample']} or raise {OPTION['max_synthetic']}") from None
+
+
+def _references(cfg: CleanConfig) -> dict[str, Any]:
+    """The quota's reference arguments (paths read by :func:`synthfilter.estimate_share`)."""
+    if cfg.reference is None:
+        return {}
+    return {"reference": cfg.reference, "ai_reference": cfg.ai_reference}
 
 
 def _strata_counts(strata: dict[str, dict[str, int]]) -> dict[tuple[Any, int], int]:
