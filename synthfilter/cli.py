@@ -80,6 +80,8 @@ def _write_with_report(out, report, output: str, step: str) -> int:
 
 
 def _cmd_quota(args: argparse.Namespace) -> int:
+    if args.basis == "estimated" and not args.reference:
+        raise ValueError("--basis estimated needs --reference (known-human text of the same kind)")
     check_output(args.input, args.output)
     ds = read_dataset(args.input)
     out, report = enforce_quota(
