@@ -159,7 +159,10 @@ def _cmd_resample(args: argparse.Namespace) -> int:
     if args.by is None:
         ds = _with_embeddings(ds, args, "input")
         if args.reference:
-            reference = _with_embeddings(read_dataset(args.reference), args, "reference")
+            from .reservoir import Reservoir, is_reservoir
+
+            ref = Reservoir(args.reference).dataset() if is_reservoir(args.reference) else read_dataset(args.reference)
+            reference = _with_embeddings(ref, args, "reference")
     out, report = resample_tails(
         ds, args.size, by=args.by, alpha=args.alpha, reference=reference, replace=args.replace,
         max_repeats=args.max_repeats, invalid=args.invalid, id_column=args.id_column,
@@ -257,7 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--size", type=int, required=True, help="rows to select")
     res.add_argument("--by", default=None, help="rebalance this label column instead of clustering")
     res.add_argument("--alpha", type=float, default=0.0, help="with --by: target proportions ~ count**alpha (0 = uniform)")
-    res.add_argument("--reference", default=None, help="trusted data whose cluster proportions to match")
+    res.add_argument("--reference", default=None,
+                     help="trusted data (file, folder or reservoir folder) whose cluster proportions to match")
     res.add_argument("--embedder", default="minilm", help="minilm (default), hashing, or a sentence-transformers path")
     res.add_argument("--text-column", default="text")
     res.add_argument("--id-column", default=None)

@@ -176,7 +176,8 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         human_texts:
-            Texts known to be human-written, ideally from the domain you will clean;
+            Texts known to be human-written, ideally from the domain you will clean
+            (a :class:`~synthfilter.Reservoir` gives all of its texts);
             every one must be scorable (others raise ``ValueError`` naming them). At
             least ``ceil(1 / target_fpr)`` texts are needed for the rate to be
             resolvable; fewer raise ``ValueError``.

@@ -19,7 +19,12 @@ MIN_LANGUAGE_TEXTS, MIN_LANGUAGE_SHARE = 50, 0.1
 
 
 def as_texts(texts: Any, argument: str = "texts") -> list:
-    """``texts`` as a list; a single string (or bytes, or a non-iterable) raises ``TypeError`` naming ``argument``."""
+    """``texts`` as a list (a :class:`~synthfilter.Reservoir` gives its texts); a single string (or bytes,
+    or a non-iterable) raises ``TypeError`` naming ``argument``."""
+    from ..reservoir import Reservoir
+
+    if isinstance(texts, Reservoir):
+        return list(texts.texts())
     if isinstance(texts, (str, bytes, bytearray)):
         raise TypeError(f"{argument}: expected a list of texts, got a single {type(texts).__name__}; "
                         "wrap one text in a list: [text]")

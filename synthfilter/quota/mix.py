@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 from fractions import Fraction
 
 import datasets
@@ -25,9 +26,13 @@ def mix(human: datasets.Dataset, synthetic: datasets.Dataset, synthetic_fraction
     ``replace=True`` a source smaller than its share is repeated (every row the same
     number of times, give or take one) instead of raising. ``source_column`` (default
     ``"sf_source"``, ``None`` to omit) records ``"human"``/``"synthetic"``.
+
+    ``human`` may be a :class:`~synthfilter.Reservoir` (the pristine human data to mix
+    back): its texts then fill ``text_column``, and ``synthetic`` must hold only that column.
     """
     if not 0.0 <= synthetic_fraction <= 1.0:
         raise ValueError(f"synthetic_fraction must be in [0, 1], got {synthetic_fraction!r}")
+    human = _from_reservoir(human, synthetic, text_column)
     if not isinstance(size, int) or size < 0:
         raise ValueError(f"size must be a non-negative integer, got {size!r}")
     if set(human.column_names) != set(synthetic.column_names):
@@ -55,3 +60,15 @@ def mix(human: datasets.Dataset, synthetic: datasets.Dataset, synthetic_fraction
     combined = datasets.concatenate_datasets([parts[0], parts[1].cast(features)])
     order = np.lexsort((np.arange(combined.num_rows), np.concatenate([k for _, k in picks])))
     return combined.select(order).flatten_indices()
+
+
+def _from_reservoir(human: Any, synthetic: datasets.Dataset, text_column: str) -> Any:
+    """A reservoir's texts as a one-column dataset shaped like ``synthetic``; anything else unchanged."""
+    from ..reservoir import Reservoir
+
+    if not isinstance(human, Reservoir):
+        return human
+    if synthetic.column_names != [text_column]:
+        raise ValueError(f"human is a Reservoir (texts only): synthetic must hold only the {text_column!r} column, "
+                         f"got {synthetic.column_names}; select it with synthetic.select_columns([{text_column!r}])")
+    return datasets.Dataset.from_dict({text_column: list(human.texts())}, features=synthetic.features)
