@@ -46,6 +46,23 @@ def test_quota_keeps_exactly_the_rows_of_the_single_machine_path(ray_session, mo
     assert "_sf_row" not in out.columns()
 
 
+def test_estimated_quota_keeps_exactly_the_rows_of_the_single_machine_path(ray_session):
+    ds = _labelled(2000, seed=1)
+    rng = np.random.default_rng(1)
+    synthetic = np.array(ds["sf_label"]) == "synthetic"
+    scores = np.where(synthetic, rng.beta(5, 2, ds.num_rows), rng.beta(2, 5, ds.num_rows))
+    scores[np.array(ds["sf_label"]) == "unknown"] = np.nan
+    ds = ds.add_column("sf_score", scores.tolist())
+    reference = rng.beta(2, 5, 600)
+    local, local_report = sf.enforce_quota(ds, 0.1, basis="estimated", reference=reference, by="domain",
+                                           return_report=True)
+    out, report = sfr.enforce_quota(_to_ray(ds, 4), 0.1, basis="estimated", reference=reference, by="domain",
+                                    return_report=True)
+    assert [r["i"] for r in out.iter_rows()] == local["i"]
+    assert report.to_dict() == local_report.to_dict()
+    assert local.num_rows < ds.num_rows and report.estimate_after.high <= 0.1 + 1e-9
+
+
 def test_quota_names_a_missing_key_column(ray_session):
     ds = ray.data.from_items([{"body": "x", "sf_label": "human"}])
     with pytest.raises(KeyError, match="text"):
