@@ -86,11 +86,17 @@ class RayEngine(Engine):
         return n
 
     def map_batches(self, data: Any, fn: BatchFn, desc: str) -> Any:
-        # materialise the input first: actors hold their CPUs, so a lazy read behind them could starve
+        """Lazy: blocks stream from the read through the actors to whatever consumes the result."""
         with ordered():
-            return data.materialize().map_batches(
+            return data.map_batches(
                 _Apply, fn_constructor_kwargs={"fn": fn}, batch_format="pyarrow", batch_size=self.batch_size,
-                compute=self.ray.data.ActorPoolStrategy(size=self.workers)).materialize()
+                compute=self.ray.data.ActorPoolStrategy(size=self.workers), num_cpus=self._actor_cpus())
+
+    def _actor_cpus(self) -> float:
+        """CPUs per actor, leaving one CPU of the cluster free for the read and write tasks that feed them
+        (actors holding every CPU would starve a streaming read)."""
+        total = float(self.ray.cluster_resources().get("CPU", self.workers + 1))
+        return max(0.25, min(1.0, (total - 1.0) / max(self.workers, 1)))
 
     def _positioned(self, data: Any) -> Any:
         # Dataset.zip is deprecated in Ray 2.60; it is the only way here to number rows globally
@@ -112,7 +118,7 @@ class RayEngine(Engine):
             return table.filter(pa.array(mask)).drop_columns([_ROW])
 
         with ordered():
-            return self._positioned(data).map_batches(apply, batch_format="pyarrow").materialize()
+            return self._positioned(data).map_batches(apply, batch_format="pyarrow")
 
     def to_local(self, data: Any) -> datasets.Dataset:
         with ordered():

@@ -107,7 +107,7 @@ def enforce_quota(ds: Any, max_synthetic: float | None = None, *, config: QuotaC
     (no streaming, sharding or ``num_proc``: Ray distributes the passes). The passes are
     the engine-neutral plan's (:func:`synthfilter.quota.engine.enforce_quota_on`);
     ``basis="estimated"`` takes ``reference``/``ai_reference`` as the ``datasets`` path does.
-    Returns a ``ray.data.Dataset`` (materialised), and with ``return_report=True`` also
+    Returns a ``ray.data.Dataset`` (lazy: it streams into whatever consumes it), and with ``return_report=True`` also
     the :class:`synthfilter.QuotaReport`.
     """
     require_ray()

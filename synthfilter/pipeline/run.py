@@ -154,10 +154,8 @@ def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[st
         runner = local if step.on_driver else engine
         data = runner.load(input_path) if last is None else runner.read(last)
         data, step_report = _run_step(step, data, runner, config)
-        step_report["labels"] = _label_counts(runner, data)
-        step_report["synthetic_share"] = _share(step_report["labels"], config.unknown)
         step_report["fingerprint"] = fingerprints[step.name]
-        _write_step(runner, data, folder, step_report)
+        _write_step(runner, data, folder, step_report, config)
         report["steps"][step.name] = step_report
         last = folder
         del data
@@ -194,14 +192,20 @@ def _run_step(step: Step, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[
     return step.run(data, engine, cfg)
 
 
-def _write_step(runner: Engine, data: Any, folder: Path, step_report: dict[str, Any]) -> None:
-    """Write a step's rows, report, checksums and ``_SUCCESS`` into a temporary folder, then rename it."""
+def _write_step(runner: Engine, data: Any, folder: Path, step_report: dict[str, Any], config: CleanConfig) -> None:
+    """Write a step's rows, report, checksums and ``_SUCCESS`` into a temporary folder, then rename it.
+
+    The label counts are read back from the written files: on a lazy engine (Ray), counting
+    ``data`` itself would run the step a second time.
+    """
     tmp = folder.with_name(f".tmp-{folder.name}")
     for stale in (tmp, folder):
         if stale.exists():
             shutil.rmtree(stale)
     tmp.mkdir(parents=True)
     step_report["rows_out"] = runner.write(data, tmp)
+    step_report["labels"] = _label_counts(runner, runner.read(tmp))
+    step_report["synthetic_share"] = _share(step_report["labels"], config.unknown)
     (tmp / "report.json").write_text(json.dumps(step_report, indent=2, default=str) + "\n")
     write_checksums(tmp, sorted(p.name for p in tmp.iterdir() if p.is_file()))  # names: relative to tmp
     (tmp / "_SUCCESS").touch()
