@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from .classify import classify
 from .config import CLASS_NAMES, HUMAN, SYNTHETIC, UNKNOWN, QuotaConfig
 from .estimate import ScoreBins, ShareEstimate, estimate_scores, largest_kept_prefix
-from .report import QuotaReport, make_report
+from .report import QuotaReport, report_from_strata
 
 __all__ = ["estimated_classes", "EstimatedPlan", "make_estimated_plan", "keys_table", "keys_from_tables"]
 
@@ -91,15 +91,10 @@ class EstimatedPlan:
 
     def report(self) -> QuotaReport:
         """The :class:`QuotaReport`, with the estimated share before and after beside the label counts."""
-        before: dict[str, dict[str, int]] = {}
-        after: dict[str, dict[str, int]] = {}
-        for (group, cls), n in self.counts.items():
-            name = "all" if self.cfg.by is None else str(group)
-            before.setdefault(name, dict.fromkeys(CLASS_NAMES, 0))[CLASS_NAMES[cls]] = n
-            after.setdefault(name, dict.fromkeys(CLASS_NAMES, 0))[CLASS_NAMES[cls]] = self.kept.get((group, cls), 0)
-        report = make_report(self.cfg, before, after)
+        report = report_from_strata(self.cfg, self.counts, self.kept)
         report.basis = "estimated"
-        lost = {k: sum(b[k] for b in before.values()) - sum(a[k] for a in after.values()) for k in CLASS_NAMES}
+        lost = {k: sum(b[k] for b in report.before.values()) - sum(a[k] for a in report.after.values())
+                for k in CLASS_NAMES}
         report.dropped = {k: v for k, v in (("likely-synthetic", lost["human"] + lost["synthetic"]),
                                             ("unknown", lost["unknown"])) if v}
         report.estimate_before, report.estimate_after = _overall(self.before), _overall(self.after)

@@ -32,8 +32,8 @@ import pyarrow as pa
 
 from ..hashing import hash_column
 from .classify import classify, group_codes
-from .config import CLASS_NAMES, HUMAN, SYNTHETIC, UNKNOWN, QuotaConfig
-from .report import QuotaReport, make_report
+from .config import HUMAN, SYNTHETIC, UNKNOWN, QuotaConfig
+from .report import QuotaReport, report_from_strata
 
 __all__ = ["RowKeys", "Summary", "QuotaPlan", "row_keys", "make_plan", "plan_keep", "BUCKET_BITS"]
 
@@ -268,13 +268,7 @@ class QuotaPlan:
 
     def report(self) -> QuotaReport:
         """Target against realised mix, overall and per group, and rows dropped per reason."""
-        before: dict[str, dict[str, int]] = {}
-        after: dict[str, dict[str, int]] = {}
-        for (group, cls), n in self.counts.items():
-            name = "all" if self.cfg.by is None else str(group)
-            before.setdefault(name, dict.fromkeys(CLASS_NAMES, 0))[CLASS_NAMES[cls]] = n
-            after.setdefault(name, dict.fromkeys(CLASS_NAMES, 0))[CLASS_NAMES[cls]] = min(n, self.keep_counts.get((group, cls), 0))
-        return make_report(self.cfg, before, after)
+        return report_from_strata(self.cfg, self.counts, self.keep_counts)
 
     @property
     def strata(self) -> dict[str, dict[str, int]]:

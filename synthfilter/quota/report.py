@@ -10,7 +10,7 @@ import numpy as np
 from ..reports import Report
 from .config import CLASS_NAMES, QuotaConfig
 
-__all__ = ["QuotaReport", "make_report", "counts_by_group"]
+__all__ = ["QuotaReport", "make_report", "counts_by_group", "report_from_strata"]
 
 
 @dataclass
@@ -96,3 +96,15 @@ def make_report(cfg: QuotaConfig, before: dict[str, dict[str, int]], after: dict
     dropped[unknown_reason] = dropped.get(unknown_reason, 0) + tb["unknown"] - ta["unknown"]
     return QuotaReport(float(cfg.max_synthetic), cfg.mode, cfg.by, before, after,
                        {k: v for k, v in dropped.items() if v}, cfg.unknown)
+
+
+def report_from_strata(cfg: QuotaConfig, counts: dict[tuple[Any, int], int],
+                       kept: dict[tuple[Any, int], int]) -> QuotaReport:
+    """The report from rows per ``(group, class code)`` before (``counts``) and after (``kept``)."""
+    before: dict[str, dict[str, int]] = {}
+    after: dict[str, dict[str, int]] = {}
+    for (group, cls), n in counts.items():
+        name = "all" if cfg.by is None else str(group)
+        before.setdefault(name, dict.fromkeys(CLASS_NAMES, 0))[CLASS_NAMES[cls]] = n
+        after.setdefault(name, dict.fromkeys(CLASS_NAMES, 0))[CLASS_NAMES[cls]] = min(n, kept.get((group, cls), 0))
+    return make_report(cfg, before, after)
