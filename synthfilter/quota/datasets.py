@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 from tqdm.auto import tqdm
 
+from ..columns import SCORE
 from .config import HUMAN, NULL_GROUP, SYNTHETIC, UNKNOWN, QuotaConfig
 from .classify import classify, group_codes, row_class
 from .estimate_plan import keys_from_tables, keys_table, make_estimated_plan
@@ -106,7 +107,8 @@ def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic
         from .share import estimate_share
 
         shared = dict(ai_reference=ai_reference, by=cfg.by, confidence=cfg.confidence, seed=cfg.seed, method=cfg.method,
-                      label_column=cfg.label_column, text_column=cfg.text_column, num_proc=num_proc)
+                      label_column=cfg.label_column, text_column=cfg.text_column, num_proc=num_proc,
+                      score_column=cfg.score_column or SCORE.name)
         report.estimate_before = estimate_share(ds, reference, **shared)
         report.estimate_after = estimate_share(out, reference, **shared)
     return out, report

@@ -329,7 +329,9 @@ def _interval(method: str, counts: tuple, boot: tuple, groups: np.ndarray | None
     component), and the bootstrap replicates carry the same bias, so the point is
     ``2 * estimate - mean(replicates)`` and the interval is the basic bootstrap
     ``[2 * estimate - q_high, 2 * estimate - q_low]``, which the benchmark showed to
-    cover far better than percentile intervals.
+    cover far better than percentile intervals. At the boundary (an estimate of exactly 0
+    or 1) the reflection is invalid and would collapse the interval to a point, so there
+    the estimate stands and the interval is the percentile one, ``[q_low, q_high]``.
     """
     point = float(_point(method, *counts, groups))
     if np.isnan(point):
@@ -339,9 +341,11 @@ def _interval(method: str, counts: tuple, boot: tuple, groups: np.ndarray | None
     if not len(reps):
         return point, 0.0, 1.0
     q_low, q_high = np.quantile(reps, [(1 - confidence) / 2, (1 + confidence) / 2])
-    share = float(np.clip(2 * point - reps.mean(), 0.0, 1.0))
-    low = float(np.clip(2 * point - q_high, 0.0, 1.0))
-    high = float(np.clip(2 * point - q_low, 0.0, 1.0))
+    if 0.0 < point < 1.0:
+        share = float(np.clip(2 * point - reps.mean(), 0.0, 1.0))
+        low, high = float(np.clip(2 * point - q_high, 0.0, 1.0)), float(np.clip(2 * point - q_low, 0.0, 1.0))
+    else:  # at the boundary the reflection of the basic interval is invalid (it collapses to a point)
+        share, low, high = point, float(q_low), float(q_high)
     return share, min(low, share), max(high, share)
 
 

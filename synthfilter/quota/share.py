@@ -32,13 +32,16 @@ class CorpusScores:
     """Whether ``sf_label`` is human or synthetic (not unknown)."""
     groups: np.ndarray | None
     detector: str | None
+    has_labels: bool = True
+    """Whether the corpus has a label column (without one there is no naive share)."""
 
     def estimate(self, mask: np.ndarray | None, human: np.ndarray, ai: np.ndarray | None, **options: Any) -> ShareEstimate:
         """The estimate over the rows in ``mask`` (all rows when ``None``)."""
         m = np.ones(len(self.scores), bool) if mask is None else mask
         scored = m & np.isfinite(self.scores)
         labelled = m & self.labelled
-        naive = float(self.labelled_synthetic[labelled].sum() / labelled.sum()) if labelled.any() else float("nan")
+        naive = float(self.labelled_synthetic[labelled].sum() / labelled.sum()) \
+            if labelled.any() and self.has_labels else float("nan")
         kh, ks = int((m & (self.known == 0)).sum()), int((m & (self.known == 1)).sum())
         unknown = int(m.sum()) - int(scored.sum()) - kh - ks
         est = estimate_scores(self.scores[scored], human, ai, naive=naive, unknown=unknown, **options)
@@ -46,9 +49,11 @@ class CorpusScores:
 
 
 def _label_arrays(table: pa.Table, label_column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: labelled synthetic, and labelled at all. Without a label column every row counts as
+    labelled (its score decides whether it is used) and none as synthetic."""
     if label_column not in table.column_names:
         n = table.num_rows
-        return np.zeros(n, bool), np.zeros(n, bool)
+        return np.zeros(n, bool), np.ones(n, bool)
     col = table.column(label_column)
     if pa.types.is_boolean(col.type) or pa.types.is_integer(col.type):
         syn = pc.fill_null(pc.cast(col, pa.bool_()), False).to_numpy(zero_copy_only=False)
@@ -68,7 +73,7 @@ def corpus_scores(table: pa.Table, *, score_column: str = SCORE.name, label_colu
     syn, labelled = _label_arrays(table, label_column)
     scores[labelled == 0] = np.nan  # a score on an "unknown" row is not used
     known = np.full(len(scores), -1, dtype=np.int8)
-    unscored = ~np.isfinite(scores) & labelled
+    unscored = ~np.isfinite(scores) & labelled & (label_column in table.column_names)
     known[unscored] = syn[unscored].astype(np.int8)
     groups = None
     if by is not None:
@@ -78,7 +83,7 @@ def corpus_scores(table: pa.Table, *, score_column: str = SCORE.name, label_colu
                              for v in table.column(by).to_pylist()], dtype=object)
     detector = corpus_detector(pc.unique(table.column(DETECTOR.name)).to_pylist()) \
         if DETECTOR.name in table.column_names else None
-    return CorpusScores(scores, known, syn, labelled, groups, detector)
+    return CorpusScores(scores, known, syn, labelled, groups, detector, label_column in table.column_names)
 
 
 def estimate_share(ds: datasets.Dataset, reference: Any, *, ai_reference: Any = None, by: str | None = None,
