@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 import synthfilter as sf
 from synthfilter.quota import ShareEstimate, enforce_quota, estimate_share
-from synthfilter.quota.estimate import (ScoreBins, bbe_share, estimate_scores, largest_kept_prefix, mle_share)
+from synthfilter.quota.estimate import (ScoreBins, bbe_share, estimate_scores, kept_share_bounds, largest_kept_prefix,
+                                        mle_share)
 from tests.conftest import make_texts
 
 NAN = float("nan")
@@ -655,15 +656,15 @@ def test_largest_kept_prefix_is_the_largest_cut_meeting_the_bound(method):
     corpus_scores = np.concatenate([rng.beta(2, 6, 1400), rng.beta(6, 2, 600)])
     bins = ScoreBins.of(corpus_scores, human_ref(), ai_ref() if method == "mle" else None)
     b, (share, low, high) = largest_kept_prefix(bins, 0.1, method=method, n_boot=50)
-    assert 0 < b < len(bins.corpus) and bins.corpus[b - 1] > 0
+    shares, lows, highs = kept_share_bounds(bins, method=method, n_boot=50)
+    valid = np.r_[bins.corpus > 0, True]  # a cut sits right below a bin with corpus rows, or above them all
+    assert 0 < b < len(bins.corpus) and valid[b]
+    assert (share, low, high) == (shares[b], lows[b], highs[b])
     assert low <= share <= high <= 0.1 + 1e-12
     kept = corpus_scores[corpus_scores < bins.upper_edge(b)]
     assert len(kept) == bins.corpus[:b].sum()
-    nxt = b + int(np.flatnonzero(bins.corpus[b:])[0]) + 1  # the next cut that keeps one more row
-    _, (_, _, high_next) = largest_kept_prefix(ScoreBins(bins.edges, bins.corpus[:nxt].copy(), bins.human[:nxt],
-                                                         None if bins.ai is None else bins.ai[:nxt]),
-                                               1.0, method=method, n_boot=50)
-    assert high_next > 0.1, "one more row would break the bound"
+    later = np.flatnonzero(valid)[np.flatnonzero(valid) > b]
+    assert len(later) and (highs[later] > 0.1).all(), "every cut keeping more rows breaks the bound"
     # everything fits a loose target; nothing fits when known-human dilution cannot help a zero target
     assert largest_kept_prefix(bins, 0.99, method=method, n_boot=50)[0] == len(bins.corpus)
     assert largest_kept_prefix(bins, 0.1, method=method, n_boot=50, known_human=10_000)[0] > b

@@ -74,6 +74,19 @@ def _label_counts(engine: Engine, data: Any) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def _written_label_counts(folder: Path) -> dict[str, int]:
+    """Rows per ``sf_label`` value in the Parquet files an engine wrote to ``folder`` (the label column only)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    counts: dict[str, int] = {}
+    for path in sorted(folder.glob("*.parquet")):
+        column = pq.read_table(path, columns=[LABEL.name]).column(LABEL.name)
+        for item in pc.value_counts(pc.fill_null(column.cast(pa.string()), "None")).to_pylist():
+            counts[item["values"]] = counts.get(item["values"], 0) + item["counts"]
+    return dict(sorted(counts.items()))
+
+
 def _share(labels: dict[str, int], unknown: str) -> float:
     """Synthetic share by the labels, unknown rows counted as ``unknown`` says (``drop``: not counted)."""
     synthetic = labels.get("synthetic", 0) + (labels.get("unknown", 0) if unknown == "synthetic" else 0)
@@ -167,7 +180,8 @@ def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[st
     report["rows_in"] = report["steps"]["tag"]["rows_out"]
     report["rows_out"] = final.num_rows
     if config.reference is not None:
-        report["estimated_synthetic_share"] = _estimates(local.read(out / "steps" / f"1-{STEPS[0].name}"), final, config)
+        report["estimated_synthetic_share"] = _estimates(local.read(out / "steps" / f"1-{STEPS[0].name}"), final, config,
+                                                         report["steps"])
     if not config.keep_embeddings and EMBEDDING.name in final.column_names:
         final = final.remove_columns(EMBEDDING.name)
     target = out / f"output.{fmt}"
@@ -177,15 +191,28 @@ def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[st
     return report
 
 
-def _estimates(tagged: Any, final: Any, config: CleanConfig) -> dict[str, Any]:
-    """The estimated true synthetic share of the tagged input and of the output, beside the label counts."""
+def _estimates(tagged: Any, final: Any, config: CleanConfig, steps: dict[str, Any]) -> dict[str, Any]:
+    """The estimated true synthetic share of the tagged input and of the output, beside the label counts.
+
+    On the estimated basis the output's estimate is the last quota pass's (after near-duplicate
+    removal): the quota cut the scores, and only the estimate made with the reference cut at the
+    same score is valid for what it kept (tail resampling then draws from it within groups).
+    """
     from ..quota import estimate_share
 
     options = dict(ai_reference=config.ai_reference, by=config.by, confidence=config.confidence, seed=config.seed,
                    text_column=config.text_column)
-    before, after = (estimate_share(d, config.reference, **options) for d in (tagged, final))
-    return {"before": before.to_dict(), "after": after.to_dict(),
-            "before_text": before.describe(), "after_text": after.describe()}
+    before = estimate_share(tagged, config.reference, **options)
+    out: dict[str, Any] = {"before": before.to_dict(), "before_text": before.describe()}
+    if config.basis == "estimated":
+        last = steps["dedup"]["quota_again"]["estimated_share_after"]
+        out["after"] = last
+        out["after_text"] = (f"estimated true share after the quota {100 * last['share']:.1f}% "
+                             f"[{100 * last['low']:.1f}%, {100 * last['high']:.1f}%]")
+    else:
+        after = estimate_share(final, config.reference, **options)
+        out.update(after=after.to_dict(), after_text=after.describe())
+    return out
 
 
 def _run_step(step: Step, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
@@ -204,7 +231,7 @@ def _write_step(runner: Engine, data: Any, folder: Path, step_report: dict[str, 
             shutil.rmtree(stale)
     tmp.mkdir(parents=True)
     step_report["rows_out"] = runner.write(data, tmp)
-    step_report["labels"] = _label_counts(runner, runner.read(tmp))
+    step_report["labels"] = _written_label_counts(tmp)
     step_report["synthetic_share"] = _share(step_report["labels"], config.unknown)
     (tmp / "report.json").write_text(json.dumps(step_report, indent=2, default=str) + "\n")
     write_checksums(tmp, sorted(p.name for p in tmp.iterdir() if p.is_file()))  # names: relative to tmp

@@ -35,7 +35,7 @@ import numpy as np
 from ..reports import Report
 
 __all__ = ["ShareEstimate", "ScoreBins", "estimate_scores", "bbe_share", "mle_share", "METHODS",
-           "largest_kept_prefix"]
+           "kept_share_bounds", "largest_kept_prefix"]
 
 METHODS = ("auto", "bbe", "mle")
 #: Score bins shared by corpus and references (quantiles of the pooled scores).
@@ -131,7 +131,8 @@ def mle_share(corpus: np.ndarray, human: np.ndarray, ai: np.ndarray, groups: np.
     mix = (1 - _ALPHA_GRID)[:, None] * fh[..., None, :] + _ALPHA_GRID[:, None] * fa[..., None, :]
     ll = (cu[..., None, :] * np.log(mix)).sum(-1)
     share = _ALPHA_GRID[np.argmax(ll, axis=-1)]
-    return np.where(cu.sum(-1) > 0, share, np.nan)
+    flat = ll.max(-1) - ll.min(-1) < 1e-9  # one likelihood bin, or references alike there: not identifiable
+    return np.where((cu.sum(-1) > 0) & ~flat, share, np.nan)
 
 
 def _point(method: str, corpus: np.ndarray, human: np.ndarray, ai: np.ndarray | None, groups: np.ndarray | None):
@@ -220,7 +221,8 @@ class ShareEstimate(Report):
     def describe(self) -> str:
         """One line: ``labels say 4.1%; estimated true share 23% [19%, 27%]``."""
         if np.isnan(self.share):
-            return f"labels say {_pct(self.naive)}; true share not estimable (no scored rows)"
+            why = "no scored rows" if not self.rows else "the references do not separate"
+            return f"labels say {_pct(self.naive)}; true share not estimable ({why})"
         return (f"labels say {_pct(self.naive)}; estimated true share {_pct(self.share)} "
                 f"[{_pct(self.low)}, {_pct(self.high)}]")
 
@@ -322,88 +324,93 @@ def estimate_scores(corpus: Any, human: Any, ai: Any = None, *, naive: float = f
 
 def _interval(method: str, counts: tuple, boot: tuple, groups: np.ndarray | None,
               confidence: float) -> tuple[float, float, float]:
-    """Bias-corrected point estimate and basic bootstrap interval, clipped to ``[0, 1]``.
+    """Bias-corrected point estimate and its interval (see :func:`_bounds`) from counts and their replicates."""
+    point = _point(method, *counts, groups)
+    share, low, high = _bounds(np.atleast_1d(point), _point(method, *boot, groups)[:, None], confidence)
+    return float(share[0]), float(low[0]), float(high[0])
+
+
+def _bounds(point: np.ndarray, reps: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column: bias-corrected point and interval, from point estimates ``(k,)`` and replicates ``(B, k)``.
 
     Both estimators are biased in small samples (the best bin is chosen where the
     ratio happens to be low; the likelihood lets reference noise pass for a synthetic
     component), and the bootstrap replicates carry the same bias, so the point is
     ``2 * estimate - mean(replicates)`` and the interval is the basic bootstrap
     ``[2 * estimate - q_high, 2 * estimate - q_low]``, which the benchmark showed to
-    cover far better than percentile intervals. At the boundary (an estimate of exactly 0
-    or 1) the reflection is invalid and would collapse the interval to a point, so there
-    the estimate stands and the interval is the percentile one, ``[q_low, q_high]``.
+    cover far better than percentile intervals near the middle, joined with the
+    percentile interval ``[q_low, q_high]``: near 0 and 1 the replicates are skewed and
+    the reflection alone cannot reach past twice the estimate (an estimate of 0 would get
+    the interval ``[0, 0]`` however spread the replicates are). At exactly 0 or 1 the
+    estimate is not bias-corrected. A replicate the estimator cannot decide (NaN: no
+    corpus rows, or references alike over the kept range) counts as 0 at the low end and
+    1 at the high end; an undecidable estimate is NaN in ``[0, 1]``.
     """
-    point = float(_point(method, *counts, groups))
-    if np.isnan(point):
-        return point, point, point
-    reps = _point(method, *boot, groups)
-    reps = reps[np.isfinite(reps)]
-    if not len(reps):
-        return point, 0.0, 1.0
-    q_low, q_high = np.quantile(reps, [(1 - confidence) / 2, (1 + confidence) / 2])
-    if 0.0 < point < 1.0:
-        share = float(np.clip(2 * point - reps.mean(), 0.0, 1.0))
-        low, high = float(np.clip(2 * point - q_high, 0.0, 1.0)), float(np.clip(2 * point - q_low, 0.0, 1.0))
-    else:  # at the boundary the reflection of the basic interval is invalid (it collapses to a point)
-        share, low, high = point, float(q_low), float(q_high)
-    return share, min(low, share), max(high, share)
+    decided = np.isfinite(reps)
+    q_low = np.quantile(np.where(decided, reps, 0.0), (1 - confidence) / 2, axis=0)
+    q_high = np.quantile(np.where(decided, reps, 1.0), (1 + confidence) / 2, axis=0)
+    with np.errstate(invalid="ignore"):
+        mean = np.nanmean(np.where(decided, reps, np.nan), axis=0) if decided.any() else np.full(point.shape, np.nan)
+    inner = (point > 0) & (point < 1) & np.isfinite(mean)
+    share = np.where(inner, np.clip(2 * point - mean, 0.0, 1.0), point)
+    low = np.minimum(np.clip(2 * point - q_high, 0.0, 1.0), q_low)
+    high = np.maximum(np.clip(2 * point - q_low, 0.0, 1.0), q_high)
+    unknown = ~np.isfinite(point)
+    low, high = np.where(unknown, 0.0, np.minimum(low, share)), np.where(unknown, 1.0, np.maximum(high, share))
+    return share, low, high
 
 
 # --------------------------------------------------------------------------- the quota cut
+def kept_share_bounds(bins: ScoreBins, *, confidence: float = 0.9, seed: int = 0, method: str = "bbe",
+                      n_boot: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Estimated synthetic share of the rows kept by every score cut: ``(share, low, high)`` per prefix.
+
+    Entry ``b`` (0 to ``len(bins.corpus)``) is for keeping the first ``b`` bins. The
+    kept part's share follows from the whole corpus's estimate ``a`` (one fit on all
+    rows, far steadier than re-fitting on a narrow low-score range): the kept human rows
+    are ``(1 - a) * N * H(b)``, ``H(b)`` being the human reference's share below the
+    cut, so the kept share is ``1 - (1 - a) * N * H(b) / N(b)``. Each bootstrap replicate
+    redraws corpus and references and so ``a``, ``H`` and ``N`` together; the interval
+    per cut is :func:`_bounds`' over those replicates.
+    """
+    method = choose_method(method, bins.ai is not None)
+    groups = _mle_groups(bins.human, bins.ai) if method == "mle" else None
+    boot = _bootstrap(bins, method, n_boot, seed)
+
+    def kept(a: np.ndarray, corpus: np.ndarray, human: np.ndarray) -> np.ndarray:
+        n_kept = np.concatenate([np.zeros(corpus.shape[:-1] + (1,)), np.cumsum(corpus, axis=-1)], axis=-1)
+        h = np.concatenate([np.zeros(human.shape[:-1] + (1,)), np.cumsum(human, axis=-1)], axis=-1)
+        h = h / np.maximum(h[..., -1:], 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = 1.0 - (1.0 - a[..., None]) * n_kept[..., -1:] * h / n_kept
+        out = np.where(np.isnan(a)[..., None], np.nan, np.clip(out, 0.0, 1.0))
+        return np.where(n_kept > 0, out, 0.0)  # nothing kept: nothing synthetic
+
+    point = kept(np.asarray(_point(method, bins.corpus, bins.human, bins.ai, groups), dtype=np.float64),
+                 bins.corpus, bins.human)
+    reps = kept(np.asarray(_point(method, *boot, groups), dtype=np.float64), boot[0], boot[1])
+    return _bounds(point, reps, confidence)
+
+
 def largest_kept_prefix(bins: ScoreBins, max_share: float, *, confidence: float = 0.9, seed: int = 0,
                         method: str = "bbe", n_boot: int = 200, known_human: int = 0) -> tuple[int, tuple[float, float, float]]:
     """The most low-score bins a corpus can keep with the upper bound of its estimated share ``<= max_share``.
 
     Keeping the first ``b`` bins keeps the corpus rows scoring below
-    ``bins.upper_edge(b)``; the references are cut at the same score, so the estimate
-    is the same estimator on the kept part. ``known_human`` rows (decided by
-    provenance) are kept too and dilute the share: the test is
-    ``high * kept <= max_share * (kept + known_human)``. Returns ``b`` (0 when no
-    prefix qualifies) and the kept part's ``(share, low, high)``, ``high`` being the
-    top of the ``confidence`` interval as :func:`estimate_scores` reports it.
-
-    The bound is taken as non-increasing as rows are dropped from the top: the
-    largest qualifying prefix is found by a scan over about 64 candidate cuts, then
-    bisection between the last failing and the first passing candidate.
+    ``bins.upper_edge(b)``; the kept part's share and interval come from
+    :func:`kept_share_bounds`. ``known_human`` rows (decided by provenance) are kept too
+    and dilute the share: the test is ``high * kept <= max_share * (kept + known_human)``.
+    Returns ``b`` (0 when no cut qualifies) and the kept part's ``(share, low, high)``,
+    ``high`` being the top of the ``confidence`` interval. The largest qualifying cut is
+    taken, every cut being checked; a cut sits right below a bin holding corpus rows, or
+    above all of them.
     """
-    method = choose_method(method, bins.ai is not None)
-    groups = _mle_groups(bins.human, bins.ai) if method == "mle" else None
-    boot = _bootstrap(bins, method, n_boot, seed)
-    cache: dict[int, tuple[float, float, float]] = {}
-
-    def bound(b: int) -> tuple[float, float, float]:
-        if b not in cache:
-            if bins.corpus[:b].sum() == 0:
-                cache[b] = (0.0, 0.0, 0.0)
-            else:
-                def cut(counts: tuple) -> tuple:
-                    return tuple(None if c is None else c[..., :b] for c in counts)
-
-                cache[b] = _interval(method, cut((bins.corpus, bins.human, bins.ai)), cut(boot),
-                                     None if groups is None else groups[:b], confidence)
-        return cache[b]
-
-    def ok(b: int) -> bool:
-        kept = int(bins.corpus[:b].sum())
-        return bound(b)[2] * kept <= max_share * (kept + known_human) + 1e-12
-
-    n = len(bins.corpus)
-    if ok(n):
-        return n, bound(n)
-    nonempty = np.flatnonzero(bins.corpus) + 1  # prefixes that end on a corpus row
-    candidates = np.unique(nonempty[np.linspace(0, len(nonempty) - 1, min(64, len(nonempty))).astype(int)])
-    passing = [int(b) for b in candidates[::-1] if ok(int(b))]
-    if not passing:
-        return 0, (0.0, 0.0, 0.0)
-    good = passing[0]
-    above = candidates[candidates > good]
-    bad = int(above[0]) if len(above) else n
-    lo_i, hi_i = int(np.searchsorted(nonempty, good)), int(np.searchsorted(nonempty, bad))
-    while hi_i - lo_i > 1:  # bisection over prefixes ending on a corpus row
-        mid = (lo_i + hi_i) // 2
-        if ok(int(nonempty[mid])):
-            lo_i = mid
-        else:
-            hi_i = mid
-    good = int(nonempty[lo_i])
-    return good, bound(good)
+    share, low, high = kept_share_bounds(bins, confidence=confidence, seed=seed, method=method, n_boot=n_boot)
+    n_kept = np.concatenate([[0], np.cumsum(bins.corpus)])
+    ok = high * n_kept <= max_share * (n_kept + known_human) + 1e-12
+    # a cut sits right below a corpus row (or above them all): between two corpus rows, the one
+    # kept set is estimated with all the reference mass below the next row
+    ok[:-1] &= bins.corpus > 0
+    ok[0] = True
+    b = int(np.flatnonzero(ok)[-1])
+    return b, (float(share[b]), float(low[b]), float(high[b]))

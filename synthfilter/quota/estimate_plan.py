@@ -170,8 +170,8 @@ def make_estimated_plan(keys: Any, cfg: QuotaConfig, human: tuple[np.ndarray, np
             bins = ScoreBins.of(scores[scored], h_ref, a_ref)
             b, (share, low, high) = largest_kept_prefix(bins, target, confidence=cfg.confidence, seed=cfg.seed,
                                                         method=method, n_boot=n_boot, known_human=known_h)
-            edges[group] = bins.upper_edge(b) if b < len(bins.corpus) else math.inf
-            all_scored = b == len(bins.corpus)
+            all_scored = int(bins.corpus[:b].sum()) == int(scored.sum())
+            edges[group] = math.inf if all_scored else bins.upper_edge(b)
         else:
             share = low = high = 0.0
             edges[group], all_scored = math.inf, True
