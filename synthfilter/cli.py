@@ -1,4 +1,5 @@
-"""Command line: ``synthfilter demo | tag | quota | estimate | resample | clean | collapse | reservoir``."""
+"""Command line: ``synthfilter demo | tag | quota | estimate | resample | clean | collapse | reservoir | calibrate |
+detector``."""
 
 from __future__ import annotations
 
@@ -182,7 +183,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
                       text_column=args.text_column, id_column=args.id_column, unknown=args.unknown,
                       seed=args.seed, keep_embeddings=args.keep_embeddings, batch_size=args.batch_size,
                       basis=args.basis, reference=args.reference, ai_reference=args.ai_reference,
-                      confidence=args.confidence)
+                      confidence=args.confidence, shard_size=args.shard_size)
     report = clean(args.input, args.output, cfg)
     for step, rep in report["steps"].items():
         note = " (resumed)" if rep.get("resumed") else ""
@@ -205,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_collapse(sub)
     from .reservoir.cli import add_parser as add_reservoir
     add_reservoir(sub)
+    from .detect.cli import add_parser as add_detector
+    add_detector(sub)
     demo = sub.add_parser("demo", help="tag the sample shipped with the package and print a summary")
     demo.add_argument("--detector", default="fast", help="registry name or saved .npz (default: fast)")
     demo.set_defaults(func=_cmd_demo)
@@ -289,6 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--seed", type=int, default=0)
     cl.add_argument("--batch-size", type=int, default=1000)
     cl.add_argument("--keep-embeddings", action="store_true")
+    cl.add_argument("--shard-size", type=int, default=None,
+                    help="write output-00000-of-000NN files of at most this many rows (listed in manifest.json)")
     cl.add_argument("--basis", choices=["labels", "estimated"], default="labels",
                     help="labels (default) or estimated: the quota holds the estimated true share (needs --reference)")
     group = cl.add_argument_group("true-share estimation")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 __all__ = ["Column", "SCORE", "LABEL", "DETECTOR", "LANG", "REASON", "TAG_COLUMNS", "EMBEDDING", "CLUSTER",
+           "ROW", "COPIES", "DROP_REASON", "AUDIT_COLUMNS",
            "SOURCE", "markdown_table"]
 
 
@@ -41,6 +42,13 @@ TAG_COLUMNS: tuple[Column, ...] = (SCORE, LABEL, DETECTOR, LANG, REASON)
 EMBEDDING = Column("sf_embedding", pa.list_(pa.float32()), "text embedding (unit length); null when the row has no text")
 CLUSTER = Column("sf_cluster", pa.int64(), "leaf cluster (or category index) chosen by tail resampling")
 SOURCE = Column("sf_source", pa.string(), '`"human"` or `"synthetic"`: which input of `mix` the row came from')
+ROW = Column("sf_row", pa.int64(), "position of the row in the input of `clean` (0-based; kept through every step)")
+DROP_REASON = Column("sf_drop_reason", pa.string(),
+                     'why `clean` dropped the row (files in `OUT/dropped/`): `quota`, `unknown`, '
+                     '`near_duplicate_of:<sf_row>`, `resample_cap`')
+COPIES = Column("sf_copies", pa.int32(), "how many times `clean`'s output holds this input row (1 unless resampling repeats rows)")
+#: The columns ``clean`` adds to its output and its dropped rows, beside the tag columns.
+AUDIT_COLUMNS: tuple[Column, ...] = (ROW, COPIES, DROP_REASON)
 
 
 def markdown_table(columns: tuple[Column, ...] = TAG_COLUMNS) -> str:

@@ -115,8 +115,10 @@ def test_clean_gives_identical_output_on_both_engines(ray_session, tmp_path):
         cfg = CleanConfig(max_synthetic=0.1, resample=300, engine=engine, detector="fast", embedder="hashing",
                           batch_size=200)
         report = clean(src, tmp_path / engine, cfg, progress=False)
-        outputs[engine] = (tmp_path / engine / "output.jsonl").read_text()
-        assert report["rows_out"] == 300
+        dropped = sorted((tmp_path / engine / "dropped").glob("*.jsonl"))
+        outputs[engine] = ((tmp_path / engine / "output.jsonl").read_text(),
+                           {p.name: p.read_text() for p in dropped}, report["dropped"])
+        assert report["rows_out"] == 300 and dropped
     assert outputs["local"] == outputs["ray"]
 
 

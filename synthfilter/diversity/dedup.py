@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import datasets
@@ -25,6 +25,8 @@ class DedupReport(Report):
     rows_before: int
     rows_after: int
     dropped_per_cluster: dict[str, int]
+    duplicate_of: np.ndarray | None = field(default=None, repr=False)
+    """Per input row, the position of the kept row it is a near-duplicate of (-1 when kept)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"threshold": self.threshold, "rows_before": self.rows_before, "rows_after": self.rows_after,
@@ -37,28 +39,37 @@ class DedupReport(Report):
                 f"{sum(1 for v in self.dropped_per_cluster.values() if v)} clusters"]
 
 
-def _greedy_keep(Xc: np.ndarray, threshold: float, block: int = 2048) -> np.ndarray:
-    """Keep mask: a row goes if its cosine similarity to an earlier kept row exceeds ``threshold``."""
+def _greedy_keep(Xc: np.ndarray, threshold: float, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Keep mask, and per dropped row the earlier kept row it is a near-duplicate of (-1 for kept rows).
+
+    A row goes if its cosine similarity to an earlier kept row exceeds ``threshold``; it is
+    attributed to the most similar such row (the first one found within a block).
+    """
     norms = np.linalg.norm(Xc, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     Xn = (Xc / norms).astype(np.float32)
     keep = np.ones(len(Xn), dtype=bool)
+    of = np.full(len(Xn), -1, dtype=np.int64)
     kept_rows: list[np.ndarray] = []
+    kept_index: list[np.ndarray] = []
     for start in range(0, len(Xn), block):
         part = Xn[start:start + block]
         dup = np.zeros(len(part), dtype=bool)
         if kept_rows:
-            prev = np.concatenate(kept_rows)
-            dup = np.minimum((part @ prev.T).max(axis=1), 1.0) > threshold
+            sims_prev = np.minimum(part @ np.concatenate(kept_rows).T, 1.0)
+            dup = sims_prev.max(axis=1) > threshold
+            of[start + np.flatnonzero(dup)] = np.concatenate(kept_index)[sims_prev[dup].argmax(axis=1)]
         sims = np.minimum(part @ part.T, 1.0)  # float32 rounding can give identical rows a cosine above 1
         for i in range(len(part)):
             if dup[i]:
                 continue
-            later = sims[i, i + 1:] > threshold
+            later = (sims[i, i + 1:] > threshold) & ~dup[i + 1:]
+            of[start + i + 1 + np.flatnonzero(later)] = start + i
             dup[i + 1:] |= later
         keep[start:start + len(part)] = ~dup
         kept_rows.append(part[~dup])
-    return keep
+        kept_index.append(start + np.flatnonzero(~dup))
+    return keep, of
 
 
 def dedup_semantic(ds: datasets.Dataset, threshold: float = 0.95, *, embedding_column: str = EMBEDDING_COLUMN,
@@ -83,7 +94,8 @@ def dedup_semantic(ds: datasets.Dataset, threshold: float = 0.95, *, embedding_c
     seed:
         Seeds the k-means fit. Default 0.
     return_report:
-        Also return a :class:`DedupReport` with drops per cluster. Default ``False``.
+        Also return a :class:`DedupReport` with drops per cluster and, per input row, the
+        kept row it duplicates (``duplicate_of``). Default ``False``.
 
     "Earlier" is row order; the result keeps the original order. Memory per cluster is
     O(cluster size x 2048); pairwise work is O(size^2), so keep clusters in the
@@ -109,14 +121,16 @@ def dedup_semantic(ds: datasets.Dataset, threshold: float = 0.95, *, embedding_c
     else:
         labels = np.zeros(ds.num_rows, dtype=np.int64)
     keep = np.ones(ds.num_rows, dtype=bool)
+    duplicate_of = np.full(ds.num_rows, -1, dtype=np.int64)
     dropped: dict[str, int] = {}
     clusters = np.unique(labels[usable])
     for c in tqdm(clusters, desc="dedup", disable=not progress):
         members = usable[labels[usable] == c]
-        mask = _greedy_keep(X[members], threshold)
+        mask, of = _greedy_keep(X[members], threshold)
         keep[members[~mask]] = False
+        duplicate_of[members[~mask]] = members[of[~mask]]
         dropped[str(int(c))] = int((~mask).sum())
     out = ds.select(np.flatnonzero(keep)) if not keep.all() else ds
     if return_report:
-        return out, DedupReport(threshold, ds.num_rows, out.num_rows, dropped)
+        return out, DedupReport(threshold, ds.num_rows, out.num_rows, dropped, duplicate_of)
     return out

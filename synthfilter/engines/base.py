@@ -39,6 +39,10 @@ class Engine:
         """Write ``data`` as Parquet files into ``folder``, in row order; return the row count."""
         raise NotImplementedError
 
+    def number_rows(self, data: Any, column: str) -> Any:  # pragma: no cover - interface
+        """``data`` with an int64 ``column`` holding each row's global position (0-based)."""
+        raise NotImplementedError
+
     def map_batches(self, data: Any, fn: BatchFn, desc: str) -> Any:  # pragma: no cover - interface
         """``fn`` applied to every Arrow batch (on workers; ``fn`` is pickled, models load there)."""
         raise NotImplementedError

@@ -41,6 +41,10 @@ class LocalEngine(Engine):
     def load(self, path: Path) -> datasets.Dataset:
         return read_dataset(path)
 
+    def number_rows(self, ds: datasets.Dataset, column: str) -> datasets.Dataset:
+        return ds.add_column(column, np.arange(ds.num_rows, dtype=np.int64),
+                             feature=datasets.Value("int64"))
+
     def read(self, folder: Path) -> datasets.Dataset:
         return datasets.load_dataset("parquet", data_files=sorted(str(p) for p in Path(folder).glob("*.parquet")),
                                      split="train")
@@ -50,6 +54,8 @@ class LocalEngine(Engine):
         return ds.num_rows
 
     def map_batches(self, ds: datasets.Dataset, fn: BatchFn, desc: str) -> datasets.Dataset:
+        if ds.num_rows == 0:  # datasets.map skips an empty dataset, so the new columns would be missing
+            return datasets.Dataset(datasets.table.InMemoryTable(fn(ds.with_format("arrow")[:0])))
         procs = self.workers if self.workers > 1 and ds.num_rows >= 2 * self.batch_size else None
         out = ds.with_format("arrow").map(fn, batched=True, batch_size=self.batch_size, num_proc=procs, desc=desc)
         return out.with_format(None)

@@ -98,10 +98,14 @@ class RayEngine(Engine):
         total = float(self.ray.cluster_resources().get("CPU", self.workers + 1))
         return max(0.25, min(1.0, (total - 1.0) / max(self.workers, 1)))
 
-    def _positioned(self, data: Any) -> Any:
+    def _positioned(self, data: Any, column: str = _ROW) -> Any:
         # Dataset.zip is deprecated in Ray 2.60; it is the only way here to number rows globally
         n = data.count()
-        return data.zip(self.ray.data.range(n).rename_columns({"id": _ROW}))
+        return data.zip(self.ray.data.range(n).rename_columns({"id": column}))
+
+    def number_rows(self, data: Any, column: str) -> Any:
+        with ordered():
+            return self._positioned(data, column)
 
     def reduce(self, data: Any, fn: Callable[[pa.Table, np.ndarray], pa.Table], columns: list[str]) -> list[pa.Table]:
         def apply(table: pa.Table) -> pa.Table:

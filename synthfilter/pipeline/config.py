@@ -15,7 +15,7 @@ __all__ = ["CleanConfig", "OPTION"]
 #: Command-line spelling of the configuration fields, for messages.
 OPTION = {"max_synthetic": "--max-synthetic", "resample": "--resample", "dedup_threshold": "--dedup-threshold",
           "by": "--by", "unknown": "--unknown", "basis": "--basis", "reference": "--reference",
-          "ai_reference": "--ai-reference", "confidence": "--confidence"}
+          "ai_reference": "--ai-reference", "confidence": "--confidence", "shard_size": "--shard-size"}
 
 
 @dataclass
@@ -45,6 +45,10 @@ class CleanConfig:
         a data file, a folder or a :class:`~synthfilter.Reservoir` folder. With
         ``basis="labels"`` a reference adds the estimated true share to the report.
     confidence: coverage of the estimate's interval. Default 0.9.
+    shard_size: write the output as ``output-00000-of-000NN.<fmt>`` shards of at most this
+        many rows (as ``datasets`` and datatrove do) instead of one ``output.<fmt>``.
+        Default ``None`` (one file). Every file is listed in ``manifest.json`` with its rows
+        and SHA-256.
     """
 
     max_synthetic: float
@@ -65,6 +69,7 @@ class CleanConfig:
     reference: str | None = None
     ai_reference: str | None = None
     confidence: float = 0.9
+    shard_size: int | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_synthetic < 1.0:
@@ -86,6 +91,9 @@ class CleanConfig:
             path = getattr(self, name)
             if path is not None and not Path(path).exists():
                 raise FileNotFoundError(f"{name}: {path} does not exist")
+        if self.shard_size is not None and (isinstance(self.shard_size, bool) or not isinstance(self.shard_size, int)
+                                            or self.shard_size < 1):
+            raise ValueError(f"shard_size must be a positive number of rows, got {self.shard_size!r}")
         self.quota_config()  # validates confidence
 
     def quota_config(self, basis: str | None = None) -> QuotaConfig:
@@ -114,6 +122,6 @@ class CleanConfig:
 
     def fingerprint(self) -> str:
         """Hash of everything that changes the output (not the engine or worker count)."""
-        relevant = {k: v for k, v in asdict(self).items() if k not in ("engine", "workers", "batch_size")}
+        relevant = {k: v for k, v in asdict(self).items() if k not in ("engine", "workers", "batch_size", "shard_size")}
         relevant["reference_digest"] = self.reference_digest
         return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import shutil
+import time
 import warnings
 from dataclasses import asdict
 from importlib import metadata
@@ -25,15 +26,18 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import datasets
+import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from ..columns import EMBEDDING, LABEL
 from ..engines import LocalEngine, make_engine
 from ..engines.base import Engine
 from ..io import (RunLock, atomic_write_text, check_output, data_format, input_files, input_fingerprints, read_dataset,
-                  verify_checksums, write_checksums, write_dataset)
+                  sha256_file, verify_checksums, write_checksums, write_dataset)
 from .config import CleanConfig
-from .steps import STEPS, Step
+from .audit import reasons_of
+from .steps import STEPS
 
 __all__ = ["clean"]
 
@@ -166,9 +170,10 @@ def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[st
         reuse = False
         runner = local if step.on_driver else engine
         data = runner.load(input_path) if last is None else runner.read(last)
-        data, step_report = _run_step(step, data, runner, config)
+        started = time.perf_counter()
+        data, step_report, *dropped = _run_step(step, data, runner, config)
         step_report["fingerprint"] = fingerprints[step.name]
-        _write_step(runner, data, folder, step_report, config)
+        _write_step(runner, data, folder, step_report, config, dropped[0] if dropped else None, started)
         report["steps"][step.name] = step_report
         last = folder
         del data
@@ -184,11 +189,57 @@ def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[st
                                                          report["steps"])
     if not config.keep_embeddings and EMBEDDING.name in final.column_names:
         final = final.remove_columns(EMBEDDING.name)
-    target = out / f"output.{fmt}"
-    write_dataset(final, target)
-    report["output"] = str(target)
+    report["dropped"] = _gather_dropped(out, fmt, report)
+    report["output_files"] = _write_output(final, out, fmt, config.shard_size)
+    report["output"] = report["output_files"][0]["path"] if len(report["output_files"]) == 1 else str(out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["output"] = {"rows": final.num_rows, "files": report["output_files"], "dropped": report["dropped"]}
+    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
     atomic_write_text(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
     return report
+
+
+def _write_output(final: Any, out: Path, fmt: str, shard_size: int | None) -> list[dict[str, Any]]:
+    """Write the output (``output.<fmt>``, or ``output-00000-of-000NN.<fmt>`` shards of at most
+    ``shard_size`` rows); stale outputs of an earlier run are removed first. Returns what was written."""
+    for stale in list(out.glob("output.*")) + list(out.glob("output-*-of-*.*")):
+        stale.unlink()
+    if shard_size is None:
+        parts = [(out / f"output.{fmt}", final)]
+    else:
+        n = max(1, -(-final.num_rows // shard_size))
+        parts = [(out / f"output-{i:05d}-of-{n:05d}.{fmt}", final.select(range(i * shard_size,
+                                                                             min((i + 1) * shard_size, final.num_rows))))
+                 for i in range(n)]
+    files = []
+    for path, part in parts:
+        write_dataset(part, path)
+        files.append({"path": str(path), "rows": part.num_rows, "bytes": path.stat().st_size,
+                      "sha256": sha256_file(path)})
+    return files
+
+
+def _gather_dropped(out: Path, fmt: str, report: dict[str, Any]) -> dict[str, Any]:
+    """Copy each step's dropped rows to ``OUT/dropped/<n>-<step>.<fmt>``; rows per step and reason."""
+    target = out / "dropped"
+    if target.exists():
+        shutil.rmtree(target)
+    summary: dict[str, Any] = {}
+    for n, step in enumerate(STEPS, start=1):
+        folder = out / "steps" / f"{n}-{step.name}" / "dropped"
+        if not folder.is_dir():
+            continue
+        files = sorted(folder.glob("*.parquet"))
+        tables = [pq.read_table(f) for f in files]
+        rows = sum(t.num_rows for t in tables)
+        summary[step.name] = {"rows": rows, "reasons": reasons_of(tables)}
+        if rows:  # (an engine may write no file for no rows)
+            target.mkdir(exist_ok=True)
+            table = pa.concat_tables(tables, promote_options="permissive")
+            if EMBEDDING.name in table.column_names:
+                table = table.drop_columns([EMBEDDING.name])
+            write_dataset(datasets.Dataset(datasets.table.InMemoryTable(table)), target / f"{n}-{step.name}.{fmt}")
+    return summary
 
 
 def _estimates(tagged: Any, final: Any, config: CleanConfig, steps: dict[str, Any]) -> dict[str, Any]:
@@ -215,12 +266,15 @@ def _estimates(tagged: Any, final: Any, config: CleanConfig, steps: dict[str, An
     return out
 
 
-def _run_step(step: Step, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
+def _run_step(step: Any, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:
+    """The step's output, report and (for a dropping step) dropped rows; a seam for tests."""
     return step.run(data, engine, cfg)
 
 
-def _write_step(runner: Engine, data: Any, folder: Path, step_report: dict[str, Any], config: CleanConfig) -> None:
-    """Write a step's rows, report, checksums and ``_SUCCESS`` into a temporary folder, then rename it.
+def _write_step(runner: Engine, data: Any, folder: Path, step_report: dict[str, Any], config: CleanConfig,
+                dropped: Any = None, started: float | None = None) -> None:
+    """Write a step's rows (and the rows it dropped, into ``dropped/``), report, checksums and
+    ``_SUCCESS`` into a temporary folder, then rename it.
 
     The label counts are read back from the written files: on a lazy engine (Ray), counting
     ``data`` itself would run the step a second time.
@@ -232,8 +286,13 @@ def _write_step(runner: Engine, data: Any, folder: Path, step_report: dict[str, 
     tmp.mkdir(parents=True)
     step_report["rows_out"] = runner.write(data, tmp)
     step_report["labels"] = _written_label_counts(tmp)
+    if dropped is not None:
+        (tmp / "dropped").mkdir()
+        step_report["dropped_rows"] = runner.write(dropped, tmp / "dropped")
+    if started is not None:  # on a lazy engine the work happens while writing
+        step_report["seconds"] = round(time.perf_counter() - started, 3)
     step_report["synthetic_share"] = _share(step_report["labels"], config.unknown)
     (tmp / "report.json").write_text(json.dumps(step_report, indent=2, default=str) + "\n")
-    write_checksums(tmp, sorted(p.name for p in tmp.iterdir() if p.is_file()))  # names: relative to tmp
+    write_checksums(tmp)  # every file, dropped/ included
     (tmp / "_SUCCESS").touch()
     os.replace(tmp, folder)

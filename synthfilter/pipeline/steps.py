@@ -12,12 +12,13 @@ from typing import Any, ClassVar
 import datasets
 
 from ..batches import EmbedColumn, TagColumns
-from ..columns import EMBEDDING, CLUSTER, TAG_COLUMNS, Column
+from ..columns import EMBEDDING, CLUSTER, COPIES, ROW, TAG_COLUMNS, Column
 from ..diversity import Embedder, dedup_semantic, resample_tails, row_features
 from ..engines.base import Engine
-from ..quota import CLASS_NAMES, NULL_GROUP, enforce_quota, plan_sample
+from ..quota import CLASS_NAMES, NULL_GROUP, plan_sample
 from ..quota.engine import enforce_quota_on
 from ..tag import LABEL_COLUMN, Tagger
+from .audit import QuotaDropReason, duplicates_dropped, not_selected, with_copies
 from .config import OPTION, CleanConfig
 
 __all__ = ["Step", "TagStep", "QuotaStep", "EmbedStep", "DedupStep", "ResampleStep", "STEPS"]
@@ -39,8 +40,9 @@ class Step:
     global_pass: ClassVar[bool] = False
     on_driver: ClassVar[bool] = False
 
-    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:  # pragma: no cover
-        """The step's output rows and its report."""
+    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:  # pragma: no cover
+        """The step's output rows, its report, and (for a step that drops rows) the dropped rows
+        with ``sf_drop_reason`` (in the engine's form)."""
         raise NotImplementedError
 
     def check(self, report: dict[str, Any], cfg: CleanConfig) -> None:
@@ -51,13 +53,17 @@ class Step:
 
 
 class TagStep(Step):
+    """Numbers the input rows (``sf_row``, for the audit trail) and tags them."""
+
     name = "tag"
     fields = ("text_column", "detector")
-    writes = TAG_COLUMNS
+    writes = (ROW,) + TAG_COLUMNS
 
-    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
+    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:
+        if ROW.name in engine.columns(data):
+            raise ValueError(f"the input already has a {ROW.name!r} column, which clean writes; rename it")
         tagger = Tagger(text_column=cfg.text_column, detector=cfg.detector)
-        return engine.map_batches(data, TagColumns(tagger), desc="clean: tag"), {}
+        return engine.map_batches(engine.number_rows(data, ROW.name), TagColumns(tagger), desc="clean: tag"), {}
 
 
 class QuotaStep(Step):
@@ -65,9 +71,11 @@ class QuotaStep(Step):
     fields = ("max_synthetic", "by", "unknown", "id_column", "seed", "basis", "confidence", "reference_digest")
     global_pass = True
 
-    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
-        kept, report = enforce_quota_on(engine, data, cfg.quota_config(), **_references(cfg))
-        return kept, {**report.to_dict(), "strata": report.after}
+    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:
+        quota = cfg.quota_config()
+        kept, report, dropped = enforce_quota_on(engine, data, quota, return_dropped=True, **_references(cfg))
+        dropped = engine.map_batches(dropped, QuotaDropReason(quota), desc="clean: quota drop reasons")
+        return kept, {**report.to_dict(), "strata": report.after}, dropped
 
     def check(self, report: dict[str, Any], cfg: CleanConfig) -> None:
         _check_targets(self.name, report, cfg)
@@ -78,7 +86,7 @@ class EmbedStep(Step):
     fields = ("embedder",)
     writes = (EMBEDDING,)
 
-    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
+    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:
         embedder = Embedder(text_column=cfg.text_column, model=cfg.embedder)
         return engine.map_batches(data, EmbedColumn(embedder), desc="clean: embed"), {"model": cfg.embedder}
 
@@ -91,14 +99,20 @@ class DedupStep(Step):
     global_pass = True
     on_driver = True
 
-    def run(self, ds: datasets.Dataset, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
+    def run(self, ds: datasets.Dataset, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:
         info: dict[str, Any] = {"skipped": True}
+        dropped = []
         if cfg.dedup_threshold is not None:
+            before = ds
             ds, dedup_report = dedup_semantic(ds, cfg.dedup_threshold, seed=cfg.seed, invalid="keep",
                                               return_report=True)
             info = dedup_report.to_dict()
-        kept, requota = enforce_quota(ds, config=cfg.quota_config(), return_report=True, **_references(cfg))
-        return kept, {**info, "quota_again": requota.to_dict(), "strata": requota.after}
+            dropped.append(duplicates_dropped(before, dedup_report.duplicate_of))
+        quota = cfg.quota_config()
+        kept, requota, requota_dropped = enforce_quota_on(engine, ds, quota, return_dropped=True, **_references(cfg))
+        dropped.append(engine.map_batches(requota_dropped, QuotaDropReason(quota), desc="clean: quota drop reasons"))
+        dropped = datasets.concatenate_datasets([d.cast(dropped[-1].features) for d in dropped])
+        return kept, {**info, "quota_again": requota.to_dict(), "strata": requota.after}, dropped
 
     def check(self, report: dict[str, Any], cfg: CleanConfig) -> None:
         _check_targets(self.name, report, cfg)
@@ -109,11 +123,11 @@ class ResampleStep(Step):
 
     name = "resample"
     fields = ("resample",)
-    writes = (CLUSTER,)
+    writes = (CLUSTER, COPIES)
     global_pass = True
     on_driver = True
 
-    def run(self, ds: datasets.Dataset, engine: Engine, cfg: CleanConfig) -> tuple[Any, dict[str, Any]]:
+    def run(self, ds: datasets.Dataset, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:
         strata = _row_strata(ds, cfg)
         # rows that cannot be embedded (no text) cannot be drawn (invalid="drop"): plan over the others only
         usable = row_features(ds, EMBEDDING.name)[1]
@@ -125,8 +139,9 @@ class ResampleStep(Step):
         kept, report = resample_tails(ds, cfg.resample, invalid="drop", id_column=cfg.id_column,
                                       text_column=cfg.text_column, seed=cfg.seed, return_report=True,
                                       strata=strata, stratum_sizes=sizes)
-        return kept, {**report.to_dict(), "requested": cfg.resample,
-                      "plan": {k.replace("\x1f", "/"): v for k, v in sizes.items()}}
+        dropped = not_selected(ds, kept, "resample_cap")
+        return with_copies(kept), {**report.to_dict(), "requested": cfg.resample,
+                                   "plan": {k.replace("\x1f", "/"): v for k, v in sizes.items()}}, dropped
 
 
 #: The steps of ``clean``, in order.

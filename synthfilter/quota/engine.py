@@ -12,13 +12,12 @@ from .config import QuotaConfig
 from .estimate_plan import keys_from_tables, keys_table, make_estimated_plan
 from .plan import Summary, make_plan, row_keys
 from .reference import corpus_detector, reference_scores
-from .report import QuotaReport
 
 __all__ = ["enforce_quota_on"]
 
 
 def enforce_quota_on(engine: Any, data: Any, cfg: QuotaConfig, *, reference: Any = None, ai_reference: Any = None,
-                     detector: str | None = None) -> tuple[Any, QuotaReport]:
+                     detector: str | None = None, return_dropped: bool = False) -> tuple[Any, ...]:
     """Keep the rows :func:`synthfilter.enforce_quota` keeps, with ``engine`` doing the passes.
 
     ``engine`` is a :class:`synthfilter.engines.Engine`; ``data`` is in its form.
@@ -28,7 +27,8 @@ def enforce_quota_on(engine: Any, data: Any, cfg: QuotaConfig, *, reference: Any
     group, class, score and hash (16 bytes and the group per row) and the detector
     name, the plan is made on the driver against ``reference``/``ai_reference``
     (scored with ``detector``, default: the corpus's ``sf_detector``), and pass 2
-    filters. Returns the kept rows (order kept) and the report.
+    filters. Returns the kept rows (order kept) and the report, and with
+    ``return_dropped=True`` also the dropped rows (order kept; a third, inverted filter).
     """
     all_columns = engine.columns(data)
     columns = cfg.needed_columns(all_columns)
@@ -51,4 +51,7 @@ def enforce_quota_on(engine: Any, data: Any, cfg: QuotaConfig, *, reference: Any
             plan = plan.resolve_tables(engine.reduce(data, lambda t, p: resolving.boundary_table(row_keys(t, cfg, p)),
                                                      columns))
     final = plan
-    return engine.filter(data, lambda t, p: final.keep(row_keys(t, cfg, p)), columns), plan.report()
+    kept = engine.filter(data, lambda t, p: final.keep(row_keys(t, cfg, p)), columns)
+    if not return_dropped:
+        return kept, plan.report()
+    return kept, plan.report(), engine.filter(data, lambda t, p: ~final.keep(row_keys(t, cfg, p)), columns)
