@@ -37,6 +37,7 @@ from ..io import (RunLock, atomic_write_text, check_output, data_format, input_f
                   sha256_file, verify_checksums, write_checksums, write_dataset)
 from .config import CleanConfig
 from .audit import reasons_of
+from .html_report import write_html_report
 from .steps import STEPS
 
 __all__ = ["clean"]
@@ -115,7 +116,7 @@ def _valid_step(folder: Path, fingerprint: str) -> str | None:
 
 
 def clean(input_path: str | os.PathLike, output_dir: str | os.PathLike, config: CleanConfig, *,
-          progress: bool = True) -> dict[str, Any]:
+          progress: bool = True, command: str | None = None) -> dict[str, Any]:
     """Run (or resume) the pipeline; returns the report that is written to ``OUT/report.json``.
 
     ``input_path`` is a data file or a folder of them (see :func:`synthfilter.io.read_dataset`).
@@ -123,7 +124,12 @@ def clean(input_path: str | os.PathLike, output_dir: str | os.PathLike, config: 
     the report and the manifest; it may not be the input, inside it or contain it, and a
     second run into it while one runs is refused. A rerun reuses every completed step
     whose input and configuration are unchanged and whose files pass their checksums; a
-    changed or truncated step file is recomputed, never used.
+    changed or truncated step file is recomputed, never used. ``command`` (the command line
+    that started the run, if any) is recorded in the manifest and shown in ``report.html``.
+
+    Every input row ends in the output (with ``sf_row``, its input position, and
+    ``sf_copies``) or in ``OUT/dropped/`` with ``sf_drop_reason``; ``OUT/report.html`` is a
+    self-contained page of the run.
 
     The output meets every target by its own labels: at most ``max_synthetic`` synthetic
     (per group with ``by``) after every step, and exactly ``resample`` rows. A target that
@@ -143,7 +149,7 @@ def clean(input_path: str | os.PathLike, output_dir: str | os.PathLike, config: 
         fingerprints = _step_fingerprints(config, inputs)
         manifest = {"config": asdict(config), "config_fingerprint": config.fingerprint(), "seed": config.seed,
                     "steps": [s.name for s in STEPS], "step_fingerprints": fingerprints, "input": str(input_path),
-                    "input_fingerprints": inputs, "versions": _versions(config.engine)}
+                    "input_fingerprints": inputs, "versions": _versions(config.engine), "command": command}
         atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
         return _run(input_path, out, config, fingerprints, fmt, progress)
 
@@ -196,6 +202,8 @@ def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[st
     manifest["output"] = {"rows": final.num_rows, "files": report["output_files"], "dropped": report["dropped"]}
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
     atomic_write_text(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
+    report["html_report"] = str(write_html_report(out, report, local.read(out / "steps" / f"1-{STEPS[0].name}"),
+                                                  by=config.by))
     return report
 
 
