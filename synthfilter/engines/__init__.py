@@ -15,12 +15,13 @@ from .local import LocalEngine
 __all__ = ["Engine", "LocalEngine", "make_engine"]
 
 
-def make_engine(name: str, workers: int = 2, batch_size: int = 1000) -> Engine:
-    """``"local"`` or ``"ray"`` with ``workers`` processes or actors and ``batch_size`` rows per batch."""
+def make_engine(name: str, workers: int = 2, batch_size: int = 1000, verbose: bool = False) -> Engine:
+    """``"local"`` or ``"ray"`` with ``workers`` processes or actors and ``batch_size`` rows per batch
+    (``verbose``: Ray's own logs and progress output)."""
     if name == "local":
         return LocalEngine(workers=workers, batch_size=batch_size)
     if name == "ray":
         from .ray import RayEngine
 
-        return RayEngine(workers=workers, batch_size=batch_size)
+        return RayEngine(workers=workers, batch_size=batch_size, verbose=verbose)
     raise ValueError(f"engine must be 'local' or 'ray', got {name!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -52,14 +53,16 @@ class RayEngine(Engine):
         Actors of ``map_batches`` (and CPUs of a Ray started here). Default 2.
     batch_size:
         Rows per batch. Default 1000.
+    verbose:
+        Ray's own logs and progress output (default ``False``: errors only).
     """
 
     name = "ray"
 
-    def __init__(self, workers: int = 2, batch_size: int = 1000) -> None:
+    def __init__(self, workers: int = 2, batch_size: int = 1000, verbose: bool = False) -> None:
         from ..integrations.ray import start_local
 
-        self.ray = start_local(num_cpus=max(workers, 1))
+        self.ray = start_local(num_cpus=max(workers, 1), verbose=verbose)
         self.workers = workers
         self.batch_size = batch_size
 
@@ -99,9 +102,11 @@ class RayEngine(Engine):
         return max(0.25, min(1.0, (total - 1.0) / max(self.workers, 1)))
 
     def _positioned(self, data: Any, column: str = _ROW) -> Any:
-        # Dataset.zip is deprecated in Ray 2.60; it is the only way here to number rows globally
+        # Dataset.zip is deprecated in Ray 2.60 (known, documented); it is the only way here to number rows globally
         n = data.count()
-        return data.zip(self.ray.data.range(n).rename_columns({"id": column}))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return data.zip(self.ray.data.range(n).rename_columns({"id": column}))
 
     def number_rows(self, data: Any, column: str) -> Any:
         with ordered():

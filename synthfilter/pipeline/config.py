@@ -49,6 +49,7 @@ class CleanConfig:
         many rows (as ``datasets`` and datatrove do) instead of one ``output.<fmt>``.
         Default ``None`` (one file). Every file is listed in ``manifest.json`` with its rows
         and SHA-256.
+    verbose: Ray's own logs and progress output (default ``False``: errors only).
     """
 
     max_synthetic: float
@@ -70,6 +71,7 @@ class CleanConfig:
     ai_reference: str | None = None
     confidence: float = 0.9
     shard_size: int | None = None
+    verbose: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_synthetic < 1.0:
@@ -122,6 +124,6 @@ class CleanConfig:
 
     def fingerprint(self) -> str:
         """Hash of everything that changes the output (not the engine or worker count)."""
-        relevant = {k: v for k, v in asdict(self).items() if k not in ("engine", "workers", "batch_size", "shard_size")}
+        relevant = {k: v for k, v in asdict(self).items() if k not in ("engine", "workers", "batch_size", "shard_size", "verbose")}
         relevant["reference_digest"] = self.reference_digest
         return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -157,7 +157,8 @@ def clean(input_path: str | os.PathLike, output_dir: str | os.PathLike, config: 
 def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[str, str], fmt: str,
          progress: bool) -> dict[str, Any]:
     local = LocalEngine(workers=config.workers, batch_size=config.batch_size)
-    engine = make_engine(config.engine, config.workers, config.batch_size) if config.engine != "local" else local
+    engine = make_engine(config.engine, config.workers, config.batch_size, config.verbose) \
+        if config.engine != "local" else local
     report: dict[str, Any] = {"engine": config.engine, "steps": {}}
     last: Path | None = None
     reuse = True
