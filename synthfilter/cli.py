@@ -7,6 +7,7 @@ import argparse
 import math
 import os
 import re
+import shlex
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -183,10 +184,12 @@ def _cmd_clean(args: argparse.Namespace) -> int:
                       text_column=args.text_column, id_column=args.id_column, unknown=args.unknown,
                       seed=args.seed, keep_embeddings=args.keep_embeddings, batch_size=args.batch_size,
                       basis=args.basis, reference=args.reference, ai_reference=args.ai_reference,
-                      confidence=args.confidence, shard_size=args.shard_size)
-    report = clean(args.input, args.output, cfg)
+                      confidence=args.confidence, shard_size=args.shard_size, verbose=args.verbose)
+    report = clean(args.input, args.output, cfg, command=getattr(args, "command_line", None))
     for step, rep in report["steps"].items():
         note = " (resumed)" if rep.get("resumed") else ""
+        if rep.get("seconds"):
+            note += f" in {rep['seconds']:.1f} s ({rep['rows_out'] / max(rep['seconds'], 1e-9):,.0f} rows/s)"
         print(f"{step:<9} -> {rep['rows_out']} rows{note}")
     estimated = report.get("estimated_synthetic_share")
     if estimated:
@@ -194,7 +197,10 @@ def _cmd_clean(args: argparse.Namespace) -> int:
         print(f"synthetic share after:  {estimated['after_text']}")
     print(f"{report['rows_in']} -> {report['rows_out']} rows, realised synthetic share "
           f"{report['realised_synthetic_share']:.4f} (by labels); wrote {report['output']}, {args.output}/report.json, "
-          f"{args.output}/manifest.json")
+          f"{args.output}/report.html, {args.output}/manifest.json")
+    dropped = {step: info["rows"] for step, info in report.get("dropped", {}).items() if info["rows"]}
+    if dropped:
+        print("dropped rows (in " + f"{args.output}/dropped/): " + ", ".join(f"{k}={v}" for k, v in dropped.items()))
     return 0
 
 
@@ -292,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--seed", type=int, default=0)
     cl.add_argument("--batch-size", type=int, default=1000)
     cl.add_argument("--keep-embeddings", action="store_true")
+    cl.add_argument("--verbose", action="store_true", help="show Ray's own logs and progress (--engine ray)")
     cl.add_argument("--shard-size", type=int, default=None,
                     help="write output-00000-of-000NN files of at most this many rows (listed in manifest.json)")
     cl.add_argument("--basis", choices=["labels", "estimated"], default="labels",
@@ -340,6 +347,7 @@ def _in_command_line_terms(message: str, parser: argparse.ArgumentParser | None)
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = "synthfilter " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
     if not _hub_models(args):
         stay_offline()
     try:

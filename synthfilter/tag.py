@@ -29,8 +29,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 
-from .columns import DETECTOR, LABEL, LANG, REASON, SCORE
+from .columns import DETECTOR, LABEL, LANG, REASON, SCORE, TAG_COLUMNS
 from .detect.base import BaseDetector
 from .detect.registry import load_detector
 from .lang import count_letters, identify_languages
@@ -82,7 +84,14 @@ class Tagger(LazyModels):
 
     The detector loads lazily on the first call and is left out of pickling unless
     it was passed as an object, so ``num_proc`` and ``datasets`` fingerprint caching
-    work. Works batched and unbatched, on ``Dataset`` and ``IterableDataset``.
+    work. Works batched and unbatched, on ``Dataset`` and ``IterableDataset``, and on
+    formatted datasets (``ds.with_format(...)``), adding the same columns as on the plain
+    dataset: ``"numpy"`` (a batch's texts come as a 1-d array, a row's as ``numpy.str_``;
+    an array in a row, i.e. a text column holding lists, is taken for a batch),
+    ``"torch"`` (texts stay lists), ``"arrow"`` and ``"pandas"``. ``datasets`` keeps only
+    what a function returns for the last two, so there the input table comes back with
+    the tag columns set (a ``pyarrow.Table``; under ``"pandas"``, ``datasets`` then
+    stores string columns as ``large_string``, as for any function returning a table).
     """
 
     def __init__(self, text_column: str = "text", detector: str | BaseDetector = "fast",
@@ -198,19 +207,37 @@ class Tagger(LazyModels):
         try:
             return batch[self.text_column]
         except KeyError:
-            present = list(batch.keys())
+            present = list(batch.column_names if isinstance(batch, pa.Table) else batch.keys())
             raise KeyError(
                 f"text column {self.text_column!r} not found; columns present: {present}. "
                 "Pass Tagger(text_column=...) to name the text column."
             ) from None
 
-    def __call__(self, batch: Mapping[str, Any]) -> dict[str, Any]:
-        """Tag a batch (dict of lists) or a single row (dict of values); returns the new columns."""
-        values = self._column(batch)
-        if not is_batched(batch, values):
+    def __call__(self, batch: Mapping[str, Any]) -> dict[str, Any] | pa.Table:
+        """Tag a batch (dict of lists) or a single row (dict of values); returns the new columns.
+
+        A ``pyarrow.Table`` or ``pandas.DataFrame`` (the ``"arrow"``/``"pandas"`` formats) comes
+        back as a ``pyarrow.Table``: its own columns plus the tag columns.
+        """
+        if isinstance(batch, pd.DataFrame):  # "pandas" format: read it as Arrow (nulls stay None)
+            batch = pa.Table.from_pandas(batch, preserve_index=False)
+        if isinstance(batch, pa.Table):  # "arrow"/"pandas": datasets keeps the returned table only
+            return self._with_columns(batch)
+        values, batched = _as_values(self._column(batch))
+        if not (batched or (batched is None and is_batched(batch, values))):
             decision = self.decide({name: [batch[name]] for name in self._rule_columns(batch)})
             return {name: col[0] for name, col in self._columns([values], decision).items()}
         return self._columns(list(values), self.decide(batch))
+
+    def _with_columns(self, table: pa.Table) -> pa.Table:
+        """``table`` with the tag columns set (replaced or appended), typed as :data:`TAG_COLUMNS` declares."""
+        columns = self._columns(self._column(table).to_pylist(), self.decide(table))
+        for column in TAG_COLUMNS:
+            values = pa.array(columns[column.name], column.type)
+            names = table.column_names
+            table = (table.set_column(names.index(column.name), column.name, values) if column.name in names
+                     else table.append_column(column.name, values))
+        return table
 
     def _rule_columns(self, row: Mapping[str, Any]) -> tuple[str, ...]:
         if self.provenance is None:
@@ -223,6 +250,21 @@ class Tagger(LazyModels):
     def loaded_detector_tag(self) -> str:
         """``name@version`` of the detector (loads it if needed)."""
         return self.loaded_detector.tag
+
+
+def _as_values(values: Any) -> tuple[Any, bool | None]:
+    """A text column of a dict batch in any ``datasets`` format as plain Python values, and whether it is a batch.
+
+    NumPy arrays (``"numpy"`` format: ``object`` or unicode arrays) are batches, as lists
+    of ``str``/``None``; a NumPy scalar (``numpy.str_``, a 0-d array) is one row, as a
+    plain ``str``. For anything else (lists, ``str``, ``None``: the plain and ``"torch"``
+    formats) the second value is ``None``: :func:`~synthfilter.models.is_batched` decides.
+    """
+    if isinstance(values, np.ndarray) and values.ndim >= 1:
+        return values.tolist(), True
+    if isinstance(values, (np.ndarray, np.generic)):
+        return values.item(), False
+    return values, None
 
 
 #: The default transform: ``ds.map(synthfilter.tag, batched=True)``.

@@ -6,12 +6,19 @@ sample), cluster the centroids again for a second level, then hand out the row b
 down the hierarchy with a *water-filling* cap, so small clusters are kept whole and
 large ones are cut to the same level. Within a leaf cluster, rows are taken by smallest
 ``hash64(seed, row key)`` or by distance to the centroid.
+
+Junk (rows labelled ``unknown``, very short rows, boiler-plate templates; see
+:mod:`~synthfilter.diversity.junk`) forms exactly the small odd clusters the balancing
+favours, so it is never up-weighted: within each stratum, junk rows together get at
+most their proportional share ``floor(budget * junk rows / rows)`` (spread over the
+clusters in proportion to their junk rows, the first rows by rank in each), and more
+only when the non-junk rows cannot fill the budget.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import datasets
@@ -24,6 +31,7 @@ from ..hashing import hash_keys
 from ..reports import Report
 from .clustering import Hierarchy, assign_clusters, default_levels, fit_hierarchy, row_features, row_hashes, water_fill
 from .encoders import EMBEDDING_COLUMN
+from .junk import JunkRows, junk_rows
 
 __all__ = ["resample_tails", "ResampleConfig", "ResampleReport", "CLUSTER_COLUMN"]
 
@@ -32,7 +40,15 @@ CLUSTER_COLUMN = CLUSTER.name
 
 @dataclass
 class ResampleReport(Report):
-    """Rows per cluster before and after, and what was dropped as invalid."""
+    """Rows per cluster before and after, what was dropped as invalid, junk shares and copies.
+
+    ``junk_before`` / ``junk_after``: ``{"junk": rows of any kind, "unknown": ..., "short":
+    ..., "boilerplate": ...}`` among the usable input rows and the output rows (a repeated
+    row counted once per copy), for the kinds that could be checked (``junk_kinds``);
+    ``junk_rule`` says whether junk was kept from being up-weighted (the shares are
+    measured either way). ``max_copies`` is the cap on copies of one row,
+    ``max_copies_used`` the most copies of one row in the output.
+    """
 
     size: int
     mode: str
@@ -40,30 +56,81 @@ class ResampleReport(Report):
     after: dict[str, int]
     invalid_dropped: int
     reference: dict[str, float] | None = None
+    junk_rule: bool = False
+    junk_kinds: tuple[str, ...] = ()
+    junk_before: dict[str, int] = field(default_factory=dict)
+    junk_after: dict[str, int] = field(default_factory=dict)
+    max_copies: int = 1
+    max_copies_used: int = 0
+
+    @property
+    def junk_share_before(self) -> float:
+        """Share of the usable input rows that are junk (of any kind)."""
+        return _share(self.junk_before.get("junk", 0), sum(self.before.values()))
+
+    @property
+    def junk_share_after(self) -> float:
+        """Share of the output rows that are junk (of any kind)."""
+        return _share(self.junk_after.get("junk", 0), sum(self.after.values()))
 
     def to_dict(self) -> dict[str, Any]:
         from .metrics import coverage_entropy
-        return {"size": self.size, "mode": self.mode, "rows_before": sum(self.before.values()),
-                "rows_after": sum(self.after.values()), "invalid_dropped": self.invalid_dropped,
+        rows_before, rows_after = sum(self.before.values()), sum(self.after.values())
+        return {"size": self.size, "mode": self.mode, "rows_before": rows_before,
+                "rows_after": rows_after, "invalid_dropped": self.invalid_dropped,
                 "clusters": len(self.before), "clusters_kept": sum(1 for v in self.after.values() if v),
                 "coverage_entropy_before": round(coverage_entropy(list(self.before.values())), 4),
                 "coverage_entropy_after": round(coverage_entropy(list(self.after.values())), 4),
+                "junk_rule": self.junk_rule, "junk_kinds": list(self.junk_kinds),
+                "junk_share_before": round(self.junk_share_before, 6),
+                "junk_share_after": round(self.junk_share_after, 6),
+                "junk_kind_share_before": {k: round(_share(self.junk_before.get(k, 0), rows_before), 6)
+                                           for k in self.junk_kinds},
+                "junk_kind_share_after": {k: round(_share(self.junk_after.get(k, 0), rows_after), 6)
+                                          for k in self.junk_kinds},
+                "junk_rows_before": self.junk_before, "junk_rows_after": self.junk_after,
+                "max_copies": self.max_copies, "max_copies_used": self.max_copies_used,
                 "before": self.before, "after": self.after, "reference_share": self.reference}
 
     def summary_lines(self) -> list[str]:
         d = self.to_dict()
-        return [f"resample ({self.mode}): {d['rows_before']} -> {d['rows_after']} rows, "
-                f"{d['clusters_kept']}/{d['clusters']} clusters kept, coverage entropy "
-                f"{d['coverage_entropy_before']:.3f} -> {d['coverage_entropy_after']:.3f}, "
-                f"invalid rows dropped: {self.invalid_dropped}"]
+        lines = [f"resample ({self.mode}): {d['rows_before']} -> {d['rows_after']} rows, "
+                 f"{d['clusters_kept']}/{d['clusters']} clusters kept, coverage entropy "
+                 f"{d['coverage_entropy_before']:.3f} -> {d['coverage_entropy_after']:.3f}, "
+                 f"invalid rows dropped: {self.invalid_dropped}"]
+        if self.junk_kinds:
+            kinds = ", ".join(f"{k} {d['junk_kind_share_before'][k]:.1%} -> {d['junk_kind_share_after'][k]:.1%}"
+                              for k in self.junk_kinds)
+            lines.append(f"junk ({'not up-weighted' if self.junk_rule else 'rule off'}): "
+                         f"{self.junk_share_before:.1%} -> {self.junk_share_after:.1%} of rows ({kinds})")
+        lines.append(f"copies of one row: at most {self.max_copies_used} (cap {self.max_copies})")
+        return lines
+
+
+def _share(part: int, whole: int) -> float:
+    return float(part) / whole if whole else 0.0
 
 
 # --------------------------------------------------------------------------- public API
-def _pick_within(members: np.ndarray, take: int, rank: np.ndarray, hashes: np.ndarray) -> np.ndarray:
-    """``take`` picks from ``members`` (repeating every member equally when take > len); ties by row hash."""
-    ordered = members[np.lexsort((members, hashes[members], rank[members]))]
-    reps, rest = divmod(take, len(ordered))
-    return np.concatenate([np.tile(ordered, reps), ordered[:rest]])
+def _rank_order(members: np.ndarray, rank: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """``members`` by rank, ties by row hash, then position."""
+    return members[np.lexsort((members, hashes[members], rank[members]))]
+
+
+def _pick_within(ordered: np.ndarray, take: int, caps: np.ndarray) -> np.ndarray:
+    """The first ``take`` of the rounds over ``ordered`` (in rank order): round ``j`` holds
+    every row with ``caps >= j``. With equal caps this repeats every row equally."""
+    if take <= 0:
+        return np.zeros(0, dtype=np.int64)
+    rounds, got, j = [], 0, 1
+    while got < take:
+        this = ordered[caps >= j]
+        if not len(this):
+            raise AssertionError("allocation exceeds the rows' copy caps")  # pragma: no cover
+        rounds.append(this)
+        got += len(this)
+        j += 1
+    return np.concatenate(rounds)[:take]
 
 
 @dataclass(frozen=True)
@@ -85,9 +152,34 @@ class ResampleConfig:
     within:
         How rows are chosen inside a leaf: ``"hash"`` (default; smallest seeded hash, an
         unbiased sample) or ``"centroid"`` (closest to the centroid first).
+    max_copies:
+        The most copies of one row in the result. ``1`` means no repetition; with ``k > 1``
+        a cluster whose share exceeds its rows repeats them (each at most ``k`` times), and
+        ``size`` may reach ``k`` times the usable rows. Default ``None``: taken from the
+        older ``replace``/``max_repeats`` (``max_repeats`` if ``replace`` else 1, i.e. 1
+        by default).
     replace, max_repeats:
-        Upsample with replacement when a cluster's share exceeds its rows, each row at
-        most ``max_repeats`` times (default 4). Default ``replace=False``.
+        The older spelling of ``max_copies``: ``replace=True`` allows ``max_repeats``
+        copies (default 4). Still accepted; ``replace=True, max_repeats=k`` is
+        ``max_copies=k``. Passing ``max_copies`` with a different ``max_repeats``, or
+        ``max_copies=1`` with ``replace=True``, is an error.
+    junk:
+        Never up-weight junk rows (see :mod:`synthfilter.diversity.junk`): within each
+        stratum they get at most their proportional share of the budget, and more only
+        when the other rows cannot fill it; they are never repeated beyond that share.
+        Default ``None``: on when clustering, off with ``by`` (categories the caller
+        chose). ``False`` restores the plain balancing; the report measures junk shares
+        either way.
+    min_words:
+        Rows of ``text_column`` with fewer words are junk (``short``). Default 5; 0 turns
+        the kind off.
+    boilerplate_min_repeats:
+        Rows whose normalised text (lower case, digits and punctuation collapsed) occurs
+        in at least this many rows are junk (``boilerplate``). Default 3; 0 turns the
+        kind off (1 is not allowed: every row would be junk).
+    label_column:
+        Rows whose label is ``"unknown"`` are junk (``unknown``). Default ``"sf_label"``;
+        ``None`` or a missing column turns the kind off.
     sample_size:
         Rows (chosen by hash) used to fit k-means. Default 100,000.
     invalid:
@@ -108,7 +200,12 @@ class ResampleConfig:
     n_clusters: tuple[int, ...] | int | None = None
     within: Literal["hash", "centroid"] = "hash"
     replace: bool = False
-    max_repeats: int = 4
+    max_repeats: int | None = None
+    max_copies: int | None = None
+    junk: bool | None = None
+    min_words: int = 5
+    boilerplate_min_repeats: int = 3
+    label_column: str | None = "sf_label"
     sample_size: int = 100_000
     invalid: Literal["error", "drop"] = "error"
     id_column: str | None = None
@@ -120,8 +217,21 @@ class ResampleConfig:
             raise ValueError(f"within must be 'hash' or 'centroid', got {self.within!r}")
         if self.invalid not in ("error", "drop"):
             raise ValueError(f"invalid must be 'error' or 'drop', got {self.invalid!r}")
-        if self.max_repeats < 1:
-            raise ValueError(f"max_repeats must be >= 1, got {self.max_repeats!r}")
+        for name in ("max_repeats", "max_copies"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if self.max_copies is not None:
+            if self.max_repeats is not None and self.max_repeats != self.max_copies:
+                raise ValueError(f"max_repeats={self.max_repeats} and max_copies={self.max_copies}: max_repeats is "
+                                 "the older name of max_copies; pass one")
+            if self.replace and self.max_copies == 1:
+                raise ValueError("replace=True asks for repeated rows but max_copies=1 forbids them")
+        if isinstance(self.min_words, bool) or not isinstance(self.min_words, (int, np.integer)) or self.min_words < 0:
+            raise ValueError(f"min_words must be an integer >= 0 (0: off), got {self.min_words!r}")
+        b = self.boilerplate_min_repeats
+        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 0 or b == 1:
+            raise ValueError(f"boilerplate_min_repeats must be 0 (off) or an integer >= 2, got {b!r}")
         if self.feature_columns is not None:
             object.__setattr__(self, "feature_columns", tuple(self.feature_columns))
 
@@ -137,9 +247,21 @@ class ResampleConfig:
         return config
 
     @property
+    def copies(self) -> int:
+        """The most copies of one row: ``max_copies``, else ``max_repeats`` (4 if unset) with ``replace``, else 1."""
+        if self.max_copies is not None:
+            return int(self.max_copies)
+        return int(self.max_repeats if self.max_repeats is not None else 4) if self.replace else 1
+
+    @property
     def repeats(self) -> int:
-        """Times a row may be drawn (1 without replacement)."""
-        return self.max_repeats if self.replace else 1
+        """Alias of :attr:`copies` (times a row may be drawn; 1 without replacement)."""
+        return self.copies
+
+    @property
+    def junk_rule(self) -> bool:
+        """Whether junk is kept from being up-weighted (``junk``, default: only when clustering)."""
+        return self.by is None if self.junk is None else bool(self.junk)
 
 
 @dataclass
@@ -155,6 +277,7 @@ class _Clusters:
     hierarchy: Hierarchy | None = None
     weights: np.ndarray | None = None
     n_invalid: int = 0
+    junk: JunkRows | None = None
 
 
 def resample_tails(ds: datasets.Dataset, size: int, *, config: ResampleConfig | None = None,
@@ -169,13 +292,14 @@ def resample_tails(ds: datasets.Dataset, size: int, *, config: ResampleConfig | 
         The dataset, with an embedding column (see :class:`synthfilter.Embedder`) or
         numeric ``feature_columns``; with ``by``, only that column is needed.
     size:
-        Rows in the result. Larger than the usable rows needs ``replace=True``.
+        Rows in the result, exactly. Larger than the usable rows needs ``max_copies > 1``.
     config, options:
         A :class:`ResampleConfig`, or its fields by name (``embedding_column``,
         ``feature_columns``, ``by``, ``alpha``, ``target``, ``n_clusters``, ``within``,
-        ``replace``, ``max_repeats``, ``sample_size``, ``invalid``, ``id_column``,
-        ``text_column``, ``seed``); see :class:`ResampleConfig` for their meaning and
-        defaults.
+        ``max_copies``, ``replace``, ``max_repeats``, ``junk``, ``min_words``,
+        ``boilerplate_min_repeats``, ``label_column``, ``sample_size``, ``invalid``,
+        ``id_column``, ``text_column``, ``seed``); see :class:`ResampleConfig` for their
+        meaning and defaults.
     reference:
         A trusted dataset (same embedding/feature columns) whose cluster proportions the
         result should match, instead of flattening toward uniform: restores tails lost
@@ -184,7 +308,8 @@ def resample_tails(ds: datasets.Dataset, size: int, *, config: ResampleConfig | 
         Resample each stratum separately over the same clusters: ``strata`` is a column
         name or one value per row, ``stratum_sizes`` the rows each stratum keeps (they
         sum to ``size``; strata not named keep none). Keeps a human/synthetic mix
-        exactly while balancing clusters. Default ``None``: one stratum.
+        exactly while balancing clusters. Default ``None``: one stratum. The junk share
+        is held to its share within each stratum.
     progress:
         Show progress bars. Default ``False``.
     return_report:
@@ -201,6 +326,8 @@ def resample_tails(ds: datasets.Dataset, size: int, *, config: ResampleConfig | 
         raise ValueError(f"size must be a non-negative integer, got {size!r}")
     steps = tqdm(total=4, desc="resample", disable=not progress)
     clusters = _cluster(ds, size, cfg, reference, steps)
+    clusters.junk = junk_rows(ds, text_column=cfg.text_column, label_column=cfg.label_column,
+                              min_words=cfg.min_words, boilerplate_min_repeats=cfg.boilerplate_min_repeats)
     if isinstance(strata, str):
         if strata not in ds.column_names:
             raise KeyError(f"strata: column {strata!r} not found; columns present: {ds.column_names}")
@@ -228,9 +355,9 @@ def _cluster(ds: datasets.Dataset, size: int, cfg: ResampleConfig, reference: da
         raise ValueError(f"{n_invalid} rows have a null, NaN or wrong-length vector in "
                          f"{cfg.feature_columns or cfg.embedding_column!r}; pass invalid='drop' to leave them out")
     usable = np.flatnonzero(valid)
-    if size > len(usable) * cfg.repeats:
-        hint = "" if cfg.replace else "; pass replace=True to upsample"
-        raise ValueError(f"size={size} is larger than the {len(usable)} usable rows (x{cfg.repeats}){hint}")
+    if size > len(usable) * cfg.copies:
+        hint = "" if cfg.copies > 1 else "; pass max_copies=2 or more (or replace=True) to upsample"
+        raise ValueError(f"size={size} is larger than the {len(usable)} usable rows (x{cfg.copies}){hint}")
     hashes = row_hashes(ds, X if X is not None else np.zeros((ds.num_rows, 1), np.float32), cfg.seed,
                         cfg.id_column, cfg.text_column)
     steps.update(1)
@@ -270,26 +397,75 @@ def _cluster(ds: datasets.Dataset, size: int, cfg: ResampleConfig, reference: da
 
 def _choose(c: _Clusters, size: int, cfg: ResampleConfig, strata: Sequence | None,
             stratum_sizes: Mapping[Any, int] | None, n_rows: int) -> np.ndarray:
-    """Rows drawn: the budget water-filled over the clusters, per stratum; positions in order."""
+    """Rows drawn: the budget water-filled over the clusters, per stratum; positions in order.
+
+    Every row has a cap on its copies (``cfg.copies``). With the junk rule, junk rows first
+    get only their proportional share (:func:`_junk_caps`); the clusters are water-filled
+    over those caps, and only if that cannot fill the budget do junk rows get the rest of
+    their copies, in a second water-filling.
+    """
     # ties between clusters by a hash of the cluster, or of the category's value (its index follows row order)
     tie = hash_keys(np.arange(c.n_leaf, dtype=np.int64), cfg.seed) if c.names is None else hash_keys(c.names, cfg.seed)
     rank = c.hashes.astype(np.float64) if cfg.within == "hash" else c.dist.astype(np.float64)
+    junk = c.junk.mask if (cfg.junk_rule and c.junk is not None and c.junk.kinds) else None
+    copies = cfg.copies
+
+    def allocate(capacity: np.ndarray, budget: int) -> np.ndarray:
+        if c.hierarchy is not None and c.hierarchy.parents:
+            return _allocate_hierarchy(c.hierarchy, capacity, budget, c.weights, tie)
+        return water_fill(capacity, budget, c.weights, tie)
+
     picks = []
     for name, members, budget in _strata_budgets(c.usable, size, strata, stratum_sizes, n_rows):
-        capacity = np.bincount(c.leaves[members], minlength=c.n_leaf) * cfg.repeats
-        if c.hierarchy is not None and c.hierarchy.parents:
-            alloc = _allocate_hierarchy(c.hierarchy, capacity, budget, c.weights, tie)
-        else:
-            alloc = water_fill(capacity, budget, c.weights, tie)
-        if int(alloc.sum()) < budget:
+        # members grouped by leaf, in rank order inside each leaf
+        members = _rank_order(members, rank, c.hashes)
+        members = members[np.argsort(c.leaves[members], kind="stable")]
+        bounds = np.searchsorted(c.leaves[members], np.arange(c.n_leaf + 1))
+        caps = np.full(len(members), copies, dtype=np.int64)
+        extra = np.zeros(len(members), dtype=np.int64)
+        if junk is not None and junk[members].any():
+            is_junk = junk[members]
+            caps[is_junk] = _junk_caps(members, is_junk, bounds, budget, copies, tie)
+            extra[is_junk] = copies - caps[is_junk]
+        leaf_of = c.leaves[members]
+        alloc = allocate(np.bincount(leaf_of, weights=caps, minlength=c.n_leaf).astype(np.int64), budget)
+        more = np.zeros(c.n_leaf, dtype=np.int64)
+        if int(alloc.sum()) < budget and extra.any():
+            # the other rows cannot fill the budget: junk rows get the rest of their copies
+            more = allocate(np.bincount(leaf_of, weights=extra, minlength=c.n_leaf).astype(np.int64),
+                            budget - int(alloc.sum()))
+        if int(alloc.sum() + more.sum()) < budget:
             where = "" if name is None else f" of stratum {name!r}"
-            raise ValueError(f"size={budget}{where}: only {int(alloc.sum())} rows can be drawn from the clusters "
-                             "that carry weight")
-        sorted_members = members[np.argsort(c.leaves[members], kind="stable")]
-        bounds = np.searchsorted(c.leaves[sorted_members], np.arange(c.n_leaf + 1))
-        picks += [_pick_within(sorted_members[bounds[k]:bounds[k + 1]], int(alloc[k]), rank, c.hashes)
-                  for k in range(c.n_leaf) if alloc[k]]
+            raise ValueError(f"size={budget}{where}: only {int(alloc.sum() + more.sum())} rows can be drawn from "
+                             "the clusters that carry weight")
+        for k in np.flatnonzero(alloc + more):
+            rows, lo, hi = members[bounds[k]:bounds[k + 1]], bounds[k], bounds[k + 1]
+            picks.append(_pick_within(rows, int(alloc[k]), caps[lo:hi]))
+            if more[k]:
+                picks.append(_pick_within(rows, int(more[k]), extra[lo:hi]))
     return np.sort(np.concatenate(picks)) if picks else np.zeros(0, dtype=np.int64)
+
+
+def _junk_caps(members: np.ndarray, is_junk: np.ndarray, bounds: np.ndarray, budget: int, copies: int,
+               tie: np.ndarray) -> np.ndarray:
+    """Copies each junk row of a stratum may get before the other rows are used up.
+
+    Together ``floor(budget * junk / rows)`` (their share under proportional, unbalanced
+    sampling), spread over the leaves in proportion to their junk rows (largest remainder,
+    ties by cluster hash), and inside a leaf over its junk rows in rank order (``members``
+    is grouped by leaf and rank-ordered inside each).
+    """
+    n_leaf = len(bounds) - 1
+    leaf_of = np.repeat(np.arange(n_leaf), np.diff(bounds))
+    per_leaf = np.bincount(leaf_of[is_junk], minlength=n_leaf)
+    n_junk = int(per_leaf.sum())
+    allowance = min(budget * n_junk // len(members), n_junk * copies)
+    leaf_allow = water_fill(per_leaf * copies, allowance, per_leaf.astype(np.float64), tie)
+    # inside a leaf: every junk row floor(a/j) copies, the first (a mod j) by rank one more
+    junk_leaf = leaf_of[is_junk]
+    order_in_leaf = np.arange(n_junk) - np.searchsorted(junk_leaf, junk_leaf, side="left")
+    base, rest = np.divmod(leaf_allow[junk_leaf], np.maximum(per_leaf[junk_leaf], 1))
+    return base + (order_in_leaf < rest)
 
 
 def _report(c: _Clusters, chosen: np.ndarray, size: int, cfg: ResampleConfig, anchored: bool) -> "ResampleReport":
@@ -300,8 +476,14 @@ def _report(c: _Clusters, chosen: np.ndarray, size: int, cfg: ResampleConfig, an
     if c.weights is not None and c.weights.sum() > 0:
         ref_share = {label(k): round(float(w / c.weights.sum()), 6) for k, w in enumerate(c.weights)}
     mode = "by:" + cfg.by if cfg.by else ("reference" if anchored else "uniform")
+    junk = c.junk if c.junk is not None else JunkRows(len(c.leaves))
     return ResampleReport(int(size), mode, {label(k): int(before[k]) for k in range(c.n_leaf)},
-                          {label(k): int(after[k]) for k in range(c.n_leaf)}, c.n_invalid, ref_share)
+                          {label(k): int(after[k]) for k in range(c.n_leaf)}, c.n_invalid, ref_share,
+                          junk_rule=cfg.junk_rule and bool(junk.kinds), junk_kinds=junk.checked,
+                          junk_before=junk.counts(c.usable) if junk.kinds else {},
+                          junk_after=junk.counts(chosen) if junk.kinds else {},
+                          max_copies=cfg.copies,
+                          max_copies_used=int(np.bincount(chosen).max()) if len(chosen) else 0)
 
 
 def _strata_budgets(usable: np.ndarray, size: int, strata: str | Sequence | None,

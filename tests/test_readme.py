@@ -1,0 +1,270 @@
+"""The README's code runs as written: every ```python block, and every ``synthfilter ...`` command line.
+
+Python blocks are found by their first line. Each is either run (``RUN``: as written, after
+a documented setup prelude that defines the user data it names: ``ds``, ``texts``,
+``human_ds``, ...) or listed in ``ILLUSTRATIVE`` with the reason it cannot run here. A
+block in ``KNOWN_WRONG`` is run too: it must fail with the error recorded there (the test
+is then an expected failure naming what to change in the README) and the test fails as
+soon as it runs, so the entry is removed when the README is fixed. Every block of the
+README must be in exactly one of ``RUN`` and ``ILLUSTRATIVE``, so a new block needs a
+decision here.
+
+Command lines: every ``synthfilter ...`` line of a ```bash block must parse with
+``build_parser().parse_args`` (optional ``[...]`` parts left out and put in; ``a|b`` as
+its first and last alternative; placeholders such as ``IN``/``OUT`` filled from
+``PLACEHOLDERS``), except the lines of ``UNFILLABLE``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shlex
+from pathlib import Path
+
+import datasets
+import pytest
+
+import synthfilter as sf
+from synthfilter.cli import build_parser
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _blocks(language: str) -> list[tuple[int, str]]:
+    """``(line of the opening fence, code)`` of every fenced block of ``language``."""
+    text = README.read_text(encoding="utf-8")
+    return [(text[:m.start()].count("\n") + 1, m.group(1))
+            for m in re.finditer(rf"^```{language}\n(.*?)^```", text, re.S | re.M)]
+
+
+def _python_block(first_line: str) -> tuple[int, str]:
+    found = [(line, code) for line, code in _blocks("python") if code.startswith(first_line)]
+    assert len(found) == 1, f"README: {len(found)} python blocks start with {first_line!r}"
+    return found[0]
+
+
+# ----------------------------------------------------------------------------- data for the preludes
+_TOPICS = {
+    "news": ["the city council", "the new bridge", "the school budget", "the local election", "the flood warning"],
+    "forum": ["my old laptop", "the bike chain", "a sourdough starter", "the garden fence", "my cat's diet"],
+    "science": ["soil bacteria", "coral reefs", "battery chemistry", "bird migration", "volcanic ash"],
+    "recipes": ["lentil soup", "banana bread", "tomato sauce", "fried rice", "apple pie"],
+}
+_HUMAN = [
+    "honestly i did not expect {t} to be such a mess, we spent {n} hours on it and still nothing.",
+    "So yesterday {t} came up again at dinner and my uncle would not stop talking about it lol.",
+    "Quick update on {t}: tried what you said, it worked for about {n} days and then broke again!",
+    "not sure if anyone cares but {t} is finally sorted. took {n} tries. never again...",
+    "We walked past {t} on Saturday, kids were bored, dog was happy, I got rained on. Classic.",
+    "Can someone explain why {t} costs {n} quid now? it was half that last spring.",
+]
+_AI = [
+    "{T} represents a multifaceted challenge that requires a comprehensive and holistic approach.",
+    "Furthermore, it is important to note that {t} plays a pivotal role in fostering sustainable outcomes.",
+    "In conclusion, {t} offers numerous benefits, including enhanced efficiency and improved collaboration.",
+    "Overall, understanding {t} is crucial for navigating the complex landscape of modern society.",
+    "Additionally, {t} can significantly enhance productivity while ensuring a seamless experience for all.",
+    "By leveraging innovative strategies, {t} empowers communities to unlock their full potential.",
+]
+
+
+def corpus_rows(n: int = 200, seed: int = 0) -> list[dict]:
+    """``n`` varied English texts in four domains, about 30% written in an AI style (``kind``)."""
+    rng = random.Random(seed)
+    domains = sorted(_TOPICS)
+    rows = []
+    for i in range(n):
+        domain = domains[i % len(domains)]
+        kind = "ai" if rng.random() < 0.3 else "human"
+        parts = []
+        for _ in range(rng.randint(2, 4)):
+            topic = rng.choice(_TOPICS[domain])
+            template = rng.choice(_AI if kind == "ai" else _HUMAN)
+            parts.append(template.format(t=topic, T=topic[0].upper() + topic[1:], n=rng.randint(2, 40)))
+        rows.append({"id": i, "text": " ".join(parts), "domain": domain, "kind": kind})
+    return rows
+
+
+def write_corpus(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps({k: r[k] for k in ("id", "text", "domain")}) + "\n" for r in rows))
+
+
+@pytest.fixture(scope="module")
+def tagged():
+    """The corpus tagged by the default detector, with its true class as ``is_synthetic``."""
+    rows = corpus_rows()
+    ds = datasets.Dataset.from_list([{**r, "is_synthetic": r["kind"] == "ai"} for r in rows])
+    return ds.map(sf.tag, batched=True)
+
+
+def _texts(kind: str, seed: int) -> list[str]:
+    return [r["text"] for r in corpus_rows(400, seed) if r["kind"] == kind]
+
+
+# ----------------------------------------------------------------------------- preludes
+def _prelude_detectors(tagged) -> dict:
+    """``texts``/``labels`` to fit on (six of each class: the stack runs a language model over every
+    text), ``my_known_human_texts`` (at least 100, as a 1% rate needs), and ``ds`` of the texts fitted on."""
+    texts = _texts("human", 3)[:6] + _texts("ai", 3)[:6]
+    labels = ["human"] * 6 + ["ai"] * 6
+    return {"sf": sf, "texts": texts, "labels": labels, "my_known_human_texts": _texts("human", 4)[:150],
+            "ds": datasets.Dataset.from_dict({"text": texts})}
+
+
+def _prelude_quotas(tagged) -> dict:
+    """``ds`` tagged (with ``is_synthetic`` and ``domain``); ``h``/``s`` large enough for ``size=100_000``
+    at ``synthetic_fraction=0.2``; ``before``/``after`` a quota's input and output."""
+    h = datasets.Dataset.from_dict({"text": [f"human row {i}" for i in range(80_000)]})
+    s = datasets.Dataset.from_dict({"text": [f"synthetic row {i}" for i in range(20_000)]})
+    return {"sf": sf, "ds": tagged, "h": h, "s": s, "before": tagged, "after": sf.enforce_quota(tagged, 0.1)}
+
+
+def _prelude_estimate(tagged) -> dict:
+    """``ds`` tagged by ``sf.tag`` (domains include ``news``); known-human and known-AI text of the same kind."""
+    return {"sf": sf, "ds": tagged,
+            "human_ds": datasets.Dataset.from_dict({"text": _texts("human", 5)}),
+            "ai_ds": datasets.Dataset.from_dict({"text": _texts("ai", 6)})}
+
+
+def _prelude_provenance(tagged) -> dict:
+    """``ds`` with a ``source`` column (some values the rules name) and ISO ``crawl_date`` strings."""
+    sources = ["wikipedia-2019", "gen-v2", "forum-dump"]
+    dates = ["2019-05-01", "2022-11-29", "2023-03-15", "2024-01-02"]
+    ds = datasets.Dataset.from_list([{"text": r["text"], "source": sources[i % 3], "crawl_date": dates[i % 4]}
+                                     for i, r in enumerate(corpus_rows(60, seed=7))])
+    return {"sf": sf, "ds": ds}
+
+
+#: Python blocks run here (first line -> prelude building the names the block uses).
+RUN = {
+    "import datasets, synthfilter as sf": None,  # the quick start: reads ./corpus.jsonl (written by the test)
+    'det = sf.load_detector("fast")': _prelude_detectors,
+    "ds = sf.enforce_quota(ds, max_synthetic=0.1)": _prelude_quotas,
+    "est = sf.estimate_share(ds, reference=human_ds": _prelude_estimate,
+    'rules = {"column": "source"': _prelude_provenance,
+}
+
+#: Python blocks not run (first line -> why).
+ILLUSTRATIVE = {
+    "ds = ds.map(sf.Embedder(), batched=True)":
+        "needs a corpus of at least 50,000 rows (size=50_000 without replace=True), embedded with MiniLM: "
+        "far too slow for a test",
+    "import ray, synthfilter.integrations.ray as sfr":
+        "reads s3://bucket/corpus/ (user data on S3) and starts Ray actors",
+}
+
+#: Blocks that do not run as written (first line -> (error they fail with, what to change in the README)).
+KNOWN_WRONG: dict[str, tuple[str, str]] = {}
+
+
+def test_every_python_block_is_run_or_listed_as_illustrative():
+    firsts = [code for _, code in _blocks("python")]
+    assert firsts, "no python blocks found in README.md"
+    for code in firsts:
+        keys = [k for k in [*RUN, *ILLUSTRATIVE] if code.startswith(k)]
+        assert len(keys) == 1, f"README block starting {code.splitlines()[0]!r}: add it to RUN or ILLUSTRATIVE"
+    for key in [*RUN, *ILLUSTRATIVE]:
+        _python_block(key)  # every entry still names a block
+    assert set(KNOWN_WRONG) <= set(RUN)
+
+
+def _run(key: str, namespace: dict) -> dict:
+    line, code = _python_block(key)
+    try:
+        exec(compile(code, f"README.md:{line + 1}", "exec"), namespace)
+    except Exception as err:  # noqa: BLE001 - compared with the known failure below
+        if key in KNOWN_WRONG and KNOWN_WRONG[key][0] in str(err):
+            pytest.xfail(f"README.md:{line}: {KNOWN_WRONG[key][1]} ({type(err).__name__}: {err})")
+        raise
+    assert key not in KNOWN_WRONG, f"README.md:{line} runs now: remove it from KNOWN_WRONG"
+    return namespace
+
+
+def test_quick_start_runs_as_written_on_a_corpus_in_the_current_folder(tmp_path, monkeypatch):
+    write_corpus(tmp_path / "corpus.jsonl", corpus_rows())
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    try:
+        _run("import datasets, synthfilter as sf", namespace)
+    finally:
+        ds = namespace.get("ds")  # what the steps before any failure produced
+        assert ds is not None and {"sf_score", "sf_label", "sf_lang", "sf_reason"} <= set(ds.column_names)
+        counts = [(d, lab) for d, lab in zip(ds["domain"], ds["sf_label"])]
+        for domain in {d for d, _ in counts}:
+            labels = [lab for d, lab in counts if d == domain]
+            assert labels.count("synthetic") <= 0.10 * len(labels)  # the quota held per domain
+    assert "sf_cluster" in namespace["ds"].column_names
+
+
+@pytest.mark.parametrize("key", [k for k in RUN if RUN[k] is not None])
+def test_python_block_runs_with_its_prelude(key, tagged, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # blocks that save files write here
+    namespace = _run(key, RUN[key](tagged))
+    if key.startswith("det ="):
+        assert (tmp_path / "my-detector.npz").exists()
+    if key.startswith("rules ="):
+        reasons = set(namespace["ds"]["sf_reason"])
+        assert {"provenance:source=wikipedia-2019", "provenance:source=gen-v2"} <= reasons
+    if key.startswith("ds = sf.enforce_quota"):
+        assert len(namespace["mixed"]) == 100_000
+
+
+# ----------------------------------------------------------------------------- command lines
+PLACEHOLDERS = {"IN": "in.jsonl", "OUT": "out.jsonl", "HUMAN": "human.jsonl", "AI": "ai.jsonl", "REF": "ref.jsonl",
+                "RES": "reservoir", "N": "1000"}
+
+#: Command lines whose arguments cannot be filled in (line -> why).
+UNFILLABLE = {
+    "synthfilter reservoir add|list|verify|sample RES ...":
+        "four subcommands with different arguments, elided as '...'",
+}
+
+
+def _command_lines() -> list[tuple[int, str]]:
+    out = []
+    for start, code in _blocks("bash"):
+        for offset, line in enumerate(code.replace("\\\n", " ").splitlines(), start=1):
+            line = re.sub(r"\s+#.*$", "", line).strip()
+            for part in line.split("&&"):
+                part = part.strip()
+                if part.startswith("synthfilter ") or part == "synthfilter":
+                    out.append((start + offset, part))
+    return out
+
+
+def _variants(command: str) -> list[list[str]]:
+    """Argument lists: optional parts left out, and put in with the first and with the last alternative."""
+    without = re.sub(r"\s*\[[^\]]*\]", "", command)
+    with_all = re.sub(r"\[([^\]]*)\]", r"\1", command)
+    variants = []
+    for text in (without, with_all):
+        for pick in (0, -1):
+            tokens = [PLACEHOLDERS.get(tok, tok) for tok in shlex.split(text)[1:]]
+            tokens = [tok.split("|")[pick] if "|" in tok else tok for tok in tokens]
+            if tokens not in variants:
+                variants.append(tokens)
+    return variants
+
+
+def test_readme_has_command_lines():
+    commands = [c for _, c in _command_lines()]
+    assert any(c.startswith("synthfilter tag ") for c in commands) and len(commands) >= 10
+
+
+def test_every_readme_command_line_parses(capsys):
+    parser = build_parser()
+    skipped = set()
+    for line, command in _command_lines():
+        if command in UNFILLABLE:
+            skipped.add(command)
+            continue
+        for argv in _variants(command):
+            try:
+                args = parser.parse_args(argv)
+            except SystemExit:
+                pytest.fail(f"README.md:{line}: `synthfilter {' '.join(argv)}` does not parse: "
+                            f"{capsys.readouterr().err.strip()}")
+            assert args.command == argv[0] and callable(args.func)
+    assert skipped == set(UNFILLABLE), "UNFILLABLE names a line the README no longer has"
