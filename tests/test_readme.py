@@ -151,6 +151,8 @@ ILLUSTRATIVE = {
     "ds = ds.map(sf.Embedder(), batched=True)":
         "needs a corpus of at least 50,000 rows (size=50_000 without replace=True), embedded with MiniLM: "
         "far too slow for a test",
+    "from datatrove.executor import LocalPipelineExecutor":
+        "reads crawl/ (user data); the same pipeline runs on generated data in tests/test_datatrove.py",
     "import ray, synthfilter.integrations.ray as sfr":
         "reads s3://bucket/corpus/ (user data on S3) and starts Ray actors",
 }
