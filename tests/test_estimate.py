@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 
 import synthfilter as sf
 from synthfilter.quota import ShareEstimate, enforce_quota, estimate_share
-from synthfilter.quota.estimate import (ScoreBins, bbe_share, estimate_scores, kept_share_bounds, largest_kept_prefix,
-                                        mle_share)
+from synthfilter.quota.estimate import ScoreBins, bbe_share, estimate_scores, mle_share
+from synthfilter.quota.estimate_cut import kept_share_bounds, largest_kept_prefix
 from tests.conftest import make_texts
 
 NAN = float("nan")

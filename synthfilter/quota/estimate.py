@@ -34,8 +34,8 @@ import numpy as np
 
 from ..reports import Report
 
-__all__ = ["ShareEstimate", "ScoreBins", "estimate_scores", "bbe_share", "mle_share", "METHODS",
-           "kept_share_bounds", "largest_kept_prefix"]
+__all__ = ["ShareEstimate", "ScoreBins", "estimate_scores", "bbe_share", "mle_share", "METHODS", "choose_method",
+           "likelihood_bins", "point_estimate", "bootstrap_counts", "interval_bounds"]
 
 METHODS = ("auto", "bbe", "mle")
 #: Score bins shared by corpus and references (quantiles of the pooled scores).
@@ -107,7 +107,7 @@ def bbe_share(corpus: np.ndarray, human: np.ndarray) -> np.ndarray:
     return np.where((nu[..., 0] > 0) & (nh[..., 0] > 0), share, np.nan)
 
 
-def _mle_groups(human: np.ndarray, ai: np.ndarray, n_groups: int = MLE_BINS) -> np.ndarray:
+def likelihood_bins(human: np.ndarray, ai: np.ndarray, n_groups: int = MLE_BINS) -> np.ndarray:
     """Fine bin -> likelihood bin, at quantiles of the pooled references (so each holds reference mass)."""
     pooled = np.cumsum(human / max(human.sum(), 1) + ai / max(ai.sum(), 1))
     cuts = np.linspace(0, pooled[-1], n_groups + 1)[1:-1]
@@ -122,7 +122,7 @@ def mle_share(corpus: np.ndarray, human: np.ndarray, ai: np.ndarray, groups: np.
     """
     corpus, human, ai = (np.asarray(a, dtype=np.float64) for a in (corpus, human, ai))
     if groups is None:
-        groups = _mle_groups(human.reshape(-1, human.shape[-1]).sum(0), ai.reshape(-1, ai.shape[-1]).sum(0))
+        groups = likelihood_bins(human.reshape(-1, human.shape[-1]).sum(0), ai.reshape(-1, ai.shape[-1]).sum(0))
     onehot = np.zeros((len(groups), int(groups.max()) + 1))
     onehot[np.arange(len(groups)), groups] = 1.0
     cu, fh, fa = corpus @ onehot, human @ onehot + 0.5, ai @ onehot + 0.5
@@ -135,7 +135,9 @@ def mle_share(corpus: np.ndarray, human: np.ndarray, ai: np.ndarray, groups: np.
     return np.where((cu.sum(-1) > 0) & ~flat, share, np.nan)
 
 
-def _point(method: str, corpus: np.ndarray, human: np.ndarray, ai: np.ndarray | None, groups: np.ndarray | None):
+def point_estimate(method: str, corpus: np.ndarray, human: np.ndarray, ai: np.ndarray | None,
+                   groups: np.ndarray | None) -> np.ndarray:
+    """The share by ``method`` (``"bbe"`` or ``"mle"``) from counts (a leading batch axis allowed)."""
     return bbe_share(corpus, human) if method == "bbe" else mle_share(corpus, human, ai, groups)
 
 
@@ -146,7 +148,8 @@ def _resample(counts: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.n
     return rng.multinomial(total, counts / total, size=n_boot)
 
 
-def _bootstrap(bins: ScoreBins, method: str, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def bootstrap_counts(bins: ScoreBins, method: str, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``n_boot`` multinomial redraws of the corpus, human and (for ``"mle"``) AI counts, seeded."""
     rng = np.random.default_rng([int(seed), 0x5F])
     return (_resample(bins.corpus, n_boot, rng), _resample(bins.human, n_boot, rng),
             _resample(bins.ai, n_boot, rng) if method == "mle" else None)
@@ -314,8 +317,8 @@ def estimate_scores(corpus: Any, human: Any, ai: Any = None, *, naive: float = f
     if len(corpus) == 0:
         return ShareEstimate(nan, nan, nan, naive, confidence, method, 0, unknown, len(human), 0 if ai is None else len(ai))
     bins = ScoreBins.of(corpus, human, ai)
-    groups = _mle_groups(bins.human, bins.ai) if method == "mle" else None
-    share, low, high = _interval(method, (bins.corpus, bins.human, bins.ai), _bootstrap(bins, method, n_boot, seed),
+    groups = likelihood_bins(bins.human, bins.ai) if method == "mle" else None
+    share, low, high = _interval(method, (bins.corpus, bins.human, bins.ai), bootstrap_counts(bins, method, n_boot, seed),
                                  groups, confidence)
     return ShareEstimate(share, low, high, naive, confidence, method, len(corpus), unknown, len(human),
                          0 if ai is None else len(ai), _auroc(bins.human, bins.corpus),
@@ -324,13 +327,13 @@ def estimate_scores(corpus: Any, human: Any, ai: Any = None, *, naive: float = f
 
 def _interval(method: str, counts: tuple, boot: tuple, groups: np.ndarray | None,
               confidence: float) -> tuple[float, float, float]:
-    """Bias-corrected point estimate and its interval (see :func:`_bounds`) from counts and their replicates."""
-    point = _point(method, *counts, groups)
-    share, low, high = _bounds(np.atleast_1d(point), _point(method, *boot, groups)[:, None], confidence)
+    """Bias-corrected point estimate and its interval (see :func:`interval_bounds`) from counts and their replicates."""
+    point = point_estimate(method, *counts, groups)
+    share, low, high = interval_bounds(np.atleast_1d(point), point_estimate(method, *boot, groups)[:, None], confidence)
     return float(share[0]), float(low[0]), float(high[0])
 
 
-def _bounds(point: np.ndarray, reps: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def interval_bounds(point: np.ndarray, reps: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per column: bias-corrected point and interval, from point estimates ``(k,)`` and replicates ``(B, k)``.
 
     Both estimators are biased in small samples (the best bin is chosen where the
@@ -358,59 +361,3 @@ def _bounds(point: np.ndarray, reps: np.ndarray, confidence: float) -> tuple[np.
     unknown = ~np.isfinite(point)
     low, high = np.where(unknown, 0.0, np.minimum(low, share)), np.where(unknown, 1.0, np.maximum(high, share))
     return share, low, high
-
-
-# --------------------------------------------------------------------------- the quota cut
-def kept_share_bounds(bins: ScoreBins, *, confidence: float = 0.9, seed: int = 0, method: str = "bbe",
-                      n_boot: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Estimated synthetic share of the rows kept by every score cut: ``(share, low, high)`` per prefix.
-
-    Entry ``b`` (0 to ``len(bins.corpus)``) is for keeping the first ``b`` bins. The
-    kept part's share follows from the whole corpus's estimate ``a`` (one fit on all
-    rows, far steadier than re-fitting on a narrow low-score range): the kept human rows
-    are ``(1 - a) * N * H(b)``, ``H(b)`` being the human reference's share below the
-    cut, so the kept share is ``1 - (1 - a) * N * H(b) / N(b)``. Each bootstrap replicate
-    redraws corpus and references and so ``a``, ``H`` and ``N`` together; the interval
-    per cut is :func:`_bounds`' over those replicates.
-    """
-    method = choose_method(method, bins.ai is not None)
-    groups = _mle_groups(bins.human, bins.ai) if method == "mle" else None
-    boot = _bootstrap(bins, method, n_boot, seed)
-
-    def kept(a: np.ndarray, corpus: np.ndarray, human: np.ndarray) -> np.ndarray:
-        n_kept = np.concatenate([np.zeros(corpus.shape[:-1] + (1,)), np.cumsum(corpus, axis=-1)], axis=-1)
-        h = np.concatenate([np.zeros(human.shape[:-1] + (1,)), np.cumsum(human, axis=-1)], axis=-1)
-        h = h / np.maximum(h[..., -1:], 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = 1.0 - (1.0 - a[..., None]) * n_kept[..., -1:] * h / n_kept
-        out = np.where(np.isnan(a)[..., None], np.nan, np.clip(out, 0.0, 1.0))
-        return np.where(n_kept > 0, out, 0.0)  # nothing kept: nothing synthetic
-
-    point = kept(np.asarray(_point(method, bins.corpus, bins.human, bins.ai, groups), dtype=np.float64),
-                 bins.corpus, bins.human)
-    reps = kept(np.asarray(_point(method, *boot, groups), dtype=np.float64), boot[0], boot[1])
-    return _bounds(point, reps, confidence)
-
-
-def largest_kept_prefix(bins: ScoreBins, max_share: float, *, confidence: float = 0.9, seed: int = 0,
-                        method: str = "bbe", n_boot: int = 200, known_human: int = 0) -> tuple[int, tuple[float, float, float]]:
-    """The most low-score bins a corpus can keep with the upper bound of its estimated share ``<= max_share``.
-
-    Keeping the first ``b`` bins keeps the corpus rows scoring below
-    ``bins.upper_edge(b)``; the kept part's share and interval come from
-    :func:`kept_share_bounds`. ``known_human`` rows (decided by provenance) are kept too
-    and dilute the share: the test is ``high * kept <= max_share * (kept + known_human)``.
-    Returns ``b`` (0 when no cut qualifies) and the kept part's ``(share, low, high)``,
-    ``high`` being the top of the ``confidence`` interval. The largest qualifying cut is
-    taken, every cut being checked; a cut sits right below a bin holding corpus rows, or
-    above all of them.
-    """
-    share, low, high = kept_share_bounds(bins, confidence=confidence, seed=seed, method=method, n_boot=n_boot)
-    n_kept = np.concatenate([[0], np.cumsum(bins.corpus)])
-    ok = high * n_kept <= max_share * (n_kept + known_human) + 1e-12
-    # a cut sits right below a corpus row (or above them all): between two corpus rows, the one
-    # kept set is estimated with all the reference mass below the next row
-    ok[:-1] &= bins.corpus > 0
-    ok[0] = True
-    b = int(np.flatnonzero(ok)[-1])
-    return b, (float(share[b]), float(low[b]), float(high[b]))

@@ -3,7 +3,7 @@
 Within each group the rows most likely to be synthetic go first: scored rows are kept
 while their score is below the group's cut, chosen as the largest prefix (in score
 order) whose estimated synthetic share, top of its ``confidence`` interval, is at
-most the target (:func:`~synthfilter.quota.estimate.largest_kept_prefix`). Rows whose
+most the target (:func:`~synthfilter.quota.estimate_cut.largest_kept_prefix`). Rows whose
 class is known without a score (provenance) are kept when human; known-synthetic rows
 (and unknown rows under ``unknown="synthetic"``) go before any scored row and are kept,
 by smallest ``(hash, position)``, only as far as room is left once every scored row
@@ -25,7 +25,8 @@ import pyarrow.compute as pc
 
 from .classify import classify
 from .config import CLASS_NAMES, HUMAN, SYNTHETIC, UNKNOWN, QuotaConfig
-from .estimate import ScoreBins, ShareEstimate, estimate_scores, largest_kept_prefix
+from .estimate import ScoreBins, ShareEstimate, estimate_scores
+from .estimate_cut import largest_kept_prefix
 from .report import QuotaReport, report_from_strata
 
 __all__ = ["estimated_classes", "EstimatedPlan", "make_estimated_plan", "keys_table", "keys_from_tables"]
