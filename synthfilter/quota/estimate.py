@@ -352,8 +352,9 @@ def interval_bounds(point: np.ndarray, reps: np.ndarray, confidence: float) -> t
     decided = np.isfinite(reps)
     q_low = np.quantile(np.where(decided, reps, 0.0), (1 - confidence) / 2, axis=0)
     q_high = np.quantile(np.where(decided, reps, 1.0), (1 + confidence) / 2, axis=0)
-    with np.errstate(invalid="ignore"):
-        mean = np.nanmean(np.where(decided, reps, np.nan), axis=0) if decided.any() else np.full(point.shape, np.nan)
+    n_decided = decided.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n_decided > 0, np.where(decided, reps, 0.0).sum(axis=0) / n_decided, np.nan)
     inner = (point > 0) & (point < 1) & np.isfinite(mean)
     share = np.where(inner, np.clip(2 * point - mean, 0.0, 1.0), point)
     low = np.minimum(np.clip(2 * point - q_high, 0.0, 1.0), q_low)
