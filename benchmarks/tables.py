@@ -118,7 +118,41 @@ def resample_tables(r: dict) -> str:
         f"| embedding throughput, MiniLM ({e['mean_words']:.0f}-word WikiText lines) | {e['minilm_docs_per_s']} documents/second |",
         f"| embedding throughput, hashing fallback | {e['hashing_docs_per_s']} documents/second |",
         f"| same selection with embeddings from num_proc=1 and 2 | {'yes' if e['same_selection_num_proc_1_and_2'] else 'NO'} |",
-    ])
+    ]) + ("\n\n" + embedder_tables(r["embedders"]) if "embedders" in r else "")
+
+
+def embedder_tables(x: dict) -> str:
+    names = x["embedders"]
+    sp = x["speed"]["docs_per_s"]
+    pt = x.get("planted_topics", {})
+    s = pt.get("summary", {})
+    cols = names + [c for c in ("random", "oracle") if c in s]
+    heads = {"random": "random 20%", "oracle": "control: oracle topics"}
+    rows = ["| embedder (`Embedder(model=...)`) | " + " | ".join(heads.get(n, f"`{n}`") for n in cols) + " |",
+            "|---|" + "---|" * len(cols)]
+    pad = " |" * (len(cols) - len(names) + 1)
+    rows += [f"| documents/second, {x['speed']['words']}-word documents, {x['cores']} cores (wall) | "
+             + " | ".join(f"{sp[n]['wall']:,}" for n in names) + pad,
+             "| documents per CPU-second, one thread | " + " | ".join(f"{sp[n]['cpu_one_thread']:,}" for n in names) + pad]
+    if "knn10_same_domain" in x:
+        rows.append("| 10 nearest neighbours from the same l2r domain (20 domains) | "
+                    + " | ".join(f"{x['knn10_same_domain'][n]:.3f}" for n in names) + pad)
+    if s:
+        rows += [f"| rare domains' share, input -> after keeping {pt['keep']:.0%} | "
+                 + " | ".join(f"{s[n]['share_before']:.3f} -> {s[n]['share_after']:.3f}" for n in cols) + " |",
+                 f"| gain (max {pt['max_gain']}), mean ± s.e. / worst rotation | "
+                 + " | ".join(f"{s[n]['gain']:.2f} ± {s[n]['gain_se']:.2f} / {s[n]['gain_min']:.2f}" for n in cols) + " |",
+                 "| recall of planted rare rows | " + " | ".join(f"{s[n]['recall']:.3f}" for n in cols) + " |",
+                 "| worst rare domain's recall (mean over rotations) | "
+                 + " | ".join(f"{s[n]['worst_domain_recall']:.3f}" for n in cols) + " |",
+                 "",
+                 f"Planted topics: l2r (shared data), {pt['common_domains']} common domains ({pt['pool_rows_per_domain']} rows each) "
+                 f"and {pt['rare_domains']} rare domains at {pt['rare_share_each']:.0%} each, {pt['rotations']} rotations of "
+                 f"which domains are common or rare; `resample_tails` keeps {pt['keep']:.0%}. Static model: "
+                 f"{x['static_model']['pca_dims']}-d, distilled from MiniLM in {x['static_build']['wall_s']} s "
+                 f"({x['static_build']['cpu_s']} CPU-seconds). Load average during the "
+                 f"run: {x['load_average_at_start'][0]} (start), {x['speed']['load_average_after'][0]} (after the speed runs)."]
+    return "\n".join(rows)
 
 
 def anchor_tables(r: dict) -> str:

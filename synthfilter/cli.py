@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--alpha", type=float, default=0.0, help="with --by: target proportions ~ count**alpha (0 = uniform)")
     res.add_argument("--reference", default=None,
                      help="trusted data (file, folder or reservoir folder) whose cluster proportions to match")
-    res.add_argument("--embedder", default="minilm", help="minilm (default), hashing, or a sentence-transformers path")
+    res.add_argument("--embedder", default="minilm", help="minilm (default), static, hashing, or a sentence-transformers path")
     res.add_argument("--text-column", default="text")
     res.add_argument("--id-column", default=None)
     res.add_argument("--replace", action="store_true", help="allow upsampling with replacement")
@@ -288,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--engine", choices=["local", "ray"], default="local")
     cl.add_argument("--workers", type=int, default=2, help="processes (local) or actors (ray) (default: 2)")
     cl.add_argument("--detector", default="fast", help="registry name or saved .npz (default: fast)")
-    cl.add_argument("--embedder", default="minilm", help="minilm (default), hashing, or a sentence-transformers path")
+    cl.add_argument("--embedder", default="minilm", help="minilm (default), static, hashing, or a sentence-transformers path")
     cl.add_argument("--dedup-threshold", type=float, default=0.95, help="cosine similarity (default: 0.95)")
     cl.add_argument("--no-dedup", action="store_true", help="skip near-duplicate removal")
     cl.add_argument("--by", default=None, help="group column: enforce the quota within every group")
@@ -311,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_LOCAL_MODELS = {"minilm", "hashing"}
+_LOCAL_MODELS = {"minilm", "hashing", "static"}
 
 
 def _hub_models(args: argparse.Namespace) -> list[str]:
