@@ -117,14 +117,10 @@ def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic
 def _references(ds: datasets.Dataset, cfg: QuotaConfig, reference: Any, ai_reference: Any, num_proc: int | None):
     """``(human, ai)`` reference scores for the estimated basis, scored by the corpus's detector."""
     from ..columns import DETECTOR
-    from .reference import corpus_detector, reference_scores
+    from .reference import corpus_detector, quota_references
 
     detector = corpus_detector(ds.unique(DETECTOR.name)) if DETECTOR.name in ds.column_names else None
-    common = dict(detector=detector, score_column=cfg.score_column, text_column=cfg.text_column, by=cfg.by,
-                  num_proc=num_proc)
-    human = reference_scores(reference, what="reference", **common)
-    ai = None if ai_reference is None else reference_scores(ai_reference, what="ai_reference", **common)
-    return human, ai
+    return quota_references(reference, ai_reference, cfg, detector, num_proc)
 
 
 def _keys(ds: datasets.Dataset, cfg: QuotaConfig, offset: int) -> RowKeys:

@@ -11,7 +11,7 @@ from ..columns import DETECTOR
 from .config import QuotaConfig
 from .estimate_plan import keys_from_tables, keys_table, make_estimated_plan
 from .plan import Summary, make_plan, row_keys
-from .reference import corpus_detector, reference_scores
+from .reference import corpus_detector, quota_references
 
 __all__ = ["enforce_quota_on"]
 
@@ -39,10 +39,7 @@ def enforce_quota_on(engine: Any, data: Any, cfg: QuotaConfig, *, reference: Any
             names = engine.reduce(data, lambda t, p: pa.table({"d": pc.unique(t.column(DETECTOR.name))}), [DETECTOR.name])
             detector = corpus_detector([d for t in names for d in t.column("d").to_pylist()])
         keys = keys_from_tables(engine.reduce(data, lambda t, p: keys_table(row_keys(t, cfg, p)), columns))
-        common = dict(detector=detector, score_column=cfg.score_column, text_column=cfg.text_column, by=cfg.by)
-        human = reference_scores(reference, what="reference", **common)
-        ai = None if ai_reference is None else reference_scores(ai_reference, what="ai_reference", **common)
-        plan = make_estimated_plan(keys, cfg, human, ai)
+        plan = make_estimated_plan(keys, cfg, *quota_references(reference, ai_reference, cfg, detector))
     else:
         summary = Summary.from_tables(engine.reduce(data, lambda t, p: Summary.of(row_keys(t, cfg, p)).to_arrow(), columns))
         plan = make_plan(summary, cfg)

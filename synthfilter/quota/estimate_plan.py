@@ -27,6 +27,7 @@ from .classify import classify
 from .config import CLASS_NAMES, HUMAN, SYNTHETIC, UNKNOWN, QuotaConfig
 from .estimate import ScoreBins, ShareEstimate, estimate_scores
 from .estimate_cut import largest_kept_prefix
+from .reference import group_part
 from .report import QuotaReport, report_from_strata
 
 __all__ = ["estimated_classes", "EstimatedPlan", "make_estimated_plan", "keys_table", "keys_from_tables"]
@@ -125,13 +126,7 @@ def _overall(per_group: dict[Any, ShareEstimate]) -> ShareEstimate:
 
 
 def _part(ref: tuple[np.ndarray, np.ndarray | None] | None, group: Any) -> np.ndarray | None:
-    if ref is None:
-        return None
-    scores, groups = ref
-    if groups is None:
-        return scores
-    part = scores[groups == group]
-    return part if len(part) else scores
+    return None if ref is None else group_part(*ref, group)
 
 
 def make_estimated_plan(keys: Any, cfg: QuotaConfig, human: tuple[np.ndarray, np.ndarray | None],

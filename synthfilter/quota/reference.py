@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from ..columns import DETECTOR, SCORE
 
-__all__ = ["reference_scores", "corpus_detector"]
+__all__ = ["reference_scores", "corpus_detector", "quota_references", "group_part"]
 
 
 def corpus_detector(values: Sequence[Any]) -> str | None:
@@ -102,3 +102,22 @@ def reference_scores(reference: Any, *, what: str = "reference", detector: str |
                   for v in table.column(by).to_pylist()]
         groups = np.asarray(values, dtype=object)[finite]
     return scores[finite], groups
+
+
+def quota_references(reference: Any, ai_reference: Any, cfg: Any, detector: str | None,
+                     num_proc: int | None = None) -> tuple[tuple[np.ndarray, np.ndarray | None],
+                                                          tuple[np.ndarray, np.ndarray | None] | None]:
+    """``(human, ai)`` reference scores (and groups) for a quota config, scored by the corpus's ``detector``."""
+    common = dict(detector=detector, score_column=cfg.score_column or SCORE.name, text_column=cfg.text_column,
+                  by=cfg.by, num_proc=num_proc)
+    human = reference_scores(reference, what="reference", **common)
+    ai = None if ai_reference is None else reference_scores(ai_reference, what="ai_reference", **common)
+    return human, ai
+
+
+def group_part(scores: np.ndarray, groups: np.ndarray | None, group: Any) -> np.ndarray:
+    """The reference's rows of ``group`` when it has that group, else all of them."""
+    if groups is None:
+        return scores
+    part = scores[groups == group]
+    return part if len(part) else scores

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from ..columns import DETECTOR, LABEL, SCORE
 from .config import NULL_GROUP
 from .estimate import ShareEstimate, estimate_scores
-from .reference import corpus_detector, reference_scores
+from .reference import corpus_detector, group_part, reference_scores
 
 __all__ = ["estimate_share", "CorpusScores", "corpus_scores"]
 
@@ -139,15 +139,8 @@ def estimate_share(ds: datasets.Dataset, reference: Any, *, ai_reference: Any = 
     result = corpus.estimate(None, human, ai, **options)
     if by is not None:
         for group in sorted(set(corpus.groups.tolist()), key=str):
-            h = _group_part(*refs["reference"], group)
-            a = _group_part(*refs["ai_reference"], group) if ai is not None else None
+            h = group_part(*refs["reference"], group)
+            a = group_part(*refs["ai_reference"], group) if ai is not None else None
             result.by[str(group)] = corpus.estimate(corpus.groups == group, h, a, **options)
     return result
 
-
-def _group_part(scores: np.ndarray, groups: np.ndarray | None, group: Any) -> np.ndarray:
-    """The reference's rows of ``group`` when it has that group, else all of them."""
-    if groups is None:
-        return scores
-    part = scores[groups == group]
-    return part if len(part) else scores
