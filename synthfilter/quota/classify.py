@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from .config import CLASS_NAMES, HUMAN, NULL_GROUP, SYNTHETIC, UNKNOWN, QuotaConfig
 
-__all__ = ["classify", "row_class", "group_codes"]
+__all__ = ["classify", "row_class", "group_codes", "group_values"]
 
 
 def classify(table: pa.Table, cfg: QuotaConfig) -> np.ndarray:
@@ -122,3 +122,11 @@ def group_codes(table: pa.Table, cfg: QuotaConfig) -> tuple[np.ndarray, list]:
     encoded = pc.dictionary_encode(col, null_encoding="encode").combine_chunks()
     names = [NULL_GROUP if v is None else v for v in encoded.dictionary.to_pylist()]
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), names
+
+
+def group_values(table: pa.Table, by: str) -> np.ndarray:
+    """The ``by`` group of every row as an object array, null and NaN as ``NULL_GROUP`` (as :func:`group_codes` names them)."""
+    codes, names = group_codes(table, QuotaConfig(0.0, by=by))
+    values = np.empty(len(names), dtype=object)
+    values[:] = names
+    return values[codes]

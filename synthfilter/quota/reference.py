@@ -96,11 +96,9 @@ def reference_scores(reference: Any, *, what: str = "reference", detector: str |
     finite = np.isfinite(scores)
     groups = None
     if by is not None and by in table.column_names:
-        from .config import NULL_GROUP
+        from .classify import group_values
 
-        values = [NULL_GROUP if v is None or (isinstance(v, float) and np.isnan(v)) else v
-                  for v in table.column(by).to_pylist()]
-        groups = np.asarray(values, dtype=object)[finite]
+        groups = group_values(table, by)[finite]
     return scores[finite], groups
 
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..columns import DETECTOR, LABEL, SCORE
-from .config import NULL_GROUP
+from .classify import group_values
 from .estimate import ShareEstimate, estimate_scores
 from .reference import corpus_detector, group_part, reference_scores
 
@@ -79,8 +79,7 @@ def corpus_scores(table: pa.Table, *, score_column: str = SCORE.name, label_colu
     if by is not None:
         if by not in table.column_names:
             raise KeyError(f"by: group column {by!r} not found; columns present: {table.column_names}")
-        groups = np.asarray([NULL_GROUP if v is None or (isinstance(v, float) and np.isnan(v)) else v
-                             for v in table.column(by).to_pylist()], dtype=object)
+        groups = group_values(table, by)
     detector = corpus_detector(pc.unique(table.column(DETECTOR.name)).to_pylist()) \
         if DETECTOR.name in table.column_names else None
     return CorpusScores(scores, known, syn, labelled, groups, detector, label_column in table.column_names)
