@@ -24,7 +24,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import datasets
 import pyarrow.parquet as pq
@@ -64,19 +63,6 @@ def _step_fingerprints(config: CleanConfig, inputs: list[dict[str, Any]]) -> dic
                           sort_keys=True, default=str)
         out[step.name] = hashlib.sha256(blob.encode()).hexdigest()[:16]
     return out
-
-
-def _label_counts(engine: Engine, data: Any) -> dict[str, int]:
-    """Rows per ``sf_label`` value, counted per batch by the engine."""
-    def count(table: pa.Table, positions: np.ndarray) -> pa.Table:
-        values, n = np.unique(np.asarray(table.column(LABEL.name).to_pylist(), dtype=str), return_counts=True)
-        return pa.table({"label": pa.array(values.tolist(), pa.string()), "n": pa.array(n, pa.int64())})
-
-    counts: dict[str, int] = {}
-    for table in engine.reduce(data, count, [LABEL.name]):
-        for label, n in zip(table.column("label").to_pylist(), table.column("n").to_pylist()):
-            counts[label] = counts.get(label, 0) + n
-    return dict(sorted(counts.items()))
 
 
 def _written_label_counts(folder: Path) -> dict[str, int]:
@@ -186,7 +172,7 @@ def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[st
         del data
         step.check(step_report, config)
     final = local.read(last)
-    report["realised_mix"] = _label_counts(local, final)
+    report["realised_mix"] = report["steps"][STEPS[-1].name]["labels"]
     report["realised_synthetic_share"] = _share(report["realised_mix"], config.unknown)
     report["synthetic_share_after"] = {s: r["synthetic_share"] for s, r in report["steps"].items()}
     report["rows_in"] = report["steps"]["tag"]["rows_out"]
