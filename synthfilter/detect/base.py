@@ -106,6 +106,28 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
             )
 
     # ------------------------------------------------------------------ fitting
+    def fit(self, texts: Sequence[str], labels: Sequence, sample_weight: Sequence[float] | None = None,
+            groups: Sequence[str] | None = None) -> "BaseDetector":  # pragma: no cover - abstract
+        """Learn from labelled texts; returns ``self``.
+
+        Parameters
+        ----------
+        texts:
+            A list of texts, every one scorable (others raise ``ValueError`` naming them).
+        labels:
+            One label per text, two distinct values (see :func:`coerce_labels`); they
+            become ``classes_``.
+        sample_weight:
+            Optional weight per text, for example to balance sources. Default ``None``.
+        groups:
+            Optional group per text (the source or domain). Detectors that cross-fit
+            (``stack``) leave whole groups out; the others ignore it. Default ``None``.
+
+        The threshold starts at probability 0.5; call :meth:`calibrate` on known-human
+        texts to set it for a target false-positive rate.
+        """
+        raise NotImplementedError
+
     def _fit_targets(self, texts: Sequence[Any], labels: Any) -> Targets:
         """Check ``texts`` (a list, every row scorable) and read ``labels`` for ``fit``."""
         targets = encode_targets(labels, len(texts))

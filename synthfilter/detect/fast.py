@@ -69,22 +69,9 @@ class FastDetector(BaseDetector):
         return sparse.hstack([lexical, sparse.csr_matrix(scaled.astype(np.float32))], format="csr")
 
     # -------------------------------------------------------------------- learn
-    def fit(self, texts: Sequence[str], labels: Sequence, sample_weight: Sequence[float] | None = None) -> "FastDetector":
-        """Learn weights from ``texts`` and their ``labels``; returns ``self``.
-
-        Parameters
-        ----------
-        texts:
-            A list of texts, every one scorable (others raise ``ValueError`` naming them).
-        labels:
-            One label per text, two distinct values (see :func:`coerce_labels`); they
-            become ``classes_``.
-        sample_weight:
-            Optional weight per text, for example to balance sources. Default ``None``.
-
-        The threshold is set to 0.5 probability; call :meth:`calibrate` on
-        known-human texts to set it for a target false-positive rate.
-        """
+    def fit(self, texts: Sequence[str], labels: Sequence, sample_weight: Sequence[float] | None = None,
+            groups: Sequence[str] | None = None) -> "FastDetector":
+        """Learn the n-gram and stylometric weights (parameters as :meth:`BaseDetector.fit`; ``groups`` unused)."""
         texts = as_texts(texts)
         targets = self._fit_targets(texts, labels)
         lexical, style = self._blocks(self.prepare(texts))

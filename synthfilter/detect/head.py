@@ -113,23 +113,8 @@ class HeadDetector(BaseDetector):
 
     def fit(self, texts: Sequence[str], labels: Sequence, sample_weight: Sequence[float] | None = None,
             groups: Sequence[str] | None = None) -> "HeadDetector":
-        """Fit the head on ``texts`` and ``labels``; returns ``self``.
-
-        Parameters
-        ----------
-        texts:
-            A list of texts, every one scorable (others raise ``ValueError`` naming them).
-        labels:
-            One label per text, two distinct values (see :func:`coerce_labels`); they
-            become ``classes_``.
-        sample_weight:
-            Optional weight per text. Default ``None``.
-        groups:
-            Accepted for a common signature with :class:`StackDetector`; unused here.
-
-        Heavy feature models stay frozen; only the linear head is learnt. The
-        threshold is set to 0.5; use :meth:`calibrate` on known-human text.
-        """
+        """Fit only the linear head; heavy feature models stay frozen (parameters as
+        :meth:`BaseDetector.fit`; ``groups`` unused)."""
         texts = as_texts(texts)
         targets = self._fit_targets(texts, labels)
         self.head_ = LinearHead(C=self.C).fit(self.features(texts), targets.y, sample_weight)

@@ -38,7 +38,7 @@ from ..models import LazyModels, lazy
 from .head import HeadDetector
 from .memo import TextMemo
 
-__all__ = ["LM_FEATURES", "LMScorer", "LMDetector", "shared_scorer", "default_lm", "SMOLLM2_INSTALL"]
+__all__ = ["LM_FEATURES", "LMScorer", "LMDetector", "UsesLanguageModel", "shared_scorer", "default_lm", "SMOLLM2_INSTALL"]
 
 LM_FEATURES: tuple[str, ...] = (
     "mean_ll", "std_ll", "mean_entropy", "std_entropy", "curvature", "ppl_entropy_ratio",
@@ -99,7 +99,22 @@ def _load_causal_lm(model: str | None, gguf_file: str | None) -> tuple[Any, Any,
     return tokenizer, lm, name
 
 
-class LMScorer(LazyModels):
+class LanguageModelParams:
+    """The parameters that name a causal LM: ``model``, ``gguf_file``, ``performer``,
+    ``performer_gguf_file`` and ``max_tokens`` (documented on :class:`LMScorer`)."""
+
+    _model_params = ("model", "gguf_file", "performer", "performer_gguf_file")
+
+    def _set_language_model(self, model: str | None, gguf_file: str | None, performer: str | None,
+                            performer_gguf_file: str | None, max_tokens: int) -> None:
+        self.model = model
+        self.gguf_file = gguf_file
+        self.performer = performer
+        self.performer_gguf_file = performer_gguf_file
+        self.max_tokens = max_tokens
+
+
+class LMScorer(LanguageModelParams, LazyModels):
     """Per-document causal-LM statistics (:data:`LM_FEATURES`).
 
     Parameters
@@ -138,11 +153,7 @@ class LMScorer(LazyModels):
             raise ValueError(f"max_tokens must be at least 2, got {max_tokens!r}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size!r}")
-        self.model = model
-        self.gguf_file = gguf_file
-        self.performer = performer
-        self.performer_gguf_file = performer_gguf_file
-        self.max_tokens = max_tokens
+        self._set_language_model(model, gguf_file, performer, performer_gguf_file, max_tokens)
         self.batch_size = batch_size
         self.num_threads = num_threads
         self.memo = TextMemo(seed=max_tokens)
@@ -255,7 +266,17 @@ def _scorer_for(model: str | None, gguf_file: str | None, performer: str | None,
     return LMScorer(model, gguf_file, performer, performer_gguf_file, max_tokens=max_tokens)
 
 
-class LMDetector(HeadDetector):
+class UsesLanguageModel(LanguageModelParams):
+    """Mixin of the LM-backed detectors: the LM parameters and :attr:`scorer`, the
+    process-wide scorer for them."""
+
+    @property
+    def scorer(self) -> LMScorer:
+        """The (process-wide, lazily loaded) language-model scorer."""
+        return shared_scorer(self.model, self.gguf_file, self.performer, self.performer_gguf_file, self.max_tokens)
+
+
+class LMDetector(UsesLanguageModel, HeadDetector):
     """The ``lm`` tier: a calibrated logistic head over :data:`LM_FEATURES`.
 
     Parameters
@@ -268,22 +289,12 @@ class LMDetector(HeadDetector):
     """
 
     name = "lm"
-    _model_params = ("model", "gguf_file", "performer", "performer_gguf_file")
     _param_ranges = {"max_tokens": (2, 8192), "C": (1e-12, 1e12)}
 
     def __init__(self, model: str | None = None, gguf_file: str | None = None, performer: str | None = None,
                  performer_gguf_file: str | None = None, max_tokens: int = 128, C: float = 1.0) -> None:
-        self.model = model
-        self.gguf_file = gguf_file
-        self.performer = performer
-        self.performer_gguf_file = performer_gguf_file
-        self.max_tokens = max_tokens
+        self._set_language_model(model, gguf_file, performer, performer_gguf_file, max_tokens)
         self.C = C
-
-    @property
-    def scorer(self) -> LMScorer:
-        """The (process-wide, lazily loaded) language-model scorer."""
-        return shared_scorer(self.model, self.gguf_file, self.performer, self.performer_gguf_file, self.max_tokens)
 
     def features(self, texts: Sequence[str]) -> np.ndarray:
         """:data:`LM_FEATURES` per text."""

@@ -30,13 +30,13 @@ from .fast import FastDetector
 from .features import STYLE_FEATURES
 from .head import LinearHead, _checked_labels
 from .inputs import as_texts
-from .lm import LM_FEATURES, shared_scorer
+from .lm import LM_FEATURES, UsesLanguageModel
 from .state import ArraySpec
 
 __all__ = ["StackDetector", "CascadeDetector", "choose_band"]
 
 
-class StackDetector(BaseDetector):
+class StackDetector(UsesLanguageModel, BaseDetector):
     """Calibrated stack of LM statistics, stylometry and cross-fitted n-gram scores.
 
     Parameters
@@ -58,17 +58,12 @@ class StackDetector(BaseDetector):
     """
 
     name = "stack"
-    _model_params = ("model", "gguf_file", "performer", "performer_gguf_file")
     _param_ranges = {"max_tokens": (2, 8192), "C": (1e-12, 1e12), "n_folds": (2, 1000)}
 
     def __init__(self, model: str | None = None, gguf_file: str | None = None, performer: str | None = None,
                  performer_gguf_file: str | None = None, max_tokens: int = 128, use_embedding: bool = False,
                  C: float = 0.3, n_folds: int = 5, seed: int = 0) -> None:
-        self.model = model
-        self.gguf_file = gguf_file
-        self.performer = performer
-        self.performer_gguf_file = performer_gguf_file
-        self.max_tokens = max_tokens
+        self._set_language_model(model, gguf_file, performer, performer_gguf_file, max_tokens)
         self.use_embedding = use_embedding
         self.C = C
         self.n_folds = n_folds
@@ -76,8 +71,7 @@ class StackDetector(BaseDetector):
 
     # ----------------------------------------------------------------- features
     def _lm(self, texts: Sequence[str]) -> np.ndarray:
-        scorer = shared_scorer(self.model, self.gguf_file, self.performer, self.performer_gguf_file, self.max_tokens)
-        return scorer.features(texts)
+        return self.scorer.features(texts)
 
     def _cheap(self, texts: Sequence[str], fast: FastDetector | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(fast log-odds, stylometric block) for ``texts``."""
@@ -108,27 +102,12 @@ class StackDetector(BaseDetector):
     # -------------------------------------------------------------------- learn
     def fit(self, texts: Sequence[str], labels: Sequence, sample_weight: Sequence[float] | None = None,
             groups: Sequence[str] | None = None) -> "StackDetector":
-        """Fit on labelled texts (human/ai; see :func:`coerce_labels`).
+        """Fit the n-gram detector and the linear head (parameters as :meth:`BaseDetector.fit`).
 
-        The language model (and the embedding model) stay frozen: only the n-gram
-        detector and the linear head are learnt, so a few hundred texts per class
-        of your own domain are enough.
-
-        Parameters
-        ----------
-        texts:
-            A list of texts, every one scorable (others raise ``ValueError`` naming them).
-        labels:
-            One label per text, two distinct values (see :func:`coerce_labels`); they
-            become ``classes_``.
-        sample_weight:
-            Optional weight per text. Default ``None``.
-        groups:
-            Optional group per text (e.g. the source or domain): the n-gram
-            cross-fitting then leaves whole groups out, so the head learns how the
-            n-gram score transfers to unseen groups. Default ``None`` (stratified folds).
-
-        The threshold is set to 0.5; use :meth:`calibrate` on known-human text.
+        The language model (and the embedding model) stay frozen, so a few hundred texts
+        per class of your own domain are enough. With ``groups``, the n-gram
+        cross-fitting leaves whole groups out, so the head learns how the n-gram score
+        transfers to unseen groups; without, folds are stratified.
         """
         texts = as_texts(texts)
         targets = self._fit_targets(texts, labels)

@@ -9,7 +9,7 @@ changed, added or removed row or file. Command line: ``synthfilter reservoir add
 verify | sample``. See ``docs/reservoir.md``.
 
 Modules: :mod:`~synthfilter.reservoir.store` (the class), :mod:`~synthfilter.reservoir.manifest`
-(the manifest's layout and checks), :mod:`~synthfilter.reservoir.verify`,
+(the manifest's layout and checks), :mod:`~synthfilter.reservoir.inputs` (what ``add`` accepts), :mod:`~synthfilter.reservoir.verify`,
 :mod:`~synthfilter.reservoir.report`, :mod:`~synthfilter.reservoir.cli`.
 """
 

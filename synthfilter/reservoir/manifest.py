@@ -35,7 +35,7 @@ from typing import Any, Iterable
 
 import pyarrow as pa
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST_NAME", "SHARDS_DIR", "SCHEMA", "text_sha256",
+__all__ = ["is_reservoir", "FORMAT", "FORMAT_VERSION", "MANIFEST_NAME", "SHARDS_DIR", "SCHEMA", "text_sha256",
            "content_fingerprint", "empty_manifest", "read_manifest", "manifest_problems", "shard_name"]
 
 FORMAT = "synthfilter-reservoir"
@@ -175,3 +175,12 @@ def manifest_problems(manifest: dict[str, Any]) -> list[str]:
         if missing:
             problems.append(f"version {number}: lists shard(s) not in 'shards': {', '.join(missing)}")
     return problems
+
+
+def is_reservoir(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a folder holding a readable reservoir ``manifest.json``."""
+    try:
+        read_manifest(Path(path) / MANIFEST_NAME)
+    except (OSError, ValueError):
+        return False
+    return True

@@ -9,7 +9,7 @@ import os
 from collections import Counter
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence, Union
+from typing import Any
 
 import datasets
 import numpy as np
@@ -18,87 +18,16 @@ import pyarrow.parquet as pq
 
 from .._version import __version__
 from ..hashing import hash_keys
-from ..io import RunLock, atomic_path, atomic_write_text, read_dataset
-from .manifest import (MANIFEST_NAME, SCHEMA, SHARDS_DIR, content_fingerprint, empty_manifest, read_manifest,
-                       shard_name, text_sha256)
+from ..io import RunLock, atomic_path, atomic_write_text
+from .inputs import Data, checked_label, collected_date, input_texts, is_int, text_hashes
+from .manifest import (MANIFEST_NAME, SCHEMA, SHARDS_DIR, content_fingerprint, empty_manifest, is_reservoir,
+                       read_manifest, shard_name, text_sha256)
 from .report import ReservoirAddReport, ReservoirVerifyReport
 from .verify import verify_reservoir
 
 __all__ = ["Reservoir", "open_reservoir", "is_reservoir"]
 
-#: What :meth:`Reservoir.add` takes: a dataset, a list of texts, or a path :func:`~synthfilter.io.read_dataset` reads.
-Data = Union[datasets.Dataset, Sequence[str], str, os.PathLike]
-
 DEFAULT_SHARD_ROWS = 100_000
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _label(value: Any, name: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} must be a non-empty string, got {value!r}")
-    return value.strip()
-
-
-def _collected(value: date | datetime | str | None) -> str:
-    """``collected`` as an ISO date (``YYYY-MM-DD``); default today's date in UTC."""
-    if value is None:
-        return datetime.now(timezone.utc).date().isoformat()
-    if isinstance(value, datetime):
-        return (value.astimezone(timezone.utc) if value.tzinfo else value).date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return date.fromisoformat(text).isoformat()
-        except ValueError:
-            pass
-        try:
-            return _collected(datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text))
-        except ValueError:
-            pass
-    raise ValueError(f"collected must be a date, a datetime or an ISO 8601 date string such as '2016-09-26', "
-                     f"got {value!r}")
-
-
-def _input_texts(data: Data, text_column: str) -> tuple[list[Any], str, str]:
-    """The texts of ``data``, what to call them in errors, and a description of the input for the manifest."""
-    if isinstance(data, (str, os.PathLike)):
-        described = str(data)
-        data = read_dataset(data)
-    elif isinstance(data, datasets.Dataset):
-        described = "datasets.Dataset"
-    elif isinstance(data, (list, tuple)):
-        return list(data), "data", f"list of {len(data)} texts"
-    else:
-        raise TypeError(f"data must be a datasets.Dataset, a list of strings or a path to a data file or folder, "
-                        f"got {type(data).__name__}")
-    if text_column not in data.column_names:
-        raise ValueError(f"column {text_column!r} not found in {described}; its columns are {data.column_names}: "
-                         f"set text_column to the one that holds the text")
-    return list(data[text_column]), f"column {text_column!r}", described
-
-
-def _check_texts(texts: list[Any], what: str) -> list[str]:
-    """The SHA-256 of every text; ``ValueError`` when any is null, empty, blank or not a string."""
-    if not texts:
-        raise ValueError(f"{what}: no rows to add")
-    bad = [i for i, t in enumerate(texts) if not isinstance(t, str) or not t.strip()]
-    if bad:
-        raise ValueError(f"{what}: {len(bad)} of {len(texts)} rows are null, empty, blank or not strings (first at "
-                         f"row {bad[0]}: {texts[bad[0]]!r}); a reservoir stores non-empty texts only: drop or fix "
-                         f"those rows first")
-    hashes = []
-    for i, text in enumerate(texts):
-        try:
-            hashes.append(text_sha256(text))
-        except UnicodeEncodeError:
-            raise ValueError(f"{what}: row {i} holds a lone surrogate (\\ud800-\\udfff), which is not Unicode "
-                             f"text and cannot be stored as UTF-8") from None
-    return hashes
 
 
 def _empty_table() -> pa.Table:
@@ -126,7 +55,7 @@ class Reservoir:
     """
 
     def __init__(self, path: str | os.PathLike, *, shard_rows: int = DEFAULT_SHARD_ROWS) -> None:
-        if not _is_int(shard_rows) or shard_rows < 1:
+        if not is_int(shard_rows) or shard_rows < 1:
             raise ValueError(f"shard_rows must be an integer >= 1, got {shard_rows!r}")
         self.path = Path(path)
         self.shard_rows = int(shard_rows)
@@ -243,7 +172,7 @@ class Reservoir:
     def _check_version(version: int | None, m: dict[str, Any]) -> int:
         if version is None:
             return m["version"]
-        if not _is_int(version) or not 0 <= version <= m["version"]:
+        if not is_int(version) or not 0 <= version <= m["version"]:
             raise ValueError(f"version must be an integer from 0 to {m['version']} (the current version), "
                              f"got {version!r}")
         return int(version)
@@ -320,9 +249,9 @@ class Reservoir:
         version:
             Sample the reservoir as it was at this version (default ``None``: current).
         """
-        if not _is_int(n) or n < 0:
+        if not is_int(n) or n < 0:
             raise ValueError(f"n must be an integer >= 0, got {n!r}")
-        if not _is_int(seed):
+        if not is_int(seed):
             raise ValueError(f"seed must be an integer, got {seed!r}")
         shards = self._shards(version, source)
         hashes = [h for shard in shards for h in shard["row_sha256"]]
@@ -381,15 +310,15 @@ class Reservoir:
         fails with :class:`~synthfilter.io.LockedError` instead of corrupting the manifest;
         shards and then the manifest are written atomically.
         """
-        source = _label(source, "source")
-        licence = _label(licence, "licence")
-        collected_on = _collected(collected)
+        source = checked_label(source, "source")
+        licence = checked_label(licence, "licence")
+        collected_on = collected_date(collected)
         if note is not None and not isinstance(note, str):
             raise ValueError(f"note must be a string or None, got {type(note).__name__}")
         if not isinstance(text_column, str) or not text_column:
             raise ValueError(f"text_column must be a non-empty string, got {text_column!r}")
-        texts, what, described = _input_texts(data, text_column)
-        hashes = _check_texts(texts, what)
+        texts, what, described = input_texts(data, text_column)
+        hashes = text_hashes(texts, what)
         with RunLock(self.path):
             self._refuse_foreign()
             manifest = read_manifest(self.manifest_path) if self.manifest_path.exists() else empty_manifest(__version__)
@@ -455,15 +384,6 @@ class Reservoir:
         :func:`~synthfilter.reservoir.verify.verify_reservoir` (``fingerprint``: an expected
         content fingerprint to compare, default ``None``)."""
         return verify_reservoir(self.path, fingerprint=fingerprint)
-
-
-def is_reservoir(path: str | os.PathLike) -> bool:
-    """True when ``path`` is a folder holding a readable reservoir ``manifest.json``."""
-    try:
-        read_manifest(Path(path) / MANIFEST_NAME)
-    except (OSError, ValueError):
-        return False
-    return True
 
 
 def open_reservoir(path: str | os.PathLike, *, shard_rows: int = DEFAULT_SHARD_ROWS) -> Reservoir:
