@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -102,32 +101,43 @@ class RayEngine(Engine):
         return max(0.25, min(1.0, (total - 1.0) / max(self.workers, 1)))
 
     def _positioned(self, data: Any, column: str = _ROW) -> Any:
-        # Dataset.zip is deprecated in Ray 2.60 (known, documented); it is the only way here to number rows globally
-        n = data.count()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return data.zip(self.ray.data.range(n).rename_columns({"id": column}))
+        """``data`` with each row's position in ``column``, numbered on the driver as blocks stream past in order.
+
+        Ray Data has no global row index (``Dataset.zip`` with a range could number rows, but it
+        is deprecated): the blocks are put back in the object store numbered, without passing
+        twice over the input.
+        """
+        refs, start = [], 0
+        with ordered():
+            for table in data.iter_batches(batch_format="pyarrow", batch_size=None):
+                positions = pa.array(np.arange(start, start + table.num_rows, dtype=np.int64))
+                refs.append(self.ray.put(table.append_column(column, positions)))
+                start += table.num_rows
+            if not refs:
+                schema = data.schema()
+                empty = pa.schema(getattr(schema, "base_schema", schema)).empty_table()
+                refs.append(self.ray.put(empty.append_column(column, pa.array([], pa.int64()))))
+            return self.ray.data.from_arrow_refs(refs)
 
     def number_rows(self, data: Any, column: str) -> Any:
-        with ordered():
-            return self._positioned(data, column)
+        return self._positioned(data, column)
 
     def reduce(self, data: Any, fn: Callable[[pa.Table, np.ndarray], pa.Table], columns: list[str]) -> list[pa.Table]:
-        def apply(table: pa.Table) -> pa.Table:
-            return fn(table.drop_columns([_ROW]), table.column(_ROW).to_numpy().astype(np.int64))
-
+        out, start = [], 0
         with ordered():
-            numbered = self._positioned(data.select_columns(columns))
-            return list(numbered.map_batches(apply, batch_format="pyarrow").iter_batches(batch_format="pyarrow",
-                                                                                          batch_size=None))
+            for table in data.select_columns(columns).iter_batches(batch_format="pyarrow", batch_size=None):
+                out.append(fn(table, np.arange(start, start + table.num_rows, dtype=np.int64)))
+                start += table.num_rows
+        return out
 
     def filter(self, data: Any, keep: Callable[[pa.Table, np.ndarray], np.ndarray], columns: list[str]) -> Any:
         def apply(table: pa.Table) -> pa.Table:
             mask = keep(table.select(columns), table.column(_ROW).to_numpy().astype(np.int64))
             return table.filter(pa.array(mask)).drop_columns([_ROW])
 
+        numbered = self._positioned(data)
         with ordered():
-            return self._positioned(data).map_batches(apply, batch_format="pyarrow")
+            return numbered.map_batches(apply, batch_format="pyarrow")
 
     def to_local(self, data: Any) -> datasets.Dataset:
         with ordered():
