@@ -61,7 +61,8 @@ class FastDetector(BaseDetector):
         """Normalise and truncate texts exactly as scoring does."""
         return [truncate_words(normalize(t), self.max_words) for t in texts]
 
-    def _blocks(self, prepared: list[str]) -> tuple[sparse.csr_matrix, np.ndarray]:
+    def feature_blocks(self, prepared: list[str]) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """(hashed n-gram matrix, stylometric block) of :meth:`prepare`-d texts; the stack reuses them across folds."""
         return lexical_features(prepared, self.n_features), style_features(prepared)
 
     def _design(self, lexical: sparse.csr_matrix, style: np.ndarray) -> sparse.csr_matrix:
@@ -74,13 +75,15 @@ class FastDetector(BaseDetector):
         """Learn the n-gram and stylometric weights (parameters as :meth:`BaseDetector.fit`; ``groups`` unused)."""
         texts = as_texts(texts)
         targets = self._fit_targets(texts, labels)
-        lexical, style = self._blocks(self.prepare(texts))
-        self._fit_blocks(lexical, style, targets.y, sample_weight)
+        lexical, style = self.feature_blocks(self.prepare(texts))
+        self.fit_blocks(lexical, style, targets.y, sample_weight)
         self._set_fitted(targets)
         return self
 
-    def _fit_blocks(self, lexical: sparse.csr_matrix, style: np.ndarray, y: np.ndarray,
-                    sample_weight: Sequence[float] | None = None) -> "FastDetector":
+    def fit_blocks(self, lexical: sparse.csr_matrix, style: np.ndarray, y: np.ndarray,
+                   sample_weight: Sequence[float] | None = None) -> "FastDetector":
+        """Fit the weights on precomputed :meth:`feature_blocks` and 0/1 targets ``y``; returns ``self``
+        (classes and threshold are left to :meth:`fit`)."""
         scaler = StandardScaler().fit(style)
         self.style_mean_ = scaler.mean_.astype(np.float32)
         self.style_scale_ = scaler.scale_.astype(np.float32)
@@ -90,13 +93,14 @@ class FastDetector(BaseDetector):
         self.model_.coef_ = self.model_.coef_.astype(np.float32).astype(np.float64)
         return self
 
-    def _decision_blocks(self, lexical: sparse.csr_matrix, style: np.ndarray) -> np.ndarray:
+    def decision_blocks(self, lexical: sparse.csr_matrix, style: np.ndarray) -> np.ndarray:
+        """Uncalibrated log-odds of the positive target from precomputed :meth:`feature_blocks`."""
         return self.model_.decision_function(self._design(lexical, style))
 
     def _raw_scores(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0)
-        return self._decision_blocks(*self._blocks(self.prepare(texts)))
+        return self.decision_blocks(*self.feature_blocks(self.prepare(texts)))
 
     # -------------------------------------------------------------- persistence
     def _state_arrays(self) -> dict[str, np.ndarray]:

@@ -18,7 +18,7 @@ from .inputs import as_texts, require_scorable
 from .labels import targets_01
 from .state import ArraySpec
 
-__all__ = ["LinearHead", "HeadDetector"]
+__all__ = ["LinearHead", "HeadDetector", "checked_labels"]
 
 
 class LinearHead:
@@ -125,7 +125,7 @@ class HeadDetector(BaseDetector):
         """Refit only the probability scale (Platt) on held-out labelled texts (``classes_`` is kept)."""
         texts = as_texts(texts)
         self._check_fitted()
-        self.head_.recalibrate(self.features(texts), _checked_labels(texts, labels), sample_weight)
+        self.head_.recalibrate(self.features(texts), checked_labels(texts, labels), sample_weight)
         return self
 
     def _raw_scores(self, texts: Sequence[str]) -> np.ndarray:
@@ -147,7 +147,7 @@ class HeadDetector(BaseDetector):
         return LinearHead.array_specs("head_", self._feature_width())
 
 
-def _checked_labels(texts: list, labels: Sequence) -> np.ndarray:
+def checked_labels(texts: list, labels: Sequence) -> np.ndarray:
     """0/1 targets of ``labels`` for re-fitting on ``texts``; every text must be scorable."""
     y = targets_01(labels, len(texts))
     require_scorable(texts, "texts", "remove or fix them first")

@@ -28,7 +28,7 @@ from .base import BaseDetector
 from .embedding import MINILM_DIM, shared_embeddings
 from .fast import FastDetector
 from .features import STYLE_FEATURES
-from .head import LinearHead, _checked_labels
+from .head import LinearHead, checked_labels
 from .inputs import as_texts
 from .lm import LM_FEATURES, UsesLanguageModel
 from .state import ArraySpec
@@ -76,8 +76,8 @@ class StackDetector(UsesLanguageModel, BaseDetector):
     def _cheap(self, texts: Sequence[str], fast: FastDetector | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(fast log-odds, stylometric block) for ``texts``."""
         fast = fast or self.fast_
-        lexical, style = fast._blocks(fast.prepare(texts))
-        return fast._decision_blocks(lexical, style), style.astype(np.float64)
+        lexical, style = fast.feature_blocks(fast.prepare(texts))
+        return fast.decision_blocks(lexical, style), style.astype(np.float64)
 
     def _design(self, texts: Sequence[str], fast_logit: np.ndarray, style: np.ndarray) -> np.ndarray:
         blocks = [self._lm(texts), style, fast_logit[:, None]]
@@ -114,12 +114,12 @@ class StackDetector(UsesLanguageModel, BaseDetector):
         y = targets.y
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         probe = FastDetector()
-        lexical, style = probe._blocks(probe.prepare(texts))
+        lexical, style = probe.feature_blocks(probe.prepare(texts))
         cross_fitted = np.empty(len(y))
         for train, test in self._folds(y, groups):
-            fold = FastDetector()._fit_blocks(lexical[train], style[train], y[train], None if w is None else w[train])
-            cross_fitted[test] = fold._decision_blocks(lexical[test], style[test])
-        self.fast_ = FastDetector()._fit_blocks(lexical, style, y, w)
+            fold = FastDetector().fit_blocks(lexical[train], style[train], y[train], None if w is None else w[train])
+            cross_fitted[test] = fold.decision_blocks(lexical[test], style[test])
+        self.fast_ = FastDetector().fit_blocks(lexical, style, y, w)
         self.head_ = LinearHead(C=self.C).fit(self._design(texts, cross_fitted, style.astype(np.float64)), y, w)
         self.fast_head_ = LinearHead(C=1e4).fit(cross_fitted[:, None], y, w)
         self._set_fitted(targets)
@@ -132,7 +132,7 @@ class StackDetector(UsesLanguageModel, BaseDetector):
         """
         texts = as_texts(texts)
         self._check_fitted()
-        y = _checked_labels(texts, labels)
+        y = checked_labels(texts, labels)
         fast_logit, style = self._cheap(texts)
         self.head_.recalibrate(self._design(texts, fast_logit, style), y, sample_weight)
         self.fast_head_.recalibrate(fast_logit[:, None], y, sample_weight)

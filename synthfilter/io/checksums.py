@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Iterable
 
 
-from .files import CHECKSUMS_NAME, _hidden, sha256_file
-from .write import _real, atomic_write_text
+from .files import CHECKSUMS_NAME, is_hidden, sha256_file
+from .write import real_path, atomic_write_text
 
 
 
@@ -18,9 +18,9 @@ def _listed_files(folder: Path) -> list[str]:
     """Relative POSIX paths of the non-hidden files under ``folder`` (hidden names skipped)."""
     out = []
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not _hidden(d))
+        dirs[:] = sorted(d for d in dirs if not is_hidden(d))
         for name in sorted(files):
-            if not _hidden(name):
+            if not is_hidden(name):
                 out.append((Path(root) / name).relative_to(folder).as_posix())
     return out
 
@@ -34,11 +34,11 @@ def write_checksums(folder: str | os.PathLike, files: Iterable[str | os.PathLike
         rel = _listed_files(folder)
     else:
         rel = []
-        base = _real(folder)
+        base = real_path(folder)
         for f in files:
             full = Path(f) if Path(f).is_absolute() else folder / f
             try:
-                rel.append(_real(full).relative_to(base).as_posix())
+                rel.append(real_path(full).relative_to(base).as_posix())
             except ValueError:
                 raise ValueError(f"{f}: not inside {folder}") from None
     entries = {}

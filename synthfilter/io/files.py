@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 FORMATS = {".jsonl": "json", ".ndjson": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet",
            ".arrow": "arrow"}
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
-_TEXT_FORMATS = {"json", "csv"}
+TEXT_FORMATS = {"json", "csv"}
 _EXPECTED = ("a .jsonl/.ndjson/.json, .csv, .parquet or .arrow file (JSON and CSV may be compressed: "
              ".gz, .bz2, .xz, .zst), or a folder of them")
 CHECKSUMS_NAME = "_CHECKSUMS.json"
@@ -46,16 +46,16 @@ def data_format(path: str | os.PathLike) -> tuple[str, str | None]:
     if compression is not None:
         stem, ext = os.path.splitext(stem)
     fmt = FORMATS.get(ext)
-    if fmt is None or (compression is not None and fmt not in _TEXT_FORMATS):
+    if fmt is None or (compression is not None and fmt not in TEXT_FORMATS):
         raise ValueError(f"{path}: not a recognised data file; expected {_EXPECTED}")
     return fmt, compression
 
 
-def _hidden(name: str) -> bool:
+def is_hidden(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
-def _is_saved_folder(path: Path) -> bool:
+def is_saved_folder(path: Path) -> bool:
     return all((path / name).is_file() for name in _SAVED_MARKERS)
 
 
@@ -80,7 +80,7 @@ def _refuse_dataset_dict(folder: Path) -> None:
 
 
 @dataclass(frozen=True)
-class _Unit:
+class InputUnit:
     """One thing loaded by one ``datasets`` call: a data file or a saved dataset folder."""
 
     path: Path
@@ -89,7 +89,7 @@ class _Unit:
     files: tuple[Path, ...]
 
 
-def _units(path: str | os.PathLike) -> list[_Unit]:
+def input_units(path: str | os.PathLike) -> list[InputUnit]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"input not found: {path}")
@@ -97,11 +97,11 @@ def _units(path: str | os.PathLike) -> list[_Unit]:
         if not path.is_file():
             raise ValueError(f"{path}: not a regular file or folder")
         fmt, compression = data_format(path)
-        return [_Unit(path, fmt, compression, (path,))]
+        return [InputUnit(path, fmt, compression, (path,))]
     _refuse_dataset_dict(path)
-    if _is_saved_folder(path):
-        return [_Unit(path, "saved", None, tuple(_saved_data_files(path)))]
-    units: list[_Unit] = []
+    if is_saved_folder(path):
+        return [InputUnit(path, "saved", None, tuple(_saved_data_files(path)))]
+    units: list[InputUnit] = []
     unknown: list[Path] = []
     _walk(path, units, unknown, {os.path.realpath(path)})
     if unknown:
@@ -113,10 +113,10 @@ def _units(path: str | os.PathLike) -> list[_Unit]:
     return units
 
 
-def _walk(folder: Path, units: list[_Unit], unknown: list[Path], seen: set[str]) -> None:
+def _walk(folder: Path, units: list[InputUnit], unknown: list[Path], seen: set[str]) -> None:
     """Depth first, names sorted: the order of relative paths compared folder by folder."""
     for name in sorted(os.listdir(folder)):
-        if _hidden(name):
+        if is_hidden(name):
             continue
         entry = folder / name
         if entry.is_dir():
@@ -125,8 +125,8 @@ def _walk(folder: Path, units: list[_Unit], unknown: list[Path], seen: set[str])
                 continue
             seen.add(real)
             _refuse_dataset_dict(entry)
-            if _is_saved_folder(entry):
-                units.append(_Unit(entry, "saved", None, tuple(_saved_data_files(entry))))
+            if is_saved_folder(entry):
+                units.append(InputUnit(entry, "saved", None, tuple(_saved_data_files(entry))))
             else:
                 _walk(entry, units, unknown, seen)
         elif entry.is_file():
@@ -135,7 +135,7 @@ def _walk(folder: Path, units: list[_Unit], unknown: list[Path], seen: set[str])
             except ValueError:
                 unknown.append(entry)
                 continue
-            units.append(_Unit(entry, fmt, compression, (entry,)))
+            units.append(InputUnit(entry, fmt, compression, (entry,)))
         else:  # broken symlink, socket, fifo
             unknown.append(entry)
 
@@ -144,7 +144,7 @@ def input_files(path: str | os.PathLike) -> list[Path]:
     """The data files ``path`` names, in read order: the file itself, every data file
     under a folder (recursively, sorted by relative path), or a saved dataset's
     ``.arrow`` files. Raises like :func:`read_dataset` for unknown files."""
-    return [file for unit in _units(path) for file in unit.files]
+    return [file for unit in input_units(path) for file in unit.files]
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -166,7 +166,7 @@ def input_fingerprints(path: str | os.PathLike) -> list[dict[str, Any]]:
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
 
 
-def _need_zstandard(path: Path) -> Any:
+def need_zstandard(path: Path) -> Any:
     try:
         import zstandard
     except ImportError:
@@ -175,7 +175,7 @@ def _need_zstandard(path: Path) -> Any:
     return zstandard
 
 
-def _open_decompressed(path: Path) -> BinaryIO:
+def open_decompressed(path: Path) -> BinaryIO:
     """The file's bytes, decompressed the way ``datasets`` does it: by magic number."""
     with open(path, "rb") as handle:
         head = handle.read(6)
@@ -187,6 +187,6 @@ def _open_decompressed(path: Path) -> BinaryIO:
     if kind == "xz":
         return lzma.open(path, "rb")  # type: ignore[return-value]
     if kind == "zstd":
-        zstandard = _need_zstandard(path)
+        zstandard = need_zstandard(path)
         return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
     return open(path, "rb")

@@ -13,16 +13,16 @@ from typing import Any, Iterable, Iterator
 import datasets
 import pyarrow as pa
 
-from .files import _TEXT_FORMATS, _Unit, _need_zstandard, _open_decompressed, _units
+from .files import TEXT_FORMATS, InputUnit, need_zstandard, open_decompressed, input_units
 
 
 
-def _text_is_empty(unit: _Unit) -> bool:
+def _text_is_empty(unit: InputUnit) -> bool:
     """True when a JSON/CSV file holds nothing but white space (after decompression)."""
     if unit.path.stat().st_size == 0:
         return True
     try:
-        with _open_decompressed(unit.path) as handle:
+        with open_decompressed(unit.path) as handle:
             first = True
             while True:
                 chunk = handle.read(1 << 16)
@@ -42,7 +42,7 @@ def _text_is_empty(unit: _Unit) -> bool:
 def _bad_json_line(path: Path) -> str | None:
     """Where a JSON file goes wrong ("line N: ..."), or None when every line parses."""
     try:
-        with _open_decompressed(path) as raw:
+        with open_decompressed(path) as raw:
             data = raw.read()
     except Exception:
         return None
@@ -88,7 +88,7 @@ def _has_lone_surrogate(value: Any) -> bool:
 
 def _json_records(path: Path) -> Iterator[Any]:
     """The records of a JSON-lines file (or the items of one JSON array), parsed by Python (exact integers)."""
-    with _open_decompressed(path) as raw:
+    with open_decompressed(path) as raw:
         data = raw.read()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -104,11 +104,11 @@ def _json_features(path: Path) -> datasets.Features:
     """Column types of a JSON-lines file inferred from all of it (pyarrow's reader; holds the whole file)."""
     import pyarrow.json as paj
 
-    with _open_decompressed(path) as raw:
+    with open_decompressed(path) as raw:
         return datasets.Features.from_arrow_schema(paj.read_json(raw).schema)
 
 
-def _exact_big_ints(unit: _Unit, ds: datasets.Dataset) -> datasets.Dataset:
+def _exact_big_ints(unit: InputUnit, ds: datasets.Dataset) -> datasets.Dataset:
     """pyarrow's JSON reader reads integers beyond the signed 64-bit range as float64, rounded (2**63 + 5 comes
     back as 2**63): read such a column again exactly, as uint64, or refuse it when no type holds it exactly."""
     import pyarrow.compute as pc
@@ -145,11 +145,11 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
-def _describe(unit: _Unit) -> str:
+def _describe(unit: InputUnit) -> str:
     return unit.kind + (f", {unit.compression}" if unit.compression else "")
 
 
-def _load_unit(unit: _Unit) -> datasets.Dataset | None:
+def _load_unit(unit: InputUnit) -> datasets.Dataset | None:
     """Load one file or saved folder; None for a text file that holds nothing."""
     if unit.kind == "saved":
         try:
@@ -160,8 +160,8 @@ def _load_unit(unit: _Unit) -> datasets.Dataset | None:
             raise ValueError(f"{unit.path}: holds a {type(loaded).__name__}; pass one split's folder")
         return loaded
     if unit.compression == "zstd":
-        _need_zstandard(unit.path)
-    if unit.kind in _TEXT_FORMATS and _text_is_empty(unit):
+        need_zstandard(unit.path)
+    if unit.kind in TEXT_FORMATS and _text_is_empty(unit):
         return None
     if unit.kind in ("parquet", "arrow") and unit.path.stat().st_size == 0:
         raise ValueError(f"{unit.path}: not readable as {unit.kind}: the file is empty (0 bytes)")
@@ -256,7 +256,7 @@ def _columns(names: Iterable[str]) -> str:
     return "[" + ", ".join(names) + "]"
 
 
-def _combine(parts: list[tuple[_Unit, datasets.Dataset]]) -> datasets.Dataset:
+def _combine(parts: list[tuple[InputUnit, datasets.Dataset]]) -> datasets.Dataset:
     """Concatenate per-file datasets in order once their columns and types agree."""
     ref_unit, ref = parts[0]
     if len(parts) == 1:
@@ -322,8 +322,8 @@ def read_dataset(path: str | os.PathLike) -> datasets.Dataset:
     empty files. Raises ``FileNotFoundError`` for a missing path and ``ValueError`` naming
     the file for an unknown file, unreadable data, disagreeing columns or no rows at all.
     """
-    units = _units(path)
-    parts: list[tuple[_Unit, datasets.Dataset]] = []
+    units = input_units(path)
+    parts: list[tuple[InputUnit, datasets.Dataset]] = []
     empty = 0
     with _progress_bars(len(units) == 1):
         for unit in units:

@@ -15,12 +15,12 @@ from typing import Any, BinaryIO, Iterable, Iterator
 
 import datasets
 
-from .files import COMPRESSIONS, _is_saved_folder, _need_zstandard, data_format
+from .files import COMPRESSIONS, is_saved_folder, need_zstandard, data_format
 
 
 
 # --------------------------------------------------------------------------- output safety
-def _real(path: str | os.PathLike) -> Path:
+def real_path(path: str | os.PathLike) -> Path:
     """Resolve symlinks; a path not there yet is taken by its resolved parent."""
     return Path(os.path.realpath(os.path.abspath(path)))
 
@@ -33,9 +33,9 @@ def check_output(input_path: str | os.PathLike | Iterable[str | os.PathLike], ou
     Symlinks are resolved; a not-yet-existing output is judged by its resolved parent.
     """
     inputs = [input_path] if isinstance(input_path, (str, os.PathLike)) else list(input_path)
-    out = _real(output_path)
+    out = real_path(output_path)
     for given in inputs:
-        inp = _real(given)
+        inp = real_path(given)
         also = f" (both resolve to {out})" if str(output_path) != str(given) else ""
         same = out == inp
         if not same and os.path.exists(out) and os.path.exists(inp):
@@ -126,7 +126,7 @@ def _replaceable_folder(path: Path) -> bool:
     names = os.listdir(path)
     if not names:
         return True
-    return _is_saved_folder(path) and all(_SAVED_NAMES.fullmatch(n) and (path / n).is_file() for n in names)
+    return is_saved_folder(path) and all(_SAVED_NAMES.fullmatch(n) and (path / n).is_file() for n in names)
 
 
 def _write_folder(ds: datasets.Dataset, path: Path) -> None:
@@ -170,7 +170,7 @@ def _compressed(raw: BinaryIO, compression: str | None, name: str) -> Iterator[B
     elif compression == "xz":
         stream = lzma.LZMAFile(raw, "wb")
     else:
-        stream = _need_zstandard(Path(name)).ZstdCompressor().stream_writer(raw, closefd=False)
+        stream = need_zstandard(Path(name)).ZstdCompressor().stream_writer(raw, closefd=False)
     with stream:
         yield stream
 
@@ -201,7 +201,7 @@ def write_dataset(ds: datasets.Dataset, path: str | os.PathLike) -> Path:
         _write_folder(ds, path)
         return path
     if compression == "zstd":
-        _need_zstandard(path)
+        need_zstandard(path)
     with atomic_path(path) as tmp:
         if fmt == "parquet":
             ds.to_parquet(str(tmp))
