@@ -146,6 +146,20 @@ def _add_estimate_arguments(parser: argparse.ArgumentParser, required: bool = Fa
                        help="auto (default): mle with --ai-reference, else bbe")
 
 
+def _add_resample_arguments(parser: argparse.ArgumentParser, max_copies_default: int | None) -> None:
+    group = parser.add_argument_group("tail resampling")
+    group.add_argument("--embedder", default="minilm",
+                       help="minilm (default), static (~100x faster; distilled from MiniLM on first use; see the "
+                            "README before deduplicating with it), hashing, or a sentence-transformers path")
+    group.add_argument("--max-copies", type=int, default=max_copies_default,
+                       help="the most copies of one row in the output (default: 1, no repetition)")
+    group.add_argument("--no-junk-rule", dest="junk", action="store_false",
+                       help="let junk rows (unknown, short, boiler-plate) be up-weighted like any other")
+    group.add_argument("--min-words", type=int, default=5, help="rows with fewer words are junk (default: 5; 0: off)")
+    group.add_argument("--boilerplate-min-repeats", type=int, default=3,
+                       help="rows whose normalised text occurs this often are junk (default: 3; 0: off)")
+
+
 def _with_embeddings(ds, args: argparse.Namespace, what: str):
     if EMBEDDING_COLUMN in ds.column_names:
         return ds
@@ -167,8 +181,9 @@ def _cmd_resample(args: argparse.Namespace) -> int:
             reference = _with_embeddings(ref, args, "reference")
     out, report = resample_tails(
         ds, args.size, by=args.by, alpha=args.alpha, reference=reference, replace=args.replace,
-        max_repeats=args.max_repeats, invalid=args.invalid, id_column=args.id_column,
-        text_column=args.text_column, seed=args.seed, progress=True, return_report=True,
+        max_repeats=args.max_repeats, max_copies=args.max_copies, junk=None if args.junk else False,
+        min_words=args.min_words, boilerplate_min_repeats=args.boilerplate_min_repeats, invalid=args.invalid,
+        id_column=args.id_column, text_column=args.text_column, seed=args.seed, progress=True, return_report=True,
     )
     if args.by is None and not args.keep_embeddings:
         out = out.remove_columns(EMBEDDING_COLUMN)
@@ -183,6 +198,8 @@ def _cmd_clean(args: argparse.Namespace) -> int:
                       dedup_threshold=None if args.no_dedup else args.dedup_threshold, by=args.by,
                       text_column=args.text_column, id_column=args.id_column, unknown=args.unknown,
                       seed=args.seed, keep_embeddings=args.keep_embeddings, batch_size=args.batch_size,
+                      max_copies=args.max_copies, junk=args.junk, min_words=args.min_words,
+                      boilerplate_min_repeats=args.boilerplate_min_repeats,
                       basis=args.basis, reference=args.reference, ai_reference=args.ai_reference,
                       confidence=args.confidence, shard_size=args.shard_size, verbose=args.verbose)
     report = clean(args.input, args.output, cfg, command=getattr(args, "command_line", None))
@@ -214,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_reservoir(sub)
     from .detect.cli import add_parser as add_detector
     add_detector(sub)
+    from .diversity.cli import add_parser as add_embedder
+    add_embedder(sub)
     demo = sub.add_parser("demo", help="tag the sample shipped with the package and print a summary")
     demo.add_argument("--detector", default="fast", help="registry name or saved .npz (default: fast)")
     demo.set_defaults(func=_cmd_demo)
@@ -271,11 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--alpha", type=float, default=0.0, help="with --by: target proportions ~ count**alpha (0 = uniform)")
     res.add_argument("--reference", default=None,
                      help="trusted data (file, folder or reservoir folder) whose cluster proportions to match")
-    res.add_argument("--embedder", default="minilm", help="minilm (default), static, hashing, or a sentence-transformers path")
+    _add_resample_arguments(res, max_copies_default=None)
     res.add_argument("--text-column", default="text")
     res.add_argument("--id-column", default=None)
-    res.add_argument("--replace", action="store_true", help="allow upsampling with replacement")
-    res.add_argument("--max-repeats", type=int, default=4)
+    res.add_argument("--replace", action="store_true", help="older spelling of --max-copies 4 (with --max-repeats K: K)")
+    res.add_argument("--max-repeats", type=int, default=None, help="with --replace: the most copies of one row")
     res.add_argument("--invalid", choices=["error", "drop"], default="error", help="rows that cannot be embedded")
     res.add_argument("--keep-embeddings", action="store_true", help="keep the sf_embedding column in the output")
     res.add_argument("--seed", type=int, default=0)
@@ -288,7 +307,6 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--engine", choices=["local", "ray"], default="local")
     cl.add_argument("--workers", type=int, default=2, help="processes (local) or actors (ray) (default: 2)")
     cl.add_argument("--detector", default="fast", help="registry name or saved .npz (default: fast)")
-    cl.add_argument("--embedder", default="minilm", help="minilm (default), static, hashing, or a sentence-transformers path")
     cl.add_argument("--dedup-threshold", type=float, default=0.95, help="cosine similarity (default: 0.95)")
     cl.add_argument("--no-dedup", action="store_true", help="skip near-duplicate removal")
     cl.add_argument("--by", default=None, help="group column: enforce the quota within every group")
@@ -298,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--seed", type=int, default=0)
     cl.add_argument("--batch-size", type=int, default=1000)
     cl.add_argument("--keep-embeddings", action="store_true")
+    _add_resample_arguments(cl, max_copies_default=1)
     cl.add_argument("--verbose", action="store_true", help="show Ray's own logs and progress (--engine ray)")
     cl.add_argument("--shard-size", type=int, default=None,
                     help="write output-00000-of-000NN files of at most this many rows (listed in manifest.json)")

@@ -99,3 +99,60 @@ def test_an_input_with_an_sf_row_column_is_refused(tmp_path):
         clean(src, tmp_path / "out", _cfg(resample=1), progress=False)
     with pytest.raises(ValueError, match="shard_size"):
         _cfg(shard_size=0)
+
+
+def test_resampling_options_reach_the_step_from_the_config_and_the_command_line(tmp_path, toy_detector):
+    from synthfilter.cli import build_parser
+
+    args = build_parser().parse_args(["clean", "in.jsonl", "out", "--max-synthetic", "0.1", "--resample", "10",
+                                      "--max-copies", "3", "--no-junk-rule", "--min-words", "2",
+                                      "--boilerplate-min-repeats", "0"])
+    assert (args.max_copies, args.junk, args.min_words, args.boilerplate_min_repeats) == (3, False, 2, 0)
+    defaults = build_parser().parse_args(["clean", "in.jsonl", "out", "--max-synthetic", "0.1", "--resample", "10"])
+    assert (defaults.max_copies, defaults.junk, defaults.min_words, defaults.boilerplate_min_repeats) == (1, True, 5, 3)
+    rc = _cfg(max_copies=3, junk=False, min_words=2, boilerplate_min_repeats=0).resample_config()
+    assert (rc.copies, rc.junk_rule, rc.min_words, rc.boilerplate_min_repeats, rc.invalid) == (3, False, 2, 0, "drop")
+    with pytest.raises(ValueError, match="max_copies"):
+        _cfg(max_copies=0)
+    with pytest.raises(ValueError, match="boilerplate_min_repeats"):
+        _cfg(boilerplate_min_repeats=1)
+    # in a run: the resample step's report records the cap and the junk rule the config asked for
+    src = _mixed_input(tmp_path / "in.jsonl")
+    report = clean(src, tmp_path / "out", _cfg(detector=toy_detector, dedup_threshold=None, max_copies=2,
+                                                junk=False), progress=False)
+    step = report["steps"]["resample"]
+    assert step["max_copies"] == 2 and step["junk_rule"] is False and step["max_copies_used"] <= 2
+
+
+def test_changing_a_resampling_option_recomputes_only_the_resample_step(tmp_path, toy_detector):
+    src = _mixed_input(tmp_path / "in.jsonl")
+    out = tmp_path / "out"
+    clean(src, out, _cfg(detector=toy_detector, dedup_threshold=None), progress=False)
+    with pytest.warns(UserWarning, match="5-resample made with another configuration"):
+        again = clean(src, out, _cfg(detector=toy_detector, dedup_threshold=None, min_words=0), progress=False)
+    resumed = {name for name, step in again["steps"].items() if step.get("resumed")}
+    assert resumed == set(again["steps"]) - {"resample"}
+
+
+def test_dedup_leaves_texts_outside_the_embedders_languages_uncompared(tmp_path, toy_detector, monkeypatch):
+    """With an English embedding model, Arabic texts embed close together whatever they say: clean
+    must not drop them as near-duplicates of each other."""
+    from synthfilter.diversity import Embedder
+
+    monkeypatch.setattr(Embedder, "languages", property(lambda self: ("en",)))
+    arabic = "هذا نص عربي طويل بما يكفي ليتم التعرف على لغته بشكل صحيح في هذا الاختبار رقم"
+    texts = make_texts(200, "human", seed=2) + [arabic] * 30 + make_texts(100, "ai", seed=3)
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps({"id": i, "text": t}) for i, t in enumerate(texts)) + "\n")
+    report = clean(src, tmp_path / "out", _cfg(detector=toy_detector, dedup_threshold=0.99, resample=100),
+                   progress=False)
+    dedup = report["steps"]["dedup"]
+    assert dedup["not_compared"] == 30
+    dropped_dups = [r for r in _dropped(tmp_path / "out") if r["sf_drop_reason"].startswith("near_duplicate_of")]
+    assert not [r for r in dropped_dups if r["text"] == arabic]
+    # the same run without the language guard would have dropped 29 of them: the guard is what keeps them
+    monkeypatch.setattr(Embedder, "languages", property(lambda self: None))
+    report = clean(src, tmp_path / "out2", _cfg(detector=toy_detector, dedup_threshold=0.99, resample=100),
+                   progress=False)
+    assert report["steps"]["dedup"]["not_compared"] == 0
+    assert sum(r["text"] == arabic for r in _dropped(tmp_path / "out2")) >= 29

@@ -134,6 +134,27 @@ def test_dedup_semantic_drops_near_duplicates_within_clusters():
         sf.dedup_semantic(ds, threshold=0)
 
 
+def test_dedup_semantic_compares_only_the_rows_asked_and_counts_the_others():
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=(30, 16))
+    X = np.vstack([base, base[:10]]).astype(np.float32)  # rows 30..39 repeat rows 0..9 exactly
+    ds = datasets.Dataset.from_dict({"id": list(range(40)), "sf_embedding": X.tolist()})
+    compare = np.ones(40, dtype=bool)
+    compare[35:] = False  # the last five copies are not compared: kept
+    out, report = sf.dedup_semantic(ds, threshold=0.99, n_clusters=2, compare=compare, return_report=True)
+    assert out["id"] == list(range(30)) + [35, 36, 37, 38, 39]
+    assert report.not_compared == 5 and report.to_dict()["not_compared"] == 5
+    assert (report.duplicate_of[35:] == -1).all() and list(report.duplicate_of[30:35]) == [0, 1, 2, 3, 4]
+    assert "5 rows kept uncompared" in report.summary_lines()[0]
+    with pytest.raises(ValueError, match="compare must hold one boolean per row"):
+        sf.dedup_semantic(ds, threshold=0.99, compare=[True] * 3)
+
+
+def test_embedders_declare_the_languages_they_place_meaningfully():
+    assert sf.Embedder(model="minilm").languages == ("en",) == sf.Embedder(model="static").languages
+    assert sf.Embedder(model="hashing").languages is None
+
+
 def test_metrics():
     assert metrics.coverage_entropy([10, 10, 10, 10]) == pytest.approx(1.0)
     assert metrics.coverage_entropy([40, 0, 0, 0]) == 0.0

@@ -210,3 +210,19 @@ def test_real_static_model_ranks_paraphrases_closer(monkeypatch):
     v = np.stack(sf.Embedder(model="static").encode(TEXTS[:4]))
     assert v.shape == (4, encoders.STATIC_PCA_DIMS)
     assert v[0] @ v[1] > max(v[0] @ v[2], v[0] @ v[3]) + 0.1
+
+
+@needs_distill
+def test_build_static_command_builds_once_then_reports_it_built(cache, capsys):
+    from synthfilter.cli import main
+
+    root, calls = cache
+    assert main(["embedder", "build-static"]) == 0
+    path = root / f"static-minilm-{encoders.STATIC_VERSION}"
+    assert len(calls) == 1 and encoders.is_static_model_built(path)
+    assert f"built in {path}" in capsys.readouterr().out
+    assert main(["embedder", "build-static"]) == 0
+    assert len(calls) == 1 and "already built" in capsys.readouterr().out
+    assert main(["embedder", "build-static", "--path", str(root / "elsewhere")]) == 0
+    assert len(calls) == 2 and encoders.is_static_model_built(root / "elsewhere")
+    assert "SYNTHFILTER_CACHE" in capsys.readouterr().out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import datasets
@@ -27,16 +28,19 @@ class DedupReport(Report):
     dropped_per_cluster: dict[str, int]
     duplicate_of: np.ndarray | None = field(default=None, repr=False)
     """Per input row, the position of the kept row it is a near-duplicate of (-1 when kept)."""
+    not_compared: int = 0
+    """Rows kept without comparison (``compare`` was false for them)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"threshold": self.threshold, "rows_before": self.rows_before, "rows_after": self.rows_after,
-                "dropped": self.rows_before - self.rows_after,
+                "dropped": self.rows_before - self.rows_after, "not_compared": self.not_compared,
                 "dropped_per_cluster": {k: v for k, v in self.dropped_per_cluster.items() if v}}
 
     def summary_lines(self) -> list[str]:
         return [f"dedup_semantic (cosine > {self.threshold}): {self.rows_before} -> {self.rows_after} rows, "
                 f"{self.rows_before - self.rows_after} near-duplicates dropped in "
-                f"{sum(1 for v in self.dropped_per_cluster.values() if v)} clusters"]
+                f"{sum(1 for v in self.dropped_per_cluster.values() if v)} clusters"
+                + (f"; {self.not_compared} rows kept uncompared" if self.not_compared else "")]
 
 
 def _greedy_keep(Xc: np.ndarray, threshold: float, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +79,8 @@ def _greedy_keep(Xc: np.ndarray, threshold: float, block: int = 2048) -> tuple[n
 def dedup_semantic(ds: datasets.Dataset, threshold: float = 0.95, *, embedding_column: str = EMBEDDING_COLUMN,
                    feature_columns: list[str] | None = None, cluster_column: str | None = None,
                    n_clusters: int | None = None, invalid: Literal["error", "keep"] = "error", seed: int = 0,
-                   progress: bool = False, return_report: bool = False):
+                   compare: Sequence[bool] | np.ndarray | None = None, progress: bool = False,
+                   return_report: bool = False):
     """Drop rows whose cosine similarity to an earlier kept row of the same cluster exceeds ``threshold``.
 
     Parameters
@@ -93,6 +98,12 @@ def dedup_semantic(ds: datasets.Dataset, threshold: float = 0.95, *, embedding_c
         Rows without a usable vector: ``"error"`` (default) raises, ``"keep"`` keeps them.
     seed:
         Seeds the k-means fit. Default 0.
+    compare:
+        One boolean per row: only rows marked ``True`` are compared (and can be dropped);
+        the others are kept as they are and counted in the report's ``not_compared``. For
+        rows whose embedding means nothing, such as text in a language the embedding
+        model was not trained on (``clean`` passes ``sf_lang`` in :attr:`Embedder.languages`).
+        Default ``None``: every row.
     return_report:
         Also return a :class:`DedupReport` with drops per cluster and, per input row, the
         kept row it duplicates (``duplicate_of``). Default ``False``.
@@ -106,6 +117,13 @@ def dedup_semantic(ds: datasets.Dataset, threshold: float = 0.95, *, embedding_c
     X, valid = row_features(ds, embedding_column, feature_columns)
     if (~valid).any() and invalid == "error":
         raise ValueError(f"{int((~valid).sum())} rows have a null, NaN or wrong-length vector; pass invalid='keep'")
+    not_compared = 0
+    if compare is not None:
+        compare = np.asarray(compare, dtype=bool)
+        if compare.shape != (ds.num_rows,):
+            raise ValueError(f"compare must hold one boolean per row ({ds.num_rows}), got shape {compare.shape}")
+        not_compared = int((~compare).sum())
+        valid = valid & compare
     usable = np.flatnonzero(valid)
     cluster_column = cluster_column or (CLUSTER_COLUMN if CLUSTER_COLUMN in ds.column_names else None)
     if cluster_column is not None:
@@ -132,5 +150,5 @@ def dedup_semantic(ds: datasets.Dataset, threshold: float = 0.95, *, embedding_c
         dropped[str(int(c))] = int((~mask).sum())
     out = ds.select(np.flatnonzero(keep)) if not keep.all() else ds
     if return_report:
-        return out, DedupReport(threshold, ds.num_rows, out.num_rows, dropped, duplicate_of)
+        return out, DedupReport(threshold, ds.num_rows, out.num_rows, dropped, duplicate_of, not_compared)
     return out

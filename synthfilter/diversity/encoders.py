@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 STATIC_VERSION = "v1"
 STATIC_PCA_DIMS = 256
 STATIC_MAX_TOKENS = 512
-_STATIC_MARKER = "synthfilter-static.json"  # written last, inside the folder before its rename
+STATIC_MARKER = "synthfilter-static.json"  # written last, inside the folder before its rename
 
 
 def minilm_path() -> str:
@@ -106,7 +106,12 @@ def _static_source() -> str:
 
 
 def _is_built(path: Path) -> bool:
-    return (path / _STATIC_MARKER).is_file()
+    return (path / STATIC_MARKER).is_file()
+
+
+def is_static_model_built(path: str | os.PathLike | None = None) -> bool:
+    """Whether the static model is built at ``path`` (default :func:`static_model_path`)."""
+    return _is_built(Path(path).expanduser() if path is not None else static_model_path())
 
 
 @contextlib.contextmanager
@@ -168,8 +173,8 @@ def build_static_model(path: str | os.PathLike | None = None) -> Path:
             meta = {"recipe": STATIC_VERSION, "source": "/".join(Path(source).parts[-2:]),
                     "pca_dims": STATIC_PCA_DIMS, "model2vec": version("model2vec"),
                     "seconds": round(time.perf_counter() - t0, 1)}
-            (tmp / _STATIC_MARKER).write_text(json.dumps(meta, indent=2) + "\n")
-            mode = (tmp / _STATIC_MARKER).stat().st_mode & 0o666  # the umask's file mode (safetensors writes 0600)
+            (tmp / STATIC_MARKER).write_text(json.dumps(meta, indent=2) + "\n")
+            mode = (tmp / STATIC_MARKER).stat().st_mode & 0o666  # the umask's file mode (safetensors writes 0600)
             for file in tmp.iterdir():
                 file.chmod(mode)
             try:
@@ -266,6 +271,14 @@ class Embedder(LazyModels):
 
     def __repr__(self) -> str:
         return f"Embedder(text_column={self.text_column!r}, model={self.model!r})"
+
+    @property
+    def languages(self) -> tuple[str, ...] | None:
+        """Languages (ISO 639-1) whose texts this model places meaningfully: ``("en",)`` for
+        ``"minilm"`` and ``"static"`` (an English WordPiece vocabulary: Arabic or Chinese text
+        is mostly unknown tokens, and such texts all land close together); ``None`` (not
+        declared) for ``"hashing"`` and other models."""
+        return ("en",) if self.model in ("minilm", "static") else None
 
     @lazy
     def loaded_model(self) -> Any:

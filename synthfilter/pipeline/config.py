@@ -6,16 +6,21 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..quota import QuotaConfig
+
+if TYPE_CHECKING:
+    from ..diversity import ResampleConfig
 
 __all__ = ["CleanConfig", "OPTION"]
 
 #: Command-line spelling of the configuration fields, for messages.
 OPTION = {"max_synthetic": "--max-synthetic", "resample": "--resample", "dedup_threshold": "--dedup-threshold",
           "by": "--by", "unknown": "--unknown", "basis": "--basis", "reference": "--reference",
-          "ai_reference": "--ai-reference", "confidence": "--confidence", "shard_size": "--shard-size"}
+          "ai_reference": "--ai-reference", "confidence": "--confidence", "shard_size": "--shard-size",
+          "max_copies": "--max-copies", "junk": "--no-junk-rule", "min_words": "--min-words",
+          "boilerplate_min_repeats": "--boilerplate-min-repeats"}
 
 
 @dataclass
@@ -50,6 +55,13 @@ class CleanConfig:
         Default ``None`` (one file). Every file is listed in ``manifest.json`` with its rows
         and SHA-256.
     verbose: Ray's own logs and progress output (default ``False``: errors only).
+    max_copies: the most copies of one row that tail resampling may output. Default 1 (no
+        repetition; resampled rows are marked in ``sf_copies`` either way).
+    junk: never up-weight junk rows (``unknown``, short, boiler-plate) in tail resampling.
+        Default ``True``; see :class:`~synthfilter.diversity.ResampleConfig`.
+    min_words / boilerplate_min_repeats: what counts as junk: rows with fewer words
+        (default 5; 0 off), and rows whose normalised text occurs at least this often
+        (default 3; 0 off).
     """
 
     max_synthetic: float
@@ -72,6 +84,10 @@ class CleanConfig:
     confidence: float = 0.9
     shard_size: int | None = None
     verbose: bool = False
+    max_copies: int = 1
+    junk: bool = True
+    min_words: int = 5
+    boilerplate_min_repeats: int = 3
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_synthetic < 1.0:
@@ -97,12 +113,21 @@ class CleanConfig:
                                             or self.shard_size < 1):
             raise ValueError(f"shard_size must be a positive number of rows, got {self.shard_size!r}")
         self.quota_config()  # validates confidence
+        self.resample_config()  # validates max_copies, min_words, boilerplate_min_repeats
 
     def quota_config(self, basis: str | None = None) -> QuotaConfig:
         """The quota step's :class:`~synthfilter.quota.QuotaConfig` (cap mode); ``basis`` overrides :attr:`basis`."""
         return QuotaConfig(self.max_synthetic, by=self.by, unknown=self.unknown, id_column=self.id_column,
                            text_column=self.text_column, seed=self.seed, basis=basis or self.basis,
                            confidence=self.confidence)
+
+    def resample_config(self) -> "ResampleConfig":
+        """The tail-resampling step's :class:`~synthfilter.diversity.ResampleConfig` (rows that cannot be embedded are left out)."""
+        from ..diversity import ResampleConfig
+
+        return ResampleConfig(invalid="drop", id_column=self.id_column, text_column=self.text_column, seed=self.seed,
+                              max_copies=self.max_copies, junk=self.junk, min_words=self.min_words,
+                              boilerplate_min_repeats=self.boilerplate_min_repeats)
 
     @property
     def reference_digest(self) -> str | None:

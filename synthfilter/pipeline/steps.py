@@ -10,9 +10,10 @@ from collections import Counter
 from typing import Any, ClassVar
 
 import datasets
+import numpy as np
 
 from ..batches import EmbedColumn, TagColumns
-from ..columns import EMBEDDING, CLUSTER, COPIES, ROW, TAG_COLUMNS, Column
+from ..columns import CLUSTER, COPIES, EMBEDDING, LANG, ROW, TAG_COLUMNS, Column
 from ..diversity import Embedder, dedup_semantic, resample_tails, row_features
 from ..engines.base import Engine
 from ..quota import CLASS_NAMES, NULL_GROUP, plan_sample
@@ -92,7 +93,12 @@ class EmbedStep(Step):
 
 
 class DedupStep(Step):
-    """Near-duplicate removal, then the quota again (dropping human duplicates can raise the share)."""
+    """Near-duplicate removal, then the quota again (dropping human duplicates can raise the share).
+
+    Only rows in a language of the embedder (``sf_lang`` in :attr:`Embedder.languages`) are
+    compared; the others are kept uncompared (counted as ``not_compared``): with an English
+    model, texts of other scripts embed close together whatever they say.
+    """
 
     name = "dedup"
     fields = ("dedup_threshold",)
@@ -104,8 +110,12 @@ class DedupStep(Step):
         dropped = []
         if cfg.dedup_threshold is not None:
             before = ds
+            languages = Embedder(model=cfg.embedder).languages
+            compare = None
+            if languages is not None and LANG.name in ds.column_names:
+                compare = np.isin(np.asarray(ds[LANG.name], dtype=object), list(languages))
             ds, dedup_report = dedup_semantic(ds, cfg.dedup_threshold, seed=cfg.seed, invalid="keep",
-                                              return_report=True)
+                                              compare=compare, return_report=True)
             info = dedup_report.to_dict()
             dropped.append(duplicates_dropped(before, dedup_report.duplicate_of))
         quota = cfg.quota_config()
@@ -122,7 +132,7 @@ class ResampleStep(Step):
     """Tail resampling to exactly ``--resample`` rows, per group and class, so the quota still holds."""
 
     name = "resample"
-    fields = ("resample",)
+    fields = ("resample", "max_copies", "junk", "min_words", "boilerplate_min_repeats")
     writes = (CLUSTER, COPIES)
     global_pass = True
     on_driver = True
@@ -136,8 +146,7 @@ class ResampleStep(Step):
                    ((name.split("\x1f"), n) for name, n in counts.items())}
         plan = plan_sample(by_code, cfg.resample, cfg.quota_config("labels"))
         sizes = {f"{group}\x1f{CLASS_NAMES[c]}": k for (group, c), k in plan.items() if k}
-        kept, report = resample_tails(ds, cfg.resample, invalid="drop", id_column=cfg.id_column,
-                                      text_column=cfg.text_column, seed=cfg.seed, return_report=True,
+        kept, report = resample_tails(ds, cfg.resample, config=cfg.resample_config(), return_report=True,
                                       strata=strata, stratum_sizes=sizes)
         dropped = not_selected(ds, kept, "resample_cap")
         return with_copies(kept), {**report.to_dict(), "requested": cfg.resample,
