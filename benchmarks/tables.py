@@ -276,6 +276,21 @@ def estimate_tables(r: dict) -> str:
     return "\n".join(out)
 
 
+def dedup_language_tables(r: dict) -> str:
+    models = list(r["embedders"])
+    rows = ["| language (texts) | " + " | ".join(f"`{m}`: nn >= 0.95 / >= 0.9 / median nn" for m in models) + " |",
+            "|---|" + "---|" * len(models)]
+    for lang, n in r["languages"].items():
+        cells = []
+        for m in models:
+            x = r["embedders"][m]["languages"].get(lang)
+            cells.append(f"{x['share_nn_ge_0.95']:.1%} / {x['share_nn_ge_0.9']:.1%} / {x['median_nn_cosine']:.3f}" if x else "")
+        rows.append(f"| {lang} ({n}) | " + " | ".join(cells) + " |")
+    rows.append("| declared languages (compared by dedup) | "
+                + " | ".join(", ".join(r["embedders"][m]["declared_languages"] or ["all"]) for m in models) + " |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     for path in sorted(RESULTS.glob("scale*.json")):
         print(f"### {path.stem}\n\n{scale_tables(json.loads(path.read_text()))}\n")
@@ -284,7 +299,8 @@ def main() -> None:
         print(f"### detect tiers\n\n{tier_tables(json.loads(detect.read_text()))}\n")
     for name, render in (("detect", detect_tables), ("detect_heads", head_tables), ("quota", quota_tables), ("resample", resample_tables),
                          ("collapse_anchors", anchor_tables), ("collapse_mitigations", mitigation_tables),
-                         ("languages", language_tables), ("reliability", reliability_tables), ("estimate", estimate_tables)):
+                         ("languages", language_tables), ("reliability", reliability_tables), ("estimate", estimate_tables),
+                         ("dedup_languages", dedup_language_tables)):
         path = RESULTS / f"{name}.json"
         if path.exists():
             print(f"### {name}\n\n{render(json.loads(path.read_text()))}\n")

@@ -11,6 +11,7 @@ from typing import Any
 from ._checks import OptionError, check_int
 from .report import write_report
 from .runner import RunConfig, run
+from ..commands import command_group
 
 __all__ = ["add_parser", "DEMO"]
 
@@ -140,8 +141,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    collapse = sub.add_parser("collapse", help="recursive-training harness: measure model collapse per policy")
-    csub = collapse.add_subparsers(dest="collapse_command", required=True)
+    """Add the ``collapse`` command and its ``run``, ``report`` and ``demo`` subcommands to ``sub``."""
+    csub = command_group(sub, "collapse", help="recursive-training harness: measure model collapse per policy")
     r = csub.add_parser("run", help="run (or resume) scenario x policies x seeds, then write the report")
     r.add_argument("--config", help="JSON or YAML file with scenario, policies, generations, seeds, options")
     r.add_argument("--scenario", help="gaussian | gmm | linreg | categorical | digits | text")

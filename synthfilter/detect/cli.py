@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from .inputs import require_scorable
+from ..commands import command_group
 
 __all__ = ["add_parser", "fit_detector", "HELD_OUT"]
 
@@ -335,8 +336,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     cal.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     cal.set_defaults(func=_cmd_calibrate)
 
-    det = sub.add_parser("detector", help="fit a detector on your own labelled data, or list the shipped ones")
-    dsub = det.add_subparsers(dest="detector_command", required=True)
+    dsub = command_group(sub, "detector", help="fit a detector on your own labelled data, or list the shipped ones")
     fit = dsub.add_parser("fit", help="fit a fresh detector on labelled texts; threshold and AUROC from a held-out 20%%")
     fit.add_argument("data", metavar="DATA", help="JSONL, CSV, Parquet or Arrow file, a folder of them, or a saved "
                                                   "datasets folder, with a text and a label column")

@@ -10,6 +10,7 @@ import argparse
 import json
 
 from .encoders import STATIC_MARKER, build_static_model, is_static_model_built, static_model_path
+from ..commands import command_group
 
 __all__ = ["add_parser"]
 
@@ -28,8 +29,7 @@ def _cmd_build_static(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``embedder`` command and its ``build-static`` subcommand to ``sub``."""
-    emb = sub.add_parser("embedder", help="the embedding models of tail resampling and dedup")
-    esub = emb.add_subparsers(dest="embedder_command", required=True)
+    esub = command_group(sub, "embedder", help="the embedding models of tail resampling and dedup")
     build = esub.add_parser("build-static", help="distil the static model of --embedder static now (offline, "
                                                  "1-2 minutes; otherwise it is built on first use)")
     build.add_argument("--path", default=None,

@@ -136,7 +136,8 @@ def _distill(source: str, folder: Path) -> None:
     try:
         from model2vec.distill import distill
     except ImportError as err:
-        raise ImportError("model='static' is distilled with model2vec on first use: pip install 'model2vec>=0.10' "
+        raise ImportError("model='static' is distilled with model2vec on first use (both dependencies of "
+                          "synthfilter): pip install 'model2vec>=0.10' "
                           f"'skeletoken>=0.6,<0.7' (or copy a built {static_model_path().name} folder into "
                           f"{cache_root()}): {err}") from err
     model = distill(model_name=source, pca_dims=STATIC_PCA_DIMS, device="cpu", quantize_to="float32")

@@ -8,6 +8,7 @@ import json
 from ..io import check_output, write_dataset
 from .store import Reservoir, open_reservoir
 from .verify import verify_reservoir
+from ..commands import command_group
 
 __all__ = ["add_parser"]
 
@@ -58,8 +59,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``reservoir`` command and its ``add``, ``list``, ``verify`` and ``sample`` subcommands to ``sub``."""
-    reservoir = sub.add_parser("reservoir", help="a versioned, verifiable store of known-human text")
-    rsub = reservoir.add_subparsers(dest="reservoir_command", required=True)
+    rsub = command_group(sub, "reservoir", help="a versioned, verifiable store of known-human text")
 
     add = rsub.add_parser("add", help="store the texts of INPUT as a new version (texts already stored are skipped)")
     add.add_argument("reservoir", help="reservoir folder (created when missing)")
