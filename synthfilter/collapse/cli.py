@@ -8,14 +8,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..commands import command_group
 from ._checks import OptionError, check_int
 from .report import write_report
 from .runner import RunConfig, run
-from ..commands import command_group
 
 __all__ = ["add_parser", "DEMO"]
 
-ALL_POLICIES = ["replace", "accumulate", "accumulate-subsample", "keep-real:0.1", "fresh-real:0.1", "quota:0.1",
+ALL_POLICIES = ["replace", "accumulate", "accumulate-subsample", "keep-real:0.1", "keep-real-fixed:0.1", "fresh-real:0.1",
+                "quota:0.1",
                 "filter", "filter:0.8:0.05", "tail", "tail:ref", "accumulate+quota:0.1+tail:ref", "select-likely"]
 
 #: The default ablation of ``synthfilter collapse demo``: several scenarios x every policy.
@@ -119,9 +120,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    out = write_report(args.run_dir, args.out)
+    out = write_report(args.run_dir, args.out, baseline=args.baseline)
     print((out / "summary.md").read_text())
-    print(f"wrote plots and summary to {out}")
+    print(f"wrote plots and summary to {out}; every generation's statistics to {args.run_dir}/summary.json")
     return 0
 
 
@@ -156,6 +157,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rep = csub.add_parser("report", help="write plots and a Markdown summary for a run folder")
     rep.add_argument("run_dir")
     rep.add_argument("--out", default=None, help="report folder (default: RUN_DIR/report)")
+    rep.add_argument("--baseline", default=None,
+                     help="policy every other is tested against (default: replace if run, else the first policy)")
     rep.set_defaults(func=_cmd_report)
     demo = csub.add_parser("demo", help="the default ablation on built-in data (several scenarios x all policies)")
     demo.add_argument("--out", default="synthfilter-demo", help="output folder (default: %(default)s)")

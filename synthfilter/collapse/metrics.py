@@ -52,9 +52,15 @@ def tail_mass_ratio(sample: np.ndarray, real: np.ndarray, lower: float = 1.0, up
 
 
 def kl_divergence(p: np.ndarray, q: np.ndarray, eps: float = 1e-12) -> float:
-    """KL(p || q) for discrete distributions (q floored at ``eps``)."""
+    """KL(p || q) in nats for discrete distributions, ``q`` smoothed additively: ``(q + eps) / (1 + K eps)``
+    over its K categories, so a category the model lost costs ``log(p / eps)`` instead of infinity.
+
+    The collapse scenarios pass ``eps=1e-6`` (a lost category of real probability p adds about
+    ``p * 13.8``); ``eps=0`` gives the exact divergence (infinite when q misses p's support).
+    """
     p = np.asarray(p, dtype=np.float64) / np.sum(p)
-    q = np.maximum(np.asarray(q, dtype=np.float64) / np.sum(q), eps)
+    q = np.asarray(q, dtype=np.float64) / np.sum(q)
+    q = (q + eps) / (1.0 + len(q) * eps)
     m = p > 0
     return float(np.sum(p[m] * np.log(p[m] / q[m])))
 
@@ -75,18 +81,10 @@ def curve_auc(values: Sequence[float]) -> float:
     return float(np.trapezoid(v) / (len(v) - 1))
 
 
-def generations_to_degrade(values: Sequence[float], fraction: float = 0.5, higher_is_better: bool = True) -> int | None:
-    """First generation where the metric is worse than generation 0 by ``fraction`` of its value (None if never).
+def generations_to_degrade(values: Sequence[float], fraction: float = 0.5, higher_is_better: bool | str = True) -> int | None:
+    """First generation worse than generation 0 by ``fraction`` (None if never); see
+    :func:`synthfilter.collapse.directions.generations_to_degrade`, which also takes
+    ``target:X`` directions (``higher_is_better`` may be one of those strings)."""
+    from .directions import generations_to_degrade as by_direction
 
-    For a higher-is-better metric the threshold is ``v0 * (1 - fraction)``; for a
-    lower-is-better one, ``v0 * (1 + fraction)`` (or ``fraction`` itself when v0 is 0).
-    """
-    v = np.asarray(values, dtype=np.float64)
-    if len(v) == 0 or not np.isfinite(v[0]):
-        return None
-    if higher_is_better:
-        bad = v < v[0] * (1 - fraction)
-    else:
-        bad = v > (v[0] * (1 + fraction) if v[0] > 0 else fraction)
-    hits = np.flatnonzero(bad)
-    return int(hits[0]) if len(hits) else None
+    return by_direction(values, higher_is_better, fraction)

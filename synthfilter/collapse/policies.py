@@ -7,9 +7,19 @@ objects:
 bases
     ``replace`` (only the last generation's samples), ``accumulate`` (the real data and
     every generation so far), ``accumulate-subsample`` (the same, subsampled by hash to
-    the generation size), ``keep-real:F`` (fraction F in [0, 1] of the original real data
-    plus generated samples), ``fresh-real:F`` (fraction F in [0, 1] fresh real samples each
-    generation).
+    the generation size), ``keep-real:F`` (k = round(F * n) rows of the original real data,
+    a fresh subset each generation, plus generated samples), ``keep-real-fixed:F`` (the
+    same, but one fixed subset of k original real rows in every generation), ``fresh-real:F``
+    (k = round(F * n) fresh real samples each generation, plus generated samples); F is in
+    [0, 1].
+
+    ``keep-real:F`` chooses its k rows of the generation-0 real data by hash of (seed,
+    generation, row id): deterministic for a seed, the same whatever other policies run,
+    and different each generation, so every real row (a rare class included) keeps coming
+    back. ``keep-real-fixed:F`` chooses them once by hash of (seed, row id) and reuses them:
+    the fixed-subset set-up of Kazdan et al. / Gerstgrasser et al., where a rare class
+    absent from those k rows can be lost for good (with k = 10 and a 10% class, in about
+    a third of seeds the fixed rows hold none of it).
 steps
     ``quota:F`` (:func:`synthfilter.enforce_quota` with at most a share F in [0, 1) of
     synthetic rows, by provenance), ``filter`` (a detector fitted each generation on a
@@ -31,11 +41,42 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Policy", "parse_policy", "BASES", "STEPS"]
+from ..hashing import hash64, hash_keys
+from ._checks import check_int
 
-BASES = ("replace", "accumulate", "accumulate-subsample", "keep-real", "fresh-real")
+__all__ = ["Policy", "parse_policy", "kept_real_rows", "detector_real_rows", "BASES", "STEPS", "REAL_ROW_FIELDS"]
+
+BASES = ("replace", "accumulate", "accumulate-subsample", "keep-real", "keep-real-fixed", "fresh-real")
 STEPS = ("quota", "filter", "tail", "select-likely")
-_FRACTION_BASES = ("keep-real", "fresh-real")
+#: bases that take a fraction F of the generation size as real rows: ``base:F``
+_FRACTION_BASES = ("keep-real", "keep-real-fixed", "fresh-real")
+#: the real-data columns of every result row (see :meth:`Policy.real_budget`)
+REAL_ROW_FIELDS = ("real_rows", "real_rows_offered", "real_rows_trained", "real_rows_detector", "real_rows_fresh")
+
+
+def kept_real_rows(real0_ids: np.ndarray, k: int, seed: int, generation: int | None) -> np.ndarray:
+    """Positions (sorted) in the generation-0 real data of the ``k`` rows ``keep-real`` keeps at ``generation``.
+
+    The k rows with the smallest ``hash_keys(ids, hash64(seed, f"keep-real/generation={generation}"))``,
+    a hash of (seed, generation, row id); with ``generation=None`` the k rows with the smallest
+    ``hash_keys(ids, hash64(seed, "keep-real-fixed"))``, a hash of (seed, row id), which
+    ``keep-real-fixed`` keeps in every generation. Nothing else, such as which other policies
+    run, changes the choice.
+    """
+    ids = np.asarray(real0_ids, dtype=np.int64)
+    if k >= len(ids):
+        return np.arange(len(ids))
+    key = "keep-real-fixed" if generation is None else f"keep-real/generation={generation}"
+    return np.sort(np.argsort(hash_keys(ids, hash64(seed, key)), kind="stable")[:k])
+
+
+def detector_real_rows(reference_size: int, detector_fpr: float) -> int:
+    """Known-real rows a fitted ``filter`` step draws per generation.
+
+    ``reference_size`` rows to fit the detector, then ``max(reference_size, ceil(1 / detector_fpr))``
+    to calibrate its threshold (the run's ``RunConfig.reference_size`` and ``detector_fpr``).
+    """
+    return reference_size + max(reference_size, int(np.ceil(1 / detector_fpr)))
 
 
 def _fraction(text: str, where: str, what: str, high_open: bool = False) -> float:
@@ -65,7 +106,12 @@ class Policy:
         return any(name in ("filter", "tail", "select-likely") for name, _ in self.steps)
 
     def real_rows(self, n: int) -> int | None:
-        """Real rows in each generation's candidate pool for sample size ``n`` (``None``: varies by generation)."""
+        """Real rows in each generation's candidate pool for sample size ``n`` (``None``: varies by generation).
+
+        This is the pool before the steps; :func:`synthfilter.collapse.runner.real_budget`
+        gives what a generation consumes (after the steps, with the ``filter`` detector's
+        reference data).
+        """
         if self.base == "replace":
             return 0
         if self.base in _FRACTION_BASES:
@@ -74,12 +120,71 @@ class Policy:
             return n
         return None
 
+    def real_budget(self, n: int, *, reference_size: int, detector_fpr: float, generation: int = 1) -> dict[str, Any]:
+        """The real rows one generation is expected to use, as the runner reports them in every result row.
+
+        ``n`` is the generation size; ``reference_size`` and ``detector_fpr`` are the run's
+        (what a fitted ``filter`` draws); ``generation`` is 0 for the initial fit, else any
+        generation >= 1 (only ``accumulate-subsample`` depends on which). The fields:
+
+        ``real_rows_offered``
+            real rows in the candidate pool the base built, before the steps;
+        ``real_rows_trained``
+            real rows in the training set after the steps (what the model was fitted on);
+        ``real_rows_detector``
+            known-real rows drawn for fitted ``filter`` detectors (:func:`detector_real_rows`
+            per such step; 0 for ``filter:TPR:FPR``, a simulated detector);
+        ``real_rows``
+            the real rows consumed: ``real_rows_trained + real_rows_detector``;
+        ``real_rows_fresh``
+            real rows drawn new: ``fresh-real:F``'s k = round(F * n) plus ``real_rows_detector``
+            (``accumulate``, ``keep-real`` and ``keep-real-fixed`` reuse the generation-0 data).
+
+        Generation 0 (the fit on n real rows) has n in every field but ``real_rows_detector``,
+        so a cell's ``real_rows_fresh`` summed over its rows is the distinct real rows it drew.
+
+        Returns those fields as expected values, plus ``real_rows_max``
+        (``real_rows_offered + real_rows_detector``: steps never add real rows) and ``exact``
+        (``True`` when every value is what each row will report). ``real_rows_offered`` is
+        exact except for ``accumulate-subsample`` (its mean), ``real_rows_detector`` and
+        ``real_rows_fresh`` always. ``real_rows_trained`` assumes a ``filter`` keeps a real row
+        with probability 1 - FPR (its FPR, or ``detector_fpr`` for a fitted detector) and
+        ``quota`` keeps every real row; after ``tail`` or ``select-likely``, which choose rows
+        by value, it and ``real_rows`` are ``None``. Pair policies by ``real_rows`` (or by
+        ``real_rows_fresh`` summed) to compare them at equal real-data budgets.
+        """
+        check_int(n, ("n",), "n", 1, "the generation size")
+        check_int(generation, ("generation",), "generation", 0, "a generation (0: the initial fit)")
+        if generation == 0:
+            return {"real_rows": n, "real_rows_offered": n, "real_rows_trained": n, "real_rows_detector": 0,
+                    "real_rows_fresh": n, "real_rows_max": n, "exact": True}
+        exact, fresh = True, 0
+        if self.base == "accumulate-subsample":  # n rows by hash from n real and generation * per_gen synthetic
+            offered: float = n * n / (n + generation * (2 * n if self.selects else n))
+            exact = False
+        else:
+            offered = self.real_rows(n)
+            fresh = offered if self.base == "fresh-real" else 0
+        trained: float | None = offered
+        detector = 0
+        for name, args in self.steps:
+            if name == "filter":  # inexact: its flags are random, and it keeps >= 10 rows whatever it flags
+                exact = False
+                detector += 0 if args else detector_real_rows(reference_size, detector_fpr)
+                if trained is not None:
+                    trained *= 1.0 - (args[1] if args else detector_fpr)
+            elif name in ("tail", "select-likely") and self.base != "replace":
+                trained, exact = None, False
+        return {"real_rows": None if trained is None else trained + detector, "real_rows_offered": offered,
+                "real_rows_trained": trained, "real_rows_detector": detector, "real_rows_fresh": fresh + detector,
+                "real_rows_max": offered + detector, "exact": exact}
+
     def check_for(self, n: int, min_rows: int, scenario: str = "the") -> "Policy":
         """Reject a policy that leaves fewer than ``min_rows`` training rows whatever the data.
 
         A ``quota:F`` step keeps at most a share F of synthetic rows, so a pool with R real
         rows keeps at most R / (1 - F) rows in all; with R = 0 (``replace``,
-        ``keep-real:0``) it keeps nothing.
+        ``keep-real:0``, ``keep-real-fixed:0``) it keeps nothing.
         """
         real = self.real_rows(n)
         quotas = [args[0] for name, args in self.steps if name == "quota"]
@@ -93,7 +198,7 @@ class Policy:
                 f"policy {self.spec!r}: quota:{share:g} keeps at most a {share:g} share of synthetic rows, and base "
                 f"{base!r} has {real} real row(s) per generation (n={n}), so at most {most} row(s) are left to "
                 f"train on; the {scenario} model needs at least {min_rows}. Use a base with more real data "
-                "(accumulate, keep-real:F or fresh-real:F with a larger F) or a larger quota share")
+                "(accumulate, keep-real:F, keep-real-fixed:F or fresh-real:F with a larger F) or a larger quota share")
         return self
 
 

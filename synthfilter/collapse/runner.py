@@ -9,6 +9,11 @@ exactly the rows an uninterrupted run gives: every (policy, seed, generation) on
 Resuming drops unreadable lines (a truncated last line), rows repeated by an earlier
 run and the rows of unfinished cells, then reruns those cells whole. A lock file keeps
 two runs from appending to the same folder at once.
+
+Every result row also counts the real (non-synthetic) rows the policy used that
+generation (:data:`REAL_ROW_FIELDS`, defined at
+:meth:`~synthfilter.collapse.policies.Policy.real_budget`); :func:`real_budget` gives
+their expected values without running.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -28,13 +33,12 @@ from ..columns import EMBEDDING, LABEL
 from ..hashing import hash_keys
 from ..io import RunLock, atomic_write_text
 from ._checks import OptionError, check_int, check_real
-from .policies import Policy, parse_policy
+from .policies import REAL_ROW_FIELDS, Policy, kept_real_rows, parse_policy
+from .results import ROW_KEY, dedupe_rows, load_results
 from .scenarios import Scenario, make_scenario
 
-__all__ = ["RunConfig", "run", "run_cell", "load_results", "dedupe_rows", "ROW_KEY"]
+__all__ = ["RunConfig", "run", "run_cell", "load_results", "dedupe_rows", "real_budget", "ROW_KEY", "REAL_ROW_FIELDS"]
 
-#: the columns that identify a result row: one row per (policy, seed, generation)
-ROW_KEY = ("policy", "seed", "generation")
 
 
 @dataclass
@@ -109,6 +113,11 @@ def _rng(seed: int, generation: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, generation, stream])
 
 
+def _cell_seed(seed: int, generation: int, stream: int) -> int:
+    """One 32-bit hash seed per (seed, generation, stream), without collisions such as seed + generation has."""
+    return int(np.random.SeedSequence([seed, generation, stream]).generate_state(1)[0])
+
+
 class _Pool:
     """Candidate rows with provenance: data, is_synthetic flags and unique integer ids."""
 
@@ -145,18 +154,20 @@ def _hash_subsample(pool: _Pool, n: int, seed: int) -> _Pool:
 
 
 def _detector_filter(scn: Scenario, pool: _Pool, model: Any, cfg: RunConfig, seed: int, gen: int,
-                     args: tuple) -> tuple[_Pool, dict[str, float]]:
-    """Drop rows a detector labels synthetic; returns the survivors and the detector's TPR/FPR on the pool."""
+                     args: tuple) -> tuple[_Pool, dict[str, float], int]:
+    """Drop rows a detector labels synthetic; returns the survivors, its TPR/FPR and the known-real rows it drew."""
     import synthfilter as sf
 
     if args:  # simulated detector with given rates, decided per row by hash
         tpr, fpr = args
-        u = hash_keys(pool.ids, seed * 7919 + gen) / 2.0**64
+        u = hash_keys(pool.ids, _cell_seed(seed, gen, 1)) / 2.0**64
         flagged = np.where(pool.synthetic, u < tpr, u < fpr)
+        drawn = 0
     else:
         rng = _rng(seed, gen, 5)
         known_real = scn.real(rng, cfg.reference_size)
         calib_real = scn.real(rng, max(cfg.reference_size, int(np.ceil(1 / cfg.detector_fpr))))
+        drawn = len(known_real) + len(calib_real)
         generated = scn.sample(model, cfg.reference_size, rng)
         ds = scn.to_dataset(pool.data, pool.synthetic, pool.ids)
         if scn.name == "text":
@@ -184,7 +195,7 @@ def _detector_filter(scn: Scenario, pool: _Pool, model: Any, cfg: RunConfig, see
     survivors = pool.take(np.flatnonzero(~flagged))
     if len(survivors) < 10:  # a model cannot be fitted on nothing: keep the least suspicious rows by hash
         survivors = _hash_subsample(pool, 10, seed)
-    return survivors, stats
+    return survivors, stats, drawn
 
 
 def _tail(scn: Scenario, pool: _Pool, real: _Pool, size: int, args: tuple, seed: int) -> _Pool:
@@ -229,10 +240,12 @@ def run_cell(cfg: RunConfig, policy_spec: str, seed: int) -> list[dict[str, Any]
     real0 = _Pool(scn.real(_rng(seed, 0, 1), n), np.zeros(n, bool), _ids(0, n))
     model = scn.fit(real0.data, _rng(seed, 0, 2))
     rows = [{"policy": policy_spec, "seed": seed, "generation": 0, "train_rows": n, "synthetic_share": 0.0,
-             **scn.evaluate(model, _rng(seed, 0, 3))}]
+             "real_rows": n, "real_rows_offered": n, "real_rows_trained": n, "real_rows_detector": 0,
+             "real_rows_fresh": n, **scn.evaluate(model, _rng(seed, 0, 3))}]
     history: list[_Pool] = []
     per_gen = 2 * n if policy.selects else n
     for gen in range(1, cfg.generations + 1):
+        fresh = detector = 0  # real rows drawn new this generation; of them, the detector's
         samples = _Pool(scn.sample(model, per_gen, _rng(seed, gen, 1)), np.ones(per_gen, bool), _ids(gen, per_gen))
         history.append(samples)
         if policy.base == "replace":
@@ -240,16 +253,20 @@ def run_cell(cfg: RunConfig, policy_spec: str, seed: int) -> list[dict[str, Any]
         elif policy.base == "accumulate":
             pool = _Pool.concat([real0] + history)
         elif policy.base == "accumulate-subsample":
-            pool = _hash_subsample(_Pool.concat([real0] + history), n, seed + gen)
+            pool = _hash_subsample(_Pool.concat([real0] + history), n, _cell_seed(seed, gen, 0))
         else:
             k_real = int(round(policy.base_fraction * n))
-            if policy.base == "keep-real":
-                real_part = real0.take(np.arange(k_real))
+            if policy.base == "keep-real":  # a new hash-chosen subset each generation
+                real_part = real0.take(kept_real_rows(real0.ids, k_real, seed, gen))
+            elif policy.base == "keep-real-fixed":  # the same hash-chosen subset every generation
+                real_part = real0.take(kept_real_rows(real0.ids, k_real, seed, None))
             else:
                 real_part = _Pool(scn.real(_rng(seed, gen, 4), k_real), np.zeros(k_real, bool),
                                   _ids(gen, k_real) + 5_000_000)
+                fresh += k_real
             gen_part = samples.take(np.arange(per_gen - k_real))
             pool = _Pool.concat([real_part, gen_part])
+        offered = int((~pool.synthetic).sum())
         stats: dict[str, float] = {}
         for name, args in policy.steps:
             if name == "quota":
@@ -257,75 +274,56 @@ def run_cell(cfg: RunConfig, policy_spec: str, seed: int) -> list[dict[str, Any]
                 kept = sf.enforce_quota(ds, args[0], synthetic_column="is_synthetic", id_column="id")
                 pool = _kept(pool, kept["id"])
             elif name == "filter":
-                pool, det_stats = _detector_filter(scn, pool, model, cfg, seed, gen, args)
+                pool, det_stats, drawn = _detector_filter(scn, pool, model, cfg, seed, gen, args)
                 stats.update(det_stats)
+                detector += drawn  # a fitted detector's known-real reference and calibration rows
             elif name == "tail":
-                pool = _tail(scn, pool, real0, n, args, seed + gen)
+                pool = _tail(scn, pool, real0, n, args, _cell_seed(seed, gen, 0))
             elif name == "select-likely":
                 if len(pool) > n:
                     ll = scn.log_likelihood(model, pool.data)
                     pool = pool.take(np.sort(np.argsort(-ll, kind="stable")[:n]))
         if policy.base == "replace" and policy.selects and len(pool) > n:
-            pool = _hash_subsample(pool, n, seed + gen)
+            pool = _hash_subsample(pool, n, _cell_seed(seed, gen, 0))
         if len(pool) < scn.min_train_rows:
             raise ValueError(f"policy {policy_spec!r} (seed {seed}) left {len(pool)} training row(s) at generation "
                              f"{gen}; the {scn.name} model needs at least {scn.min_train_rows}: give the policy "
                              "more real data or a larger quota share, or raise option n")
         model = scn.fit(pool.data, _rng(seed, gen, 2))
+        trained = int((~pool.synthetic).sum())
         rows.append({"policy": policy_spec, "seed": seed, "generation": gen, "train_rows": len(pool),
-                     "synthetic_share": float(pool.synthetic.mean()), **stats,
+                     "synthetic_share": float(pool.synthetic.mean()), "real_rows": trained + detector,
+                     "real_rows_offered": offered, "real_rows_trained": trained, "real_rows_detector": detector,
+                     "real_rows_fresh": fresh + detector, **stats,
                      **scn.evaluate(model, _rng(seed, gen, 3))})
     return rows
+
+
+def real_budget(policy: str | Policy, n: int | None = None, cfg: RunConfig | None = None,
+                generation: int = 1) -> dict[str, Any]:
+    """The real rows one generation of ``policy`` is expected to use, without running it.
+
+    :meth:`Policy.real_budget <synthfilter.collapse.policies.Policy.real_budget>` with
+    ``cfg``'s ``reference_size`` and ``detector_fpr`` (:class:`RunConfig`'s defaults when
+    ``cfg`` is ``None``); ``n=None`` takes the generation size from ``cfg``'s scenario.
+    For example, with n = 100 and the default config, ``keep-real:0.1`` uses 10 real rows a
+    generation, ``quota:0.1`` 100, ``fresh-real:0.1`` 10, all of them new, and ``filter``
+    about 95 plus 400 new known-real rows for its detector.
+    """
+    policy = parse_policy(policy) if isinstance(policy, str) else policy
+    if n is None:
+        if cfg is None:
+            raise ValueError("real_budget needs the generation size n or a cfg whose scenario gives it")
+        n = make_scenario(cfg.scenario, **cfg.options).n
+    source = RunConfig if cfg is None else cfg  # the class holds the defaults
+    return policy.real_budget(n, reference_size=source.reference_size, detector_fpr=source.detector_fpr,
+                              generation=generation)
 
 
 def _worker_init() -> None:
     """One BLAS/OpenMP thread per worker: the workers already use every core."""
     from threadpoolctl import threadpool_limits
     threadpool_limits(1)
-
-
-def _row_key(row: dict[str, Any]) -> tuple[str, int, int]:
-    return tuple(row[k] for k in ROW_KEY)  # type: ignore[return-value]
-
-
-def _is_row(row: Any) -> bool:
-    return (isinstance(row, dict) and isinstance(row.get("policy"), str)
-            and all(isinstance(row.get(k), int) and not isinstance(row.get(k), bool) for k in ("seed", "generation")))
-
-
-def dedupe_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``rows`` with each (policy, seed, generation) once: the first row of each key, in order.
-
-    Cells are deterministic, so repeated rows (from an earlier interrupted or overlapping
-    run) are copies; keeping one makes every seed count once in medians and quantiles.
-    """
-    seen: set[tuple[str, int, int]] = set()
-    out = []
-    for row in rows:
-        key = _row_key(row)
-        if key not in seen:
-            seen.add(key)
-            out.append(row)
-    return out
-
-
-def load_results(run_dir: str | os.PathLike) -> list[dict[str, Any]]:
-    """The rows of ``RUN_DIR/results.jsonl``, each (policy, seed, generation) once.
-
-    Lines that are not a complete result row (a truncated last line from a killed run)
-    are ignored; a row repeated later in the file is dropped (see :func:`dedupe_rows`).
-    """
-    path = Path(run_dir) / "results.jsonl"
-    rows = []
-    if path.exists():
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if _is_row(row):
-                rows.append(row)
-    return dedupe_rows(rows)
 
 
 def run(cfg: RunConfig, run_dir: str | os.PathLike, workers: int | None = None, progress: bool = True) -> Path:

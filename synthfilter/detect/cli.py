@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from .inputs import require_scorable
 from ..commands import command_group
+from .inputs import require_scorable
 
 __all__ = ["add_parser", "fit_detector", "HELD_OUT"]
 

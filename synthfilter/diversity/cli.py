@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from .encoders import STATIC_MARKER, build_static_model, is_static_model_built, static_model_path
 from ..commands import command_group
+from .encoders import STATIC_MARKER, build_static_model, is_static_model_built, static_model_path
 
 __all__ = ["add_parser"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..commands import command_group
 from ..io import check_output, write_dataset
 from .store import Reservoir, open_reservoir
 from .verify import verify_reservoir
-from ..commands import command_group
 
 __all__ = ["add_parser"]
 

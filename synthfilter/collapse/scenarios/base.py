@@ -36,7 +36,8 @@ def temper(p: np.ndarray, temperature: float) -> np.ndarray:
 
 @dataclass
 class Scenario:
-    """Base class. Subclasses set ``name``, ``metrics`` (name -> higher is better) and implement the hooks.
+    """Base class. Subclasses set ``name``, ``metrics`` (name -> ``better``: ``"higher"``, ``"lower"`` or
+    ``"target:X"``, see :mod:`synthfilter.collapse.directions`) and implement the hooks.
 
     Parameters
     ----------
@@ -49,7 +50,7 @@ class Scenario:
     n: int = 1000
     seed: int = 0
     name: ClassVar[str] = "base"
-    metrics: ClassVar[dict[str, bool]] = {}
+    metrics: ClassVar[dict[str, str]] = {}
     #: the headline tail and quality metric of this scenario (for summaries)
     tail_metric: ClassVar[str] = ""
     quality_metric: ClassVar[str] = ""

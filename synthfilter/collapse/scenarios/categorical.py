@@ -12,6 +12,10 @@ from .._checks import OptionError
 from ..metrics import js_divergence, kl_divergence
 from .base import Scenario, temper
 
+#: additive smoothing of the model's probabilities in ``kl_real_model`` and ``tail_loglik``
+#: (see :func:`synthfilter.collapse.metrics.kl_divergence`)
+KL_EPS = 1e-6
+
 __all__ = ["CategoricalScenario"]
 
 
@@ -34,6 +38,15 @@ class CategoricalScenario(Scenario):
         Sampling temperature of the fitted model, > 0. Default 1.0 (sample the fitted frequencies).
     top_p:
         Nucleus mass kept when sampling, in (0, 1]. Default 1.0 (keep every category).
+
+    Metrics (the *tail* is the rarest categories that together hold 20% of the real mass):
+    ``tail_mass`` the model's mass on the tail over the real mass (target 1);
+    ``tail_lost`` the share of tail categories the model gives probability 0 (with two
+    categories: 1 when the minority is lost, so its mean over seeds is the probability of
+    loss); ``tail_loglik`` the expected log-probability of a real tail draw under the model
+    (smoothed by :data:`KL_EPS`); ``support_ratio``; ``tail_recall`` (tail categories with any
+    probability: it cannot move while a policy keeps real rows, so it is not a headline);
+    ``kl_real_model`` (smoothed by :data:`KL_EPS`); ``js``.
     """
 
     n: int = 2000
@@ -42,9 +55,10 @@ class CategoricalScenario(Scenario):
     temperature: float = 1.0
     top_p: float = 1.0
     name: ClassVar[str] = "categorical"
-    metrics: ClassVar[dict[str, bool]] = {"support_ratio": True, "tail_recall": True, "tail_mass": True,
-                                          "kl_real_model": False, "js": False}
-    tail_metric: ClassVar[str] = "tail_recall"
+    metrics: ClassVar[dict[str, str]] = {"tail_mass": "target:1", "tail_lost": "lower", "tail_loglik": "higher",
+                                         "support_ratio": "higher", "tail_recall": "higher", "kl_real_model": "lower",
+                                         "js": "lower"}
+    tail_metric: ClassVar[str] = "tail_mass"
     quality_metric: ClassVar[str] = "kl_real_model"
     min_train_rows: ClassVar[int] = 1
 
@@ -100,10 +114,14 @@ class CategoricalScenario(Scenario):
 
     def evaluate(self, model, rng):
         tail = self.tail
-        return {"support_ratio": float(np.mean(model > 0)),
+        real_tail = self.probs[tail] / self.probs[tail].sum()
+        smoothed = (model + KL_EPS) / (1.0 + len(model) * KL_EPS)
+        return {"tail_mass": float(model[tail].sum() / self.probs[tail].sum()),
+                "tail_lost": float(np.mean(model[tail] <= 0)),
+                "tail_loglik": float(np.sum(real_tail * np.log(smoothed[tail]))),
+                "support_ratio": float(np.mean(model > 0)),
                 "tail_recall": float(np.mean(model[tail] > 0)),
-                "tail_mass": float(model[tail].sum() / self.probs[tail].sum()),
-                "kl_real_model": kl_divergence(self.probs, model, eps=1e-6),
+                "kl_real_model": kl_divergence(self.probs, model, eps=KL_EPS),
                 "js": js_divergence(self.probs, model)}
 
     def feature_names(self, data):

@@ -31,8 +31,8 @@ class DigitsScenario(MixtureModel, Scenario):
     n: int = 1000
     pca_dim: int = 16
     name: ClassVar[str] = "digits"
-    metrics: ClassVar[dict[str, bool]] = {"class_entropy": True, "min_class_share": True, "sliced_w2": False,
-                                          "nll_real": False}
+    metrics: ClassVar[dict[str, str]] = {"class_entropy": "higher", "min_class_share": "higher", "sliced_w2": "lower",
+                                         "nll_real": "lower"}
     tail_metric: ClassVar[str] = "min_class_share"
     quality_metric: ClassVar[str] = "nll_real"
     _components: ClassVar[int] = 10

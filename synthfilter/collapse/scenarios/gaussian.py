@@ -29,8 +29,8 @@ class GaussianScenario(Scenario):
     n: int = 100
     dim: int = 1
     name: ClassVar[str] = "gaussian"
-    metrics: ClassVar[dict[str, bool]] = {"variance": True, "log_variance_ratio": True, "w2": False,
-                                          "tail_mass": True, "nll_real": False}
+    metrics: ClassVar[dict[str, str]] = {"variance": "target:1", "log_variance_ratio": "target:0", "w2": "lower",
+                                         "tail_mass": "target:1", "nll_real": "lower"}
     tail_metric: ClassVar[str] = "tail_mass"
     quality_metric: ClassVar[str] = "w2"
 

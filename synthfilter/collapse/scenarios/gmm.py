@@ -28,8 +28,8 @@ class GMMScenario(MixtureModel, Scenario):
     n: int = 1000
     minority_weight: float = 0.05
     name: ClassVar[str] = "gmm"
-    metrics: ClassVar[dict[str, bool]] = {"minority_mass": True, "sliced_w2": False, "tail_mass": True,
-                                          "variance_ratio": True, "nll_real": False}
+    metrics: ClassVar[dict[str, str]] = {"minority_mass": "target:1", "sliced_w2": "lower", "tail_mass": "target:1",
+                                         "variance_ratio": "target:1", "nll_real": "lower"}
     tail_metric: ClassVar[str] = "minority_mass"
     quality_metric: ClassVar[str] = "nll_real"
     _MAJOR: ClassVar[np.ndarray] = np.array([0.0, 0.0])

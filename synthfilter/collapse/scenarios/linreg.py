@@ -32,7 +32,7 @@ class LinRegScenario(Scenario):
     dim: int = 10
     noise: float = 1.0
     name: ClassVar[str] = "linreg"
-    metrics: ClassVar[dict[str, bool]] = {"excess_error_ratio": False, "test_mse_ratio": False}
+    metrics: ClassVar[dict[str, str]] = {"excess_error_ratio": "lower", "test_mse_ratio": "lower"}
     tail_metric: ClassVar[str] = "excess_error_ratio"
     quality_metric: ClassVar[str] = "test_mse_ratio"
     w_true: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]

@@ -99,9 +99,10 @@ class TextScenario(Scenario):
     temperature: float = 1.0
     data_dir: str = ""
     name: ClassVar[str] = "text"
-    metrics: ClassVar[dict[str, bool]] = {"perplexity": False, "rare_word_recall": True, "vocab_ratio": True,
-                                          "distinct_2": True, "type_token_ratio": True}
-    tail_metric: ClassVar[str] = "rare_word_recall"
+    metrics: ClassVar[dict[str, str]] = {"perplexity": "lower", "rare_word_mass": "target:1", "rare_word_loglik": "higher",
+                                         "rare_word_recall": "higher", "vocab_ratio": "higher",
+                                         "distinct_2": "higher", "type_token_ratio": "higher"}
+    tail_metric: ClassVar[str] = "rare_word_mass"
     quality_metric: ClassVar[str] = "perplexity"
     _cache: ClassVar[dict] = {}
     min_train_rows: ClassVar[int] = 1
@@ -134,6 +135,7 @@ class TextScenario(Scenario):
             counts = Counter(words)
             rare = np.array([index[w] for w, c in counts.items() if c <= 2])
             self._cache[key] = (np.array(docs, dtype=object), vocab, index, test_ids, rare)
+            self._cache[("rare_mass",) + key] = sum(c for c in counts.values() if c <= 2) / len(words)
         return self._cache[key]
 
     def real(self, rng, n):
@@ -211,7 +213,11 @@ class TextScenario(Scenario):
         uni = self._smoothed_unigram(model)
         logp = [math.log(model.prob(int(a), int(b), uni)) for a, b in zip(test_ids[:-1], test_ids[1:])]
         gen = self.sample(model, 200, rng)
+        real_rare_mass = self._cache[("rare_mass", self.doc_words, self.eval_words, str(wikitext_dir(self.data_dir)))]
+        model_rare_mass = float(model.unigram[rare].sum() / model.unigram.sum()) if len(rare) else float("nan")
         return {"perplexity": float(math.exp(-np.mean(logp))),
+                "rare_word_mass": model_rare_mass / real_rare_mass if len(rare) else float("nan"),
+                "rare_word_loglik": float(np.mean(np.log(uni[rare]))) if len(rare) else float("nan"),
                 "rare_word_recall": float(np.mean(model.unigram[rare] > 0)) if len(rare) else float("nan"),
                 "vocab_ratio": float(np.mean(model.unigram > 0)),
                 "distinct_2": distinct_n(list(gen), 2), "type_token_ratio": distinct_n(list(gen), 1)}
