@@ -6,8 +6,11 @@ Runs every mitigation policy (keep-real:0.1, accumulate, quota:0.1, filter with 
 library's own detector, filter with a simulated imperfect detector, tail, tail:ref and
 the combination accumulate+quota:0.1+tail:ref) against replace, writes each scenario's
 plots and Markdown summary to benchmarks/results/collapse/<scenario>/ and the numbers
-to benchmarks/results/collapse_mitigations.json. The text scenario needs WikiText-2 in
-../shared/data and is skipped with a message without it.
+to benchmarks/results/collapse_mitigations.json, with every generation's statistics (means
+with bootstrap intervals, paired tests against replace) in
+benchmarks/results/collapse/<scenario>/generations.json. The README's collapse section is
+generated from these files by benchmarks/collapse_readme.py. The text scenario needs
+WikiText-2 in ../shared/data and is skipped with a message without it.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from synthfilter.collapse.report import summary_table, write_report  # noqa: E40
 from synthfilter.collapse.scenarios import WIKITEXT_DIR  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-POLICIES = ["replace", "keep-real:0.1", "accumulate", "quota:0.1", "filter", "filter:0.8:0.05", "tail", "tail:ref",
-            "accumulate+quota:0.1+tail:ref"]
+POLICIES = ["replace", "keep-real:0.1", "keep-real-fixed:0.1", "fresh-real:0.1", "accumulate", "quota:0.1", "filter",
+            "filter:0.8:0.05", "tail", "tail:ref", "accumulate+quota:0.1+tail:ref"]
 PLAN = [
     {"scenario": "gmm", "options": {"n": 200}, "generations": 20, "seeds": 20},
     {"scenario": "categorical", "options": {"n": 2000}, "generations": 15, "seeds": 20},
@@ -53,8 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             if target.exists():
                 shutil.rmtree(target)
             shutil.copytree(report, target)
-            records, table = summary_table(load_results(run_dir), item["scenario"])
-        result[item["scenario"]] = {"config": {"generations": gens, "seeds": seeds, **item["options"]}, "summary": records}
+            shutil.copy(run_dir / "summary.json", target / "generations.json")
+            records, table = summary_table(load_results(run_dir), item["scenario"], options=item["options"])
+        result[item["scenario"]] = {"config": {"generations": gens, "seeds": seeds, **item["options"]},
+                                    "baseline": "replace", "summary": records}
         print(f"## {item['scenario']}\n{table}\n", flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "collapse_mitigations.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -1,5 +1,8 @@
 """Print the README's benchmark tables (Markdown) from benchmarks/results/*.json.
 
+The collapse mitigation tables and claims are written into the README by
+benchmarks/collapse_readme.py instead.
+
     python benchmarks/tables.py
 """
 
@@ -178,26 +181,6 @@ def anchor_tables(r: dict) -> str:
     return "\n".join(rows)
 
 
-def mitigation_tables(r: dict) -> str:
-    from synthfilter.collapse.scenarios import make_scenario
-    out = []
-    for scenario, x in r.items():
-        scn = make_scenario(scenario)
-        keep = (scn.tail_metric, scn.quality_metric)
-        rows = [f"**{scenario}** ({x['config']['generations']} generations, {x['config']['seeds']} seeds, n={x['config']['n']}): "
-                "median at the last generation [IQR] and median mean-over-generations", "",
-                "| policy | " + " | ".join(f"{m} ({'higher' if scn.metrics[m] else 'lower'} is better)" for m in keep) + " |",
-                "|---|---|---|"]
-        for policy in dict.fromkeys(s["policy"] for s in x["summary"]):
-            cells = []
-            for m in keep:
-                s = next(v for v in x["summary"] if v["policy"] == policy and v["metric"] == m)
-                cells.append(f"{s['last_median']:.3g} [{s['last_q25']:.3g}, {s['last_q75']:.3g}], mean {s['auc_median']:.3g}")
-            rows.append(f"| `{policy}` | " + " | ".join(cells) + " |")
-        out.append("\n".join(rows))
-    return "\n\n".join(out)
-
-
 def language_tables(r: dict) -> str:
     rows = ["| language | human / ai | human labelled synthetic | AI labelled synthetic | unknown | main reasons | identified correctly | AUROC (scored rows) |",
             "|---|---|---|---|---|---|---|---|"]
@@ -298,7 +281,7 @@ def main() -> None:
     if detect.exists() and "tiers" in json.loads(detect.read_text()):
         print(f"### detect tiers\n\n{tier_tables(json.loads(detect.read_text()))}\n")
     for name, render in (("detect", detect_tables), ("detect_heads", head_tables), ("quota", quota_tables), ("resample", resample_tables),
-                         ("collapse_anchors", anchor_tables), ("collapse_mitigations", mitigation_tables),
+                         ("collapse_anchors", anchor_tables),
                          ("languages", language_tables), ("reliability", reliability_tables), ("estimate", estimate_tables),
                          ("dedup_languages", dedup_language_tables)):
         path = RESULTS / f"{name}.json"

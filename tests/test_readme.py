@@ -29,7 +29,8 @@ import pytest
 import synthfilter as sf
 from synthfilter.cli import build_parser
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
 
 
 def _blocks(language: str) -> list[tuple[int, str]]:
@@ -270,3 +271,26 @@ def test_every_readme_command_line_parses(capsys):
                             f"{capsys.readouterr().err.strip()}")
             assert args.command == argv[0] and callable(args.func)
     assert skipped == set(UNFILLABLE), "UNFILLABLE names a line the README no longer has"
+
+
+def test_the_collapse_results_section_is_generated_from_the_committed_results():
+    """Every number and claim in the README's collapse section comes from benchmarks/results (no hand edits)."""
+    import importlib.util
+
+    path = ROOT / "benchmarks" / "collapse_readme.py"
+    spec = importlib.util.spec_from_file_location("collapse_readme", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--check"]) == 0
+
+
+def test_collapse_claims_follow_the_rule_on_made_up_records():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("collapse_readme", ROOT / "benchmarks" / "collapse_readme.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.significant({"p_adjusted": 0.01, "diff_ci_low": 0.1, "diff_ci_high": 0.5})
+    assert not module.significant({"p_adjusted": 0.01, "diff_ci_low": -0.1, "diff_ci_high": 0.5})  # crosses 0
+    assert not module.significant({"p_adjusted": 0.2, "diff_ci_low": 0.1, "diff_ci_high": 0.5})
+    assert not module.significant({"p_adjusted": None, "diff_ci_low": 0.1, "diff_ci_high": 0.5})

@@ -77,7 +77,8 @@ class TextScenario(Scenario):
     ``dedup_semantic`` run on it unchanged. ``temperature`` applies to sampling.
     ``data_dir`` is the WikiText-2 folder (default: :func:`wikitext_dir`, i.e.
     ``$SYNTHFILTER_WIKITEXT2`` or ``../shared/data/wikitext2`` beside the working directory).
-    A sample is an object array of documents.
+    A sample is an object array of documents, drawn from the same backed-off distribution
+    (bigram, then the add-0.01 smoothed unigram) that perplexity is measured on.
 
     Parameters
     ----------
@@ -160,7 +161,9 @@ class TextScenario(Scenario):
         return BigramModel(vocab, uni, succ)
 
     def sample(self, model, n, rng):
-        uni = model.unigram / model.unigram.sum()
+        # the distribution perplexity is measured on (backing off to the smoothed unigram), so the
+        # model evaluated is the model that generates
+        uni = self._smoothed_unigram(model)
         if self.temperature != 1.0:
             uni = temper(uni, self.temperature)
         uni_cum = np.cumsum(uni)

@@ -1,0 +1,187 @@
+"""Write the README's collapse results from the benchmark results: tables and every claim with a number.
+
+    python benchmarks/collapse_readme.py          # rewrite the section in README.md
+    python benchmarks/collapse_readme.py --check  # exit 1 when README.md differs from the results
+
+Reads benchmarks/results/collapse_mitigations.json (last-generation records per scenario,
+written by collapse_mitigations.py) and collapse_two_class.json (collapse_two_class.py),
+and replaces the text between ``<!-- collapse-results:begin -->`` and
+``<!-- collapse-results:end -->`` in README.md. A sentence that says one policy does better
+or worse than ``replace`` is written only when the Holm-adjusted paired p-value is below
+0.05 *and* the 95% bootstrap interval of the mean per-seed difference excludes zero;
+every other comparison is listed as not shown. Comparisons at a different real-data budget
+say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+BEGIN, END = "<!-- collapse-results:begin -->", "<!-- collapse-results:end -->"
+ALPHA = 0.05
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "n/a"
+    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e4):
+        return f"{x:.2e}"
+    return f"{x:.3g}"
+
+
+def significant(r: dict) -> bool:
+    """The claim rule: adjusted p < 0.05 and the bootstrap interval of the difference excludes 0."""
+    p, low, high = r.get("p_adjusted"), r.get("diff_ci_low"), r.get("diff_ci_high")
+    return p is not None and p < ALPHA and low is not None and high is not None and (low > 0 or high < 0)
+
+
+def _direction(better: str) -> str:
+    return {"higher": "higher is better", "lower": "lower is better"}.get(
+        better, f"closer to {better.split(':')[1]} is better, compared as |log(value / {better.split(':')[1]})|")
+
+
+def _versus(r: dict) -> str:
+    if r["policy"] == r["baseline"]:
+        return "baseline"
+    if r.get("p_adjusted") is None:
+        return "n/a"
+    word = ("**better**" if r["diff_ci_low"] > 0 else "**worse**") if significant(r) else "n.s."
+    return f"{word}, p={r['p_adjusted']:.2g}"
+
+
+def scenario_section(scenario: str, x: dict) -> tuple[str, list[str], list[str]]:
+    from synthfilter.collapse.scenarios import make_scenario
+
+    options = {k: v for k, v in x["config"].items() if k not in ("generations", "seeds")}
+    scn = make_scenario(scenario, **options)
+    metrics = [scn.tail_metric, scn.quality_metric]
+    records = x["summary"]
+    gens, seeds = x["config"]["generations"], x["config"]["seeds"]
+    head = (f"**{scenario}** ({gens} generations, {seeds} seeds, n={x['config']['n']}); at generation {gens}: "
+            f"mean over seeds [95% bootstrap interval] and the paired comparison with `replace` "
+            f"(Holm-adjusted Wilcoxon p)\n\n"
+            "| policy | real rows / generation | " + " | ".join(f"{m} ({_direction(scn.metrics[m])})" for m in metrics)
+            + " |\n|---|---|" + "---|" * len(metrics))
+    lines, claims, withheld = [head], [], []
+    for policy in dict.fromkeys(r["policy"] for r in records):
+        mine = {r["metric"]: r for r in records if r["policy"] == policy}
+        if not all(m in mine for m in metrics):
+            continue
+        first = mine[metrics[0]]
+        budget = first["real_rows"]
+        flag = "" if policy == first["baseline"] or first["same_budget"] in (True, None) else " (≠ replace)"
+        cells = [f"{_fmt(budget)}{flag}"]
+        for m in metrics:
+            r = mine[m]
+            cells.append(f"{_fmt(r['last_mean'])} [{_fmt(r['last_ci_low'])}, {_fmt(r['last_ci_high'])}]; {_versus(r)}")
+            if policy == r["baseline"] or r.get("p_adjusted") is None:
+                continue
+            what = f"{scenario} `{policy}` vs `replace` on {m}"
+            if significant(r):
+                word = "better" if r["diff_ci_low"] > 0 else "worse"
+                budget_note = (f"; it uses {_fmt(r['real_rows'])} real rows per generation against replace's "
+                               f"{_fmt(next(v for v in records if v['policy'] == r['baseline'])['real_rows'])}"
+                               if r["same_budget"] is False else "")
+                claims.append(f"- {scenario}: `{policy}` does {word} than `replace` on {m} at generation {gens} "
+                              f"(mean per-seed improvement in {_unit(scn.metrics[m])} {_fmt(r['diff_mean'])} "
+                              f"[{_fmt(r['diff_ci_low'])}, {_fmt(r['diff_ci_high'])}], adjusted p = "
+                              f"{r['p_adjusted']:.2g}, {r['seeds']} seeds{budget_note}).")
+            else:
+                withheld.append(what)
+        lines.append(f"| `{policy}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines), claims, withheld
+
+
+def _unit(better: str) -> str:
+    return "|log ratio|" if better.startswith("target:") else "the metric"
+
+
+def two_class_section(r: dict) -> str:
+    cfg = r["config"]
+    gens = [g for g in (1, 10, 25, 50, 100, cfg["generations"]) if g <= cfg["generations"]]
+    gens = list(dict.fromkeys(gens))
+    rows = {(x["policy"], x["generation"]): x for x in r["minority_lost"]}
+    lines = [f"**Two classes, 90% / 10%** (`categorical`, categories=2, zipf=3.17, n={cfg['n']}, "
+             f"{cfg['seeds']} seeds): probability that the 10% class is lost (the model gives it probability 0), "
+             "with 95% bootstrap intervals", "",
+             "| policy | real rows / generation | " + " | ".join(f"gen {g}" for g in gens) + " |",
+             "|---|---|" + "---|" * len(gens)]
+    for policy in r["policies"]:
+        cells = []
+        for g in gens:
+            x = rows.get((policy, g))
+            cells.append(f"{x['mean']:.3f} [{x['ci_low']:.3f}, {x['ci_high']:.3f}]" if x else "")
+        budget = rows.get((policy, gens[-1]), {}).get("real_rows")
+        lines.append(f"| `{policy}` | {_fmt(budget)} | " + " | ".join(cells) + " |")
+    last = cfg["generations"]
+    claims = []
+    for policy in r["policies"]:
+        x = rows.get((policy, last))
+        if x and policy != r["baseline"] and significant(x):
+            word = "less" if x["diff_ci_low"] > 0 else "more"
+            claims.append(f"- two classes: `{policy}` loses the minority {word} often than `replace` by generation "
+                          f"{last} ({x['mean']:.3f} [{x['ci_low']:.3f}, {x['ci_high']:.3f}] against "
+                          f"{rows[(r['baseline'], last)]['mean']:.3f}; adjusted p = {x['p_adjusted']:.2g}).")
+    fixed, fresh = rows.get(("keep-real-fixed:0.1", last)), rows.get(("keep-real:0.1", last))
+    if fixed and fresh and (fixed["ci_low"] > fresh["ci_high"] or fresh["ci_low"] > fixed["ci_high"]):
+        claims.append(f"- two classes, same real-data budget: a fixed 10% real subset (`keep-real-fixed:0.1`) loses "
+                      f"the minority by generation {last} in {fixed['mean']:.1%} of seeds "
+                      f"[{fixed['ci_low']:.1%}, {fixed['ci_high']:.1%}], a fresh hash-chosen 10% each generation "
+                      f"(`keep-real:0.1`) in {fresh['mean']:.1%} [{fresh['ci_low']:.1%}, {fresh['ci_high']:.1%}] "
+                      "(non-overlapping intervals).")
+    return "\n".join(lines) + ("\n\nWhat the two-class run supports:\n\n" + "\n".join(claims) if claims else "")
+
+
+def render() -> str:
+    parts = ["_This section is generated by `python benchmarks/collapse_readme.py` from "
+             "`benchmarks/results/collapse_mitigations.json` and `collapse_two_class.json`; do not edit it by hand._"]
+    mitigations = RESULTS / "collapse_mitigations.json"
+    claims, withheld = [], []
+    if mitigations.exists():
+        for scenario, x in json.loads(mitigations.read_text()).items():
+            table, c, w = scenario_section(scenario, x)
+            parts.append(table)
+            claims += c
+            withheld += w
+    two = RESULTS / "collapse_two_class.json"
+    if two.exists():
+        parts.append(two_class_section(json.loads(two.read_text())))
+    if claims:
+        parts.append("What the mitigation runs support (adjusted p < 0.05 and a bootstrap interval of the "
+                     "mean per-seed difference that excludes 0; all others are not claimed):\n\n" + "\n".join(claims))
+    if withheld:
+        parts.append(f"Not claimed ({len(withheld)} comparisons whose difference from `replace` is not "
+                     "significant): " + "; ".join(withheld) + ".")
+    return "\n\n".join(parts) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 when README.md differs")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    if BEGIN not in text or END not in text:
+        print(f"README.md has no {BEGIN} ... {END} section")
+        return 1
+    before, rest = text.split(BEGIN, 1)
+    _, after = rest.split(END, 1)
+    new = before + BEGIN + "\n" + render() + END + after
+    if args.check:
+        if new != text:
+            print("README.md's collapse section differs from the results: run python benchmarks/collapse_readme.py")
+            return 1
+        return 0
+    readme.write_text(new)
+    print("rewrote the collapse section of README.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
