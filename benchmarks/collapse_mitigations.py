@@ -1,6 +1,6 @@
 """Mitigations against replace on gmm, categorical and text: tail and quality metrics, medians with spread.
 
-    python benchmarks/collapse_mitigations.py [--quick]
+    python benchmarks/collapse_mitigations.py [--quick] [--only gmm|categorical|text]
 
 Runs every mitigation policy (keep-real:0.1, accumulate, quota:0.1, filter with the
 library's own detector, filter with a simulated imperfect detector, tail, tail:ref and
@@ -34,16 +34,20 @@ POLICIES = ["replace", "keep-real:0.1", "keep-real-fixed:0.1", "fresh-real:0.1",
 PLAN = [
     {"scenario": "gmm", "options": {"n": 200}, "generations": 20, "seeds": 20},
     {"scenario": "categorical", "options": {"n": 2000}, "generations": 15, "seeds": 20},
-    {"scenario": "text", "options": {"n": 500}, "generations": 10, "seeds": 6},
+    {"scenario": "text", "options": {"n": 500}, "generations": 10, "seeds": 12},
 ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer seeds and generations, for a smoke run")
+    parser.add_argument("--only", default=None, help="run this scenario only, keeping the others' results")
     args = parser.parse_args(argv)
-    result = {}
+    previous = RESULTS / "collapse_mitigations.json"
+    result = json.loads(previous.read_text()) if args.only and previous.exists() else {}
     for item in PLAN:
+        if args.only and item["scenario"] != args.only:
+            continue
         if item["scenario"] == "text" and not (WIKITEXT_DIR / "valid.txt").exists():
             print(f"SKIP text: WikiText-2 not found at {WIKITEXT_DIR}")
             continue

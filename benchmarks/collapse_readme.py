@@ -34,6 +34,13 @@ def _fmt(x: float | None) -> str:
     return f"{x:.3g}"
 
 
+def _rows(x: float | None) -> str:
+    """Real rows per generation: whole numbers with thousands separators, small means to 2 digits."""
+    if x is None:
+        return "n/a"
+    return f"{x:,.0f}" if x >= 10 else f"{x:.2g}"
+
+
 def significant(r: dict) -> bool:
     """The claim rule: adjusted p < 0.05 and the bootstrap interval of the difference excludes 0."""
     p, low, high = r.get("p_adjusted"), r.get("diff_ci_low"), r.get("diff_ci_high")
@@ -41,8 +48,9 @@ def significant(r: dict) -> bool:
 
 
 def _direction(better: str) -> str:
-    return {"higher": "higher is better", "lower": "lower is better"}.get(
-        better, f"closer to {better.split(':')[1]} is better, compared as |log(value / {better.split(':')[1]})|")
+    if better in ("higher", "lower"):
+        return f"{better} is better"
+    return f"closer to {better.split(':', 1)[1]} is better"
 
 
 def _versus(r: dict) -> str:
@@ -64,10 +72,12 @@ def scenario_section(scenario: str, x: dict) -> tuple[str, list[str], list[str]]
     gens, seeds = x["config"]["generations"], x["config"]["seeds"]
     head = (f"**{scenario}** ({gens} generations, {seeds} seeds, n={x['config']['n']}); at generation {gens}: "
             f"mean over seeds [95% bootstrap interval] and the paired comparison with `replace` "
-            f"(Holm-adjusted Wilcoxon p)\n\n"
+            f"(Holm-adjusted Wilcoxon p); metrics with a target are compared by their distance to it, "
+            f"the absolute log ratio\n\n"
             "| policy | real rows / generation | " + " | ".join(f"{m} ({_direction(scn.metrics[m])})" for m in metrics)
             + " |\n|---|---|" + "---|" * len(metrics))
     lines, claims, withheld = [head], [], []
+    base_rows = next((r["real_rows"] for r in records if r["policy"] == r["baseline"]), None)
     for policy in dict.fromkeys(r["policy"] for r in records):
         mine = {r["metric"]: r for r in records if r["policy"] == policy}
         if not all(m in mine for m in metrics):
@@ -75,30 +85,30 @@ def scenario_section(scenario: str, x: dict) -> tuple[str, list[str], list[str]]
         first = mine[metrics[0]]
         budget = first["real_rows"]
         flag = "" if policy == first["baseline"] or first["same_budget"] in (True, None) else " (≠ replace)"
-        cells = [f"{_fmt(budget)}{flag}"]
+        cells = [f"{_rows(budget)}{flag}"]
+        found = []
         for m in metrics:
             r = mine[m]
             cells.append(f"{_fmt(r['last_mean'])} [{_fmt(r['last_ci_low'])}, {_fmt(r['last_ci_high'])}]; {_versus(r)}")
             if policy == r["baseline"] or r.get("p_adjusted") is None:
                 continue
-            what = f"{scenario} `{policy}` vs `replace` on {m}"
             if significant(r):
                 word = "better" if r["diff_ci_low"] > 0 else "worse"
-                budget_note = (f"; it uses {_fmt(r['real_rows'])} real rows per generation against replace's "
-                               f"{_fmt(next(v for v in records if v['policy'] == r['baseline'])['real_rows'])}"
-                               if r["same_budget"] is False else "")
-                claims.append(f"- {scenario}: `{policy}` does {word} than `replace` on {m} at generation {gens} "
-                              f"(mean per-seed improvement in {_unit(scn.metrics[m])} {_fmt(r['diff_mean'])} "
-                              f"[{_fmt(r['diff_ci_low'])}, {_fmt(r['diff_ci_high'])}], adjusted p = "
-                              f"{r['p_adjusted']:.2g}, {r['seeds']} seeds{budget_note}).")
+                found.append(f"{word} on {m} (improvement in {_unit(scn.metrics[m])} {_fmt(r['diff_mean'])} "
+                             f"[{_fmt(r['diff_ci_low'])}, {_fmt(r['diff_ci_high'])}], adjusted p = {r['p_adjusted']:.2g})")
             else:
-                withheld.append(what)
+                withheld.append(f"{scenario} `{policy}` on {m}")
+        if found:
+            budget_note = (f"; {_rows(budget)} real rows per generation against replace's {_rows(base_rows)}"
+                           if first["same_budget"] is False else "")
+            claims.append(f"- {scenario}, generation {gens}, {first['seeds']} seeds: `{policy}` does "
+                          + " and ".join(found) + f" than `replace`{budget_note}.")
         lines.append(f"| `{policy}` | " + " | ".join(cells) + " |")
     return "\n".join(lines), claims, withheld
 
 
 def _unit(better: str) -> str:
-    return "|log ratio|" if better.startswith("target:") else "the metric"
+    return "absolute log ratio" if better.startswith("target:") else "the metric"
 
 
 def two_class_section(r: dict) -> str:
@@ -117,7 +127,7 @@ def two_class_section(r: dict) -> str:
             x = rows.get((policy, g))
             cells.append(f"{x['mean']:.3f} [{x['ci_low']:.3f}, {x['ci_high']:.3f}]" if x else "")
         budget = rows.get((policy, gens[-1]), {}).get("real_rows")
-        lines.append(f"| `{policy}` | {_fmt(budget)} | " + " | ".join(cells) + " |")
+        lines.append(f"| `{policy}` | {_rows(budget)} | " + " | ".join(cells) + " |")
     last = cfg["generations"]
     claims = []
     for policy in r["policies"]:
@@ -155,8 +165,8 @@ def render() -> str:
         parts.append("What the mitigation runs support (adjusted p < 0.05 and a bootstrap interval of the "
                      "mean per-seed difference that excludes 0; all others are not claimed):\n\n" + "\n".join(claims))
     if withheld:
-        parts.append(f"Not claimed ({len(withheld)} comparisons whose difference from `replace` is not "
-                     "significant): " + "; ".join(withheld) + ".")
+        parts.append(f"Not claimed ({len(withheld)} comparisons with `replace` that do not pass the rule): "
+                     + "; ".join(withheld) + ".")
     return "\n\n".join(parts) + "\n"
 
 
