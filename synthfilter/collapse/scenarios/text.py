@@ -92,6 +92,15 @@ class TextScenario(Scenario):
         Sampling temperature, > 0. Default 1.0.
     data_dir:
         The WikiText-2 folder; empty (default) for :func:`wikitext_dir`.
+
+    Metrics (*rare words*: words seen at most twice in WikiText-2 valid): ``perplexity`` on
+    test; ``rare_word_mass``, the model's unigram mass on rare words over their real mass
+    (target 1, the headline tail metric); ``rare_word_loglik``, the mean log-probability of a
+    rare word under the smoothed unigram (add 0.01: the floor of an unseen word shrinks as
+    the training pool grows, so it favours small pools; compare it only between policies
+    that train on pools of the same size); ``rare_word_recall`` and ``vocab_ratio`` (shares
+    of words with any count: they cannot fall while real rows are kept, so they are not
+    headlines); ``distinct_2`` and ``type_token_ratio`` of 200 generated documents.
     """
 
     n: int = 1000
