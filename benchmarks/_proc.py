@@ -1,10 +1,25 @@
-"""Run a benchmark step in a fresh process and measure its peak extra resident memory (Linux)."""
+"""Shared benchmark helpers: writing a result file, and running a step in a fresh process to
+measure its peak extra resident memory (Linux)."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
+
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def write_result(name: str, result: object, indent: int = 2, note: str = "") -> Path:
+    """Write ``result`` as JSON to ``benchmarks/results/<name>``, say so (with ``note``), return the path."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / name
+    path.write_text(json.dumps(result, indent=indent, default=str) + "\n")
+    print(f"wrote {path}{note}")
+    return path
 
 
 def rss_kb(field: str) -> int:

@@ -27,6 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _proc import write_result  # noqa: E402
+
 from synthfilter.collapse import RunConfig, load_results, run  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -85,9 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                for p in ("replace", "select-likely")}
         out["select_likely_vs_replace_median_variance"] = sel
         print("select-likely: " + json.dumps(sel), flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "collapse_anchors.json").write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'collapse_anchors.json'}")
+    write_result("collapse_anchors.json", out)
     return 0
 
 

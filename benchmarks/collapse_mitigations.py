@@ -24,6 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _proc import write_result  # noqa: E402
+
 from synthfilter.collapse import RunConfig, load_results, run  # noqa: E402
 from synthfilter.collapse.report import summary_table, write_report  # noqa: E402
 from synthfilter.collapse.scenarios import WIKITEXT_DIR  # noqa: E402
@@ -65,9 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         result[item["scenario"]] = {"config": {"generations": gens, "seeds": seeds, **item["options"]},
                                     "baseline": "replace", "summary": records}
         print(f"## {item['scenario']}\n{table}\n", flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "collapse_mitigations.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'collapse_mitigations.json'} and plots under {RESULTS / 'collapse'}")
+    write_result("collapse_mitigations.json", result, note=f" and plots under {RESULTS / 'collapse'}")
     return 0
 
 

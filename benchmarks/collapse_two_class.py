@@ -16,7 +16,6 @@ replace) and benchmarks/results/collapse/two_class/ (plots and the full report).
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -24,6 +23,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _proc import write_result  # noqa: E402
 
 from synthfilter.collapse import RunConfig, load_results, run  # noqa: E402
 from synthfilter.collapse.report import summary_records, write_report  # noqa: E402
@@ -56,8 +57,7 @@ def main(argv: list[str] | None = None) -> int:
               "minority_lost": [{k: r[k] for k in ("policy", "generation", "mean", "ci_low", "ci_high", "n_seeds",
                                                    "real_rows", "p_adjusted", "diff_mean", "diff_ci_low",
                                                    "diff_ci_high")} for r in lost]}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "collapse_two_class.json").write_text(json.dumps(result, indent=1) + "\n")
+    write_result("collapse_two_class.json", result, indent=1)
     for policy in POLICIES:
         last = next(r for r in lost if r["policy"] == policy and r["generation"] == args.generations)
         print(f"{policy}: P(minority lost by generation {args.generations}) = {last['mean']:.3f} "

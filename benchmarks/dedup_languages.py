@@ -25,6 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _proc import write_result  # noqa: E402
+
 RESULTS = Path(__file__).resolve().parent / "results"
 DETECT = Path(__file__).resolve().parents[2] / "shared" / "data" / "detect"
 
@@ -79,9 +81,7 @@ def main() -> int:
         result["embedders"][model] = {"embed_seconds": round(seconds, 1), "languages": per_lang,
                                       "declared_languages": sf.Embedder(model=model).languages}
         print(model, json.dumps(result["embedders"][model]), flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "dedup_languages.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'dedup_languages.json'}")
+    write_result("dedup_languages.json", result)
     return 0
 
 

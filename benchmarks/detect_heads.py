@@ -22,6 +22,8 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _proc import write_result  # noqa: E402
+
 from synthfilter.detect.corpus import (  # noqa: E402
     balanced_weights, cap_per_cell, default_corpus_dir, exclude_overlap, load_corpus,
 )
@@ -88,9 +90,7 @@ def main(argv: list[str] | None = None) -> int:
               "min_auroc": {k: round(float(np.min([r[k] for r in per_source.values()])), 4) for k in names},
               "leave_one_source_out": per_source}
     print("mean: " + json.dumps(result["mean_auroc"]))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "detect_heads.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'detect_heads.json'}")
+    write_result("detect_heads.json", result)
     return 0
 
 

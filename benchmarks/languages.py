@@ -28,6 +28,8 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _proc import write_result  # noqa: E402
+
 import synthfilter as sf  # noqa: E402
 from synthfilter.detect.corpus import cap_per_cell, default_corpus_dir, grouped_split  # noqa: E402
 from synthfilter.detect.train import DEFAULT_CAP, SHIPPED_SOURCES  # noqa: E402
@@ -130,9 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                "target_met": worst["human_labelled_synthetic"] <= TARGET_FPR,
                "tag_docs_per_second_one_process": speed}
     print("summary: " + json.dumps(summary))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "languages.json").write_text(json.dumps({"languages": results, "summary": summary}, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'languages.json'}")
+    write_result("languages.json", {"languages": results, "summary": summary})
     return 0
 
 

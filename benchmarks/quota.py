@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _proc import in_fresh_process, reset_peak, rss_kb  # noqa: E402
+from _proc import in_fresh_process, reset_peak, rss_kb, write_result  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET = 0.1
@@ -97,9 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {"target": TARGET, "expected_synthetic_kept_global": expected_syn, "exact_to_the_row": exact,
                "in_memory_equals_two_pass": same}
     print("summary: " + json.dumps(summary))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "quota.json").write_text(json.dumps({"runs": results, "summary": summary}, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'quota.json'}")
+    write_result("quota.json", {"runs": results, "summary": summary})
     return 0
 
 

@@ -35,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _proc import in_fresh_process, reset_peak, rss_kb  # noqa: E402
+from _proc import in_fresh_process, reset_peak, rss_kb, write_result  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WIKITEXT = Path(__file__).resolve().parents[2] / "shared" / "data" / "wikitext2" / "valid.txt"
@@ -319,9 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         print("embedders: " + json.dumps({k: v for k, v in result["embedders"].items() if k != "planted_topics"}
                                          | {"summary": result["embedders"].get("planted_topics", {}).get("summary")}),
               flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "resample.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'resample.json'}")
+    write_result("resample.json", result)
     return 0
 
 

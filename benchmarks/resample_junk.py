@@ -27,6 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _proc import write_result  # noqa: E402
+
 RESULTS = Path(__file__).resolve().parent / "results"
 WIKITEXT = Path(__file__).resolve().parents[2] / "shared" / "data" / "wikitext2"
 
@@ -140,9 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             runs[name] = run(e, n, **kw)
             print(f"{model} {name}: " + json.dumps(runs[name]), flush=True)
         result["runs"][model] = runs
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "resample_junk.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'resample_junk.json'}")
+    write_result("resample_junk.json", result)
     return 0
 
 
