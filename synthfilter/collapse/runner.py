@@ -40,7 +40,6 @@ from .scenarios import Scenario, make_scenario
 __all__ = ["RunConfig", "run", "run_cell", "load_results", "dedupe_rows", "real_budget", "ROW_KEY", "REAL_ROW_FIELDS"]
 
 
-
 @dataclass
 class RunConfig:
     """What to run.
