@@ -188,7 +188,7 @@ class Tagger(LazyModels):
         det = self.loaded_detector
         if ok:
             threshold = det.threshold_ if self.threshold is None else self.threshold
-            probs = det.score_texts([values[i] for i in ok])
+            probs = det.score_texts([values[i] for i in ok], any_language=True)  # screen() judged languages
             for i, p in zip(ok, probs):
                 if np.isnan(p):
                     reasons[i] = "not_scored"

@@ -173,7 +173,7 @@ def _detector_filter(scn: Scenario, pool: _Pool, model: Any, cfg: RunConfig, see
             det = sf.load_detector("fast", fitted=False).set_params(n_features=2**16)
             det.fit([str(t) for t in known_real] + [str(t) for t in generated],
                     ["human"] * len(known_real) + ["ai"] * len(generated))
-            det.calibrate([str(t) for t in calib_real], target_fpr=cfg.detector_fpr)
+            det.calibrate([str(t) for t in calib_real], target_fpr=cfg.detector_fpr, any_language=True)
             tagged = ds.map(sf.Tagger(detector=det), batched=True, batch_size=1000)
         else:
             from sklearn.linear_model import LogisticRegression

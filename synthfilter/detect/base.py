@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -32,7 +33,7 @@ from sklearn.exceptions import NotFittedError
 from ..text import unscorable_reason
 from .calibration import threshold_for_fpr
 from .inputs import (DEFAULT_LANGUAGES, MIN_LANGUAGE_SHARE, MIN_LANGUAGE_TEXTS, as_texts, infer_languages,
-                     require_scorable, unscorable_rows)
+                     require_scorable, unscorable_rows, unsupported_language_rows)
 from .labels import SHIPPED_CLASSES, Targets, coerce_labels, encode_targets, targets_01
 from .persist import DetectorFileError, check_threshold, check_version, read_detector_file, write_detector_file
 from .state import ArraySpec, check_array, check_param, classes_problem, stored_classes
@@ -151,27 +152,70 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
     def _raw_scores(self, texts: Sequence[str]) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def ai_score(self, texts: Sequence[Any]) -> np.ndarray:
-        """AI log-odds per text (higher = more likely AI, whatever ``classes_``); NaN where unscorable."""
+    def ai_score(self, texts: Sequence[Any], *, any_language: bool = False) -> np.ndarray:
+        """AI log-odds per text (higher = more likely AI, whatever ``classes_``); NaN where unscorable.
+
+        Parameters
+        ----------
+        texts:
+            The texts to score.
+        any_language:
+            ``False`` (default): a text whose identified language is not one the detector
+            declares (``languages_``, those it was trained and evaluated on) gets NaN, as an
+            unscorable one does: a score outside those languages means nothing (an English
+            detector flags most Arabic or Chinese human text). ``True`` scores every text
+            (for measuring a detector out of its languages, or when the caller has already
+            screened the languages, as :class:`synthfilter.Tagger` does).
+        """
         texts = as_texts(texts)
         self._check_fitted()
         ok = [i for i, value in enumerate(texts) if unscorable_reason(value) is None]
+        if not any_language and ok:
+            foreign = unsupported_language_rows([texts[i] for i in ok], self.declared_languages)
+            ok = [i for j, i in enumerate(ok) if j not in foreign]
         out = np.full(len(texts), np.nan)
         if ok:
             out[ok] = self._raw_scores(texts if len(ok) == len(texts) else [texts[i] for i in ok])
         return out
 
+    @property
+    def declared_languages(self) -> tuple[str, ...]:
+        """The languages this detector scores (``languages_``; ``("en",)`` for a file that names none)."""
+        return tuple(getattr(self, "languages_", DEFAULT_LANGUAGES))
+
+    def _require_languages(self, texts: Sequence[str], argument: str, remedy: str) -> None:
+        foreign = unsupported_language_rows(texts, self.declared_languages)
+        if foreign:
+            shown = ", ".join(f"{i} ({lang})" for i, lang in list(foreign.items())[:10])
+            more = f" and {len(foreign) - 10} more" if len(foreign) > 10 else ""
+            raise ValueError(f"{argument}: row(s) {shown}{more} are in a language this detector was not trained on "
+                             f"(it declares {list(self.declared_languages)}); {remedy}")
+
+    def _in_languages(self, texts: list, argument: str) -> list:
+        """``texts`` without those out of the detector's languages, with a warning that counts them."""
+        foreign = unsupported_language_rows(texts, self.declared_languages)
+        if foreign:
+            langs = Counter(foreign.values()).most_common(5)
+            warnings.warn(f"{argument}: {len(foreign)} of {len(texts)} texts are identified as a language this detector "
+                          f"does not declare ({', '.join(f'{k}: {v}' for k, v in langs)}; it declares "
+                          f"{list(self.declared_languages)}); they are left out, as the tagger leaves them unscored",
+                          stacklevel=3)
+            texts = [t for i, t in enumerate(texts) if i not in foreign]
+        return texts
+
     def decision_function(self, texts: Sequence[Any]) -> np.ndarray:
-        """Score of ``classes_[1]`` per text (scikit-learn's binary convention); NaN where unscorable.
+        """Score of ``classes_[1]`` per text (scikit-learn's binary convention); NaN where unscorable
+        or out of the detector's languages (see :meth:`ai_score`).
 
         The AI log-odds when ``classes_[1]`` is the AI class, their negation otherwise.
         """
         scores = self.ai_score(texts)
         return scores if self._ai_column == 1 else -scores
 
-    def score_texts(self, texts: Sequence[Any]) -> np.ndarray:
-        """Probability that each text is AI-generated, shape ``(n,)``; NaN where unscorable."""
-        return 1.0 / (1.0 + np.exp(-self.ai_score(texts)))
+    def score_texts(self, texts: Sequence[Any], *, any_language: bool = False) -> np.ndarray:
+        """Probability that each text is AI-generated, shape ``(n,)``; NaN where unscorable or, unless
+        ``any_language`` (default ``False``, see :meth:`ai_score`), out of the detector's languages."""
+        return 1.0 / (1.0 + np.exp(-self.ai_score(texts, any_language=any_language)))
 
     def predict_proba(self, texts: Sequence[Any]) -> np.ndarray:
         """Shape ``(n, 2)``: class probabilities in ``classes_`` order; NaN rows where unscorable."""
@@ -189,10 +233,13 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
         self._check_fitted()
         require_scorable(texts, "texts", "they have no label: use predict_proba (NaN for such rows) or "
                                          "synthfilter.Tagger (sf_label='unknown')")
+        self._require_languages(texts, "texts", "they have no label: use predict_proba (NaN for such rows), "
+                                                "synthfilter.Tagger (sf_label='unknown') or a detector fitted on them")
         ai = self._ai_column
         return self.classes_[np.where(self.score_texts(texts) >= self.threshold_, ai, 1 - ai)]
 
-    def calibrate(self, human_texts: Sequence[str], target_fpr: float = 0.01) -> "BaseDetector":
+    def calibrate(self, human_texts: Sequence[str], target_fpr: float = 0.01, *,
+                  any_language: bool = False) -> "BaseDetector":
         """Set ``threshold_`` so that at most ``target_fpr`` of ``human_texts`` score at or above it.
 
         Parameters
@@ -206,19 +253,26 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
         target_fpr:
             Largest share of human texts allowed to be labelled synthetic, in (0, 1).
             Default 0.01.
+        any_language:
+            ``False`` (default): texts identified as a language the detector does not
+            declare are left out of the threshold, as :class:`synthfilter.Tagger` leaves
+            them unscored, with a warning giving their count and languages. ``True`` scores
+            them all (see :meth:`ai_score`).
         """
         texts = as_texts(human_texts, "human_texts")
         self._check_fitted()
         if not 0.0 < target_fpr < 1.0:
             raise ValueError(f"target_fpr must be in (0, 1), got {target_fpr!r}")
         require_scorable(texts, "human_texts", "calibrate never drops rows: remove or fix them first")
+        if not any_language:
+            texts = self._in_languages(texts, "human_texts")
         needed = int(np.ceil(1.0 / target_fpr))
         if len(texts) < needed:
             raise ValueError(
-                f"human_texts: {len(texts)} texts cannot resolve a false-positive rate of "
-                f"{target_fpr}; give at least {needed}"
+                f"human_texts: {len(texts)} texts in the detector's languages cannot resolve a false-positive rate "
+                f"of {target_fpr}; give at least {needed}"
             )
-        self.threshold_ = threshold_for_fpr(self.score_texts(texts), target_fpr)
+        self.threshold_ = threshold_for_fpr(self.score_texts(texts, any_language=True), target_fpr)
         return self
 
     # ------------------------------------------------------------- persistence

@@ -180,14 +180,14 @@ def fit_detector(name: str, texts: list[str], y: np.ndarray, groups: list | None
     if name == "cascade":  # the band: narrowest whose held-out AUROC is within 0.01 of the stack's
         low, high = CascadeDetector().band_low, CascadeDetector().band_high
         if both:
-            low, high, _ = choose_band(det.fast_decision(held_texts), det.ai_score(held_texts), held_y)
+            low, high, _ = choose_band(det.fast_decision(held_texts), det.ai_score(held_texts, any_language=True), held_y)
         det = CascadeDetector.from_stack(det, low, high)
-    held_scores = det.score_texts(held_texts) if held_texts else np.zeros(0)
+    held_scores = det.score_texts(held_texts, any_language=True) if held_texts else np.zeros(0)
     held_humans = held_scores[held_y == 0]
     if len(held_humans) >= needed:
         basis, human_scores = "held-out", held_humans
     else:  # too few held-out humans to resolve the rate: every human row (see the module docstring)
-        fit_humans = det.score_texts([t for t, v in zip(fit_texts, fit_y) if v == 0])
+        fit_humans = det.score_texts([t for t, v in zip(fit_texts, fit_y) if v == 0], any_language=True)
         basis, human_scores = "all-human", np.concatenate([held_humans, fit_humans])
     det.threshold_ = threshold_for_fpr(human_scores, target_fpr)
     summary = {

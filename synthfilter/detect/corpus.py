@@ -26,7 +26,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Document:
-    """One labelled text: ``label`` is 1 for AI-generated, 0 for human."""
+    """One labelled text: ``label`` is 1 for AI-generated, 0 for human; ``lang`` is the source's
+    ISO 639-1 language label (``"en"`` for folders without one)."""
 
     text: str
     label: int
@@ -35,6 +36,7 @@ class Document:
     domain: str
     generator: str
     key: int
+    lang: str = "en"
 
 
 def default_corpus_dir() -> Path:
@@ -79,6 +81,7 @@ def load_corpus(root: str | os.PathLike | None = None) -> list[Document]:
                         domain=str(row.get("domain") or "unknown"),
                         generator=str(row.get("generator") or "unknown"),
                         key=text_key(text),
+                        lang=str(row.get("lang") or "en"),
                     ))
     return docs
 

@@ -9,7 +9,7 @@ from typing import Any
 from ..text import unscorable_reason
 
 __all__ = ["DEFAULT_LANGUAGES", "MIN_LANGUAGE_SHARE", "MIN_LANGUAGE_TEXTS", "as_texts", "infer_languages",
-           "require_scorable", "unscorable_rows"]
+           "require_scorable", "unscorable_rows", "unsupported_language_rows"]
 
 #: Languages of a detector file that names none: every shipped ``@1`` detector was trained and
 #: evaluated on English text only.
@@ -70,3 +70,24 @@ def infer_languages(texts: Sequence[str]) -> tuple[str, ...]:
     counts.pop("", None)
     keep = {lang for lang, n in counts.items() if n >= MIN_LANGUAGE_TEXTS or n >= MIN_LANGUAGE_SHARE * len(texts)}
     return tuple(sorted(keep))
+
+
+def unsupported_language_rows(texts: Sequence[str], languages: Sequence[str]) -> dict[int, str]:
+    """Position -> language code of every text whose identified language is not in ``languages``.
+
+    Parameters
+    ----------
+    texts:
+        Scorable texts (see :func:`unscorable_rows`); they are normalised before identification,
+        as the tagger does.
+    languages:
+        The ISO 639 codes a detector declares; empty means every language is accepted.
+    """
+    if not languages or not texts:
+        return {}
+    from ..lang import identify_languages
+    from ..text import normalize
+
+    allowed = set(languages)
+    found = identify_languages([normalize(t) for t in texts])
+    return {i: lang or "und" for i, lang in enumerate(found) if lang not in allowed}

@@ -69,10 +69,10 @@ def fit_shipped_detector(name: str, train: list[Document], held: list[Document],
         det.recalibrate(held_texts, held_labels, sample_weight=balanced_weights(held))
     if name == "cascade":
         gate = det.fast_decision(held_texts)
-        low, high, share = choose_band(gate, det.ai_score(held_texts), held_labels)
+        low, high, share = choose_band(gate, det.ai_score(held_texts, any_language=True), held_labels)
         det = CascadeDetector.from_stack(det, low, high)
         det.info_ = {"heldout_escalated_share": round(share, 4)}
-    held_scores = det.score_texts(held_texts)
+    held_scores = det.score_texts(held_texts, any_language=True)
     det.threshold_ = threshold_for_fpr(held_scores[held_labels == 0], target_fpr)
     per_source = {}
     for source in sorted({d.source for d in held}):
