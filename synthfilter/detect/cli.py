@@ -303,6 +303,12 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- list
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .train import run
+
+    return run(args)
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from .persist import read_detector_meta
     from .registry import DETECTORS, available_detectors, weights_path
@@ -357,4 +363,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     fit.set_defaults(func=_cmd_fit)
     lst = dsub.add_parser("list", help="the shipped detectors: version, languages, default threshold")
     lst.set_defaults(func=_cmd_list)
+    from .train import add_arguments as add_train_arguments
+
+    train = dsub.add_parser("train", help="rebuild the shipped weights from ../shared/data/detect, deterministically "
+                                          "(the same as python -m synthfilter.detect.train)")
+    add_train_arguments(train).set_defaults(func=_cmd_train)
 

@@ -198,8 +198,8 @@ def _array_header(path: str | os.PathLike, zf: zipfile.ZipFile, info: zipfile.Zi
         else:
             raise DetectorFileError(path, f"array {name!r} uses .npy format {version}, which is not accepted")
     kinds = "U" if name == _META else _ARRAY_KINDS
-    if dtype.hasobject or dtype.kind not in kinds or (dtype.kind == "f" and dtype.itemsize not in (4, 8)):
-        raise DetectorFileError(path, f"array {name!r} has dtype {dtype}; only float32/float64 "
+    if dtype.hasobject or dtype.kind not in kinds or (dtype.kind == "f" and dtype.itemsize not in (2, 4, 8)):
+        raise DetectorFileError(path, f"array {name!r} has dtype {dtype}; only float16/float32/float64 "
                                       "(and strings for the name arrays) are accepted")
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes > info.file_size:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .base import BaseDetector
 from .embedding import EmbedDetector
+from .encoder import EncoderDetector
 from .fast import FastDetector
 from .lm import LMDetector
 from .persist import DetectorFileError, read_detector_meta
@@ -24,7 +25,7 @@ __all__ = ["DETECTORS", "load_detector", "available_detectors", "weights_path"]
 
 #: Registry: detector name -> class.
 DETECTORS: dict[str, type[BaseDetector]] = {
-    cls.name: cls for cls in (FastDetector, LMDetector, EmbedDetector, StackDetector, CascadeDetector)
+    cls.name: cls for cls in (FastDetector, LMDetector, EmbedDetector, StackDetector, CascadeDetector, EncoderDetector)
 }
 
 

@@ -28,7 +28,7 @@ class ArraySpec:
     Parameters
     ----------
     kind:
-        ``"f"`` (float32 or float64, every value finite) or ``"U"`` (strings).
+        ``"f"`` (float16, float32 or float64, every value finite) or ``"U"`` (strings).
     shape:
         Expected shape; an ``int`` is an exact length, a ``str`` a length that every
         array naming the same symbol must share.
@@ -47,8 +47,8 @@ def check_array(path: str | os.PathLike, name: str, array: np.ndarray, spec: Arr
     ``sizes`` maps the symbolic lengths of the arrays checked so far to their values; the
     first array naming a symbol sets it, the others must match.
     """
-    if array.dtype.kind != spec.kind or (spec.kind == "f" and array.dtype.itemsize not in (4, 8)):
-        wanted = "float32/float64" if spec.kind == "f" else "strings"
+    if array.dtype.kind != spec.kind or (spec.kind == "f" and array.dtype.itemsize not in (2, 4, 8)):
+        wanted = "float16/float32/float64" if spec.kind == "f" else "strings"
         raise DetectorFileError(path, f"array {name!r} has dtype {array.dtype}, expected {wanted}")
     fits = array.ndim == len(spec.shape) and all(
         sizes.setdefault(want, got) == got if isinstance(want, str) else want == got
