@@ -4,8 +4,10 @@
     python benchmarks/collapse_readme.py --check  # exit 1 when README.md differs from the results
 
 Reads benchmarks/results/collapse_mitigations.json (last-generation records per scenario,
-written by collapse_mitigations.py) and collapse_two_class.json (collapse_two_class.py),
-and replaces the text between ``<!-- collapse-results:begin -->`` and
+written by collapse_mitigations.py), collapse_two_class.json (collapse_two_class.py),
+collapse_phase.json (collapse_phase.py: the λ x n phase table), collapse_vae.json and
+collapse_lstm.json (collapse_vae.py, collapse_lstm.py: the torch scenarios with their
+published anchors), and replaces the text between ``<!-- collapse-results:begin -->`` and
 ``<!-- collapse-results:end -->`` in README.md. A sentence that says one policy does better
 or worse than ``replace`` is written only when the Holm-adjusted paired p-value is below
 0.05 *and* the 95% bootstrap interval of the mean per-seed difference excludes zero;
@@ -62,12 +64,14 @@ def _versus(r: dict) -> str:
     return f"{word}, p={r['p_adjusted']:.2g}"
 
 
-def scenario_section(scenario: str, x: dict) -> tuple[str, list[str], list[str]]:
+def scenario_section(scenario: str, x: dict, extra: tuple[str, ...] = ()) -> tuple[str, list[str], list[str]]:
+    """The last generation's table of ``scenario`` (its tail and quality metrics, then ``extra``), its claims
+    and the comparisons withheld."""
     from synthfilter.collapse.scenarios import make_scenario
 
     options = {k: v for k, v in x["config"].items() if k not in ("generations", "seeds")}
     scn = make_scenario(scenario, **options)
-    metrics = [scn.tail_metric, scn.quality_metric]
+    metrics = [scn.tail_metric, scn.quality_metric, *extra]
     records = x["summary"]
     gens, seeds = x["config"]["generations"], x["config"]["seeds"]
     head = (f"**{scenario}** ({gens} generations, {seeds} seeds, n={x['config']['n']}); at generation {gens}: "
@@ -147,9 +151,75 @@ def two_class_section(r: dict) -> str:
     return "\n".join(lines) + ("\n\nWhat the two-class run supports:\n\n" + "\n".join(claims) if claims else "")
 
 
+def phase_section(r: dict) -> str:
+    """The λ x n table of every scenario of collapse_phase.json: mean [95% interval] at the last generation."""
+    lambdas, gens = r["lambdas"], r["generations"]
+    lines = [f"**Phase diagram** (`benchmarks/collapse_phase.py`, after Bertrand et al., ICLR 2024): each generation "
+             f"trains on k = round(λ n) fresh real rows and n - k rows sampled from the previous model "
+             f"(policy `fresh-real:λ`; `fresh-real:0` is `replace`). The metric at generation {gens}, mean over seeds "
+             "[95% bootstrap interval] and median (a mean near 1 can hide seeds that lost the minority mode and seeds "
+             "that inflated it); for `gaussian`, the expected variance of the exact recursion derived in the "
+             "script follows as (theory ...). A cell marked k=... ran fewer real rows than λ n (rounding). "
+             "Heatmaps: `benchmarks/results/collapse/phase/`."]
+    for scenario, x in r["scenarios"].items():
+        metric = r["headline"][scenario]
+        lines += ["", f"{scenario}: `{metric}` (target 1) at generation {gens}, {r['seeds'][scenario]} seeds", "",
+                  "| n / λ | " + " | ".join(f"{lam:g}" for lam in lambdas) + " |", "|---|" + "---|" * len(lambdas)]
+        for n in r["sizes"]:
+            cells = []
+            for lam in lambdas:
+                c = next(c for c in x["cells"] if c["n"] == n and c["lambda"] == lam)
+                m = c[metric]
+                text = f"{_fmt(m['mean'])} [{_fmt(m['ci_low'])}, {_fmt(m['ci_high'])}]; median {_fmt(m['median'])}"
+                if "theory_variance" in c:
+                    text += f" (theory {_fmt(c['theory_variance'])})"
+                if c["k_real"] != lam * n:
+                    text += f"; k={c['k_real']}"
+                cells.append(text)
+            lines.append(f"| {n} | " + " | ".join(cells) + " |")
+        theory = [c for c in x["cells"] if "theory_variance" in c]
+        if theory:
+            inside = sum(c[metric]["ci_low"] <= c["theory_variance"] <= c[metric]["ci_high"] for c in theory)
+            lines += ["", f"The theory's expected variance lies inside the 95% interval of the mean in {inside} of "
+                          f"{len(theory)} cells."]
+    return "\n".join(lines)
+
+
+#: result file -> (scenario, metrics shown beside its tail and quality metrics)
+NEURAL = {"collapse_vae.json": ("vae", ("latent_std",)), "collapse_lstm.json": ("lstm", ())}
+
+
+def neural_section(name: str, x: dict) -> tuple[str, list[str], list[str]]:
+    """A torch scenario's table, its published anchor, its run time and (when reduced) what was run and why."""
+    scenario, extra = NEURAL[name]
+    table, claims, withheld = scenario_section(scenario, x, extra)
+    notes = [f"Anchor: {x['anchor']['line']}.",
+             f"Run time: {x['seconds_per_generation']} s per generation (fit, evaluate, sample) on one thread"
+             + (f" of {x['cpu_count']} cores shared with other jobs (5-minute load average "
+                f"{x['load_average_5min'][0]:g} before, {x['load_average_5min'][1]:g} after)."
+                if "load_average_5min" in x else ".")]
+    seeds, compared = x["config"]["seeds"], len(x["policies"]) - 1
+    best = compared * 2.0 / 2 ** seeds  # Holm's smallest adjusted p: m x the exact test's smallest p
+    if best >= ALPHA:
+        notes.append(f"With {seeds} seeds the smallest two-sided exact Wilcoxon p is 2 / 2^{seeds} = "
+                     f"{2.0 / 2 ** seeds:.3g}, {_fmt(best)} after Holm's correction over {compared} comparisons, so no "
+                     "comparison with `replace` can pass the claim rule here; the intervals are the evidence.")
+    plan = x.get("plan")
+    if plan:
+        notes.append(f"One generation was timed first ({plan['one_generation_s']['total']:g} s), estimating "
+                     f"{plan['estimate_s'] / 60:.0f} minutes for the run against a budget of "
+                     f"{plan['budget_s'] / 60:.0f}.")
+    if plan and plan.get("reduced"):
+        asked = plan["asked"]
+        notes.append(f"Reduced run: {asked['generations']} generations x {asked['seeds']} seeds were asked for; "
+                     f"{x['config']['generations']} x {x['config']['seeds']} ran because {plan['why']}.")
+    return table + "\n\n" + " ".join(notes), claims, withheld
+
+
 def render() -> str:
     parts = ["_This section is generated by `python benchmarks/collapse_readme.py` from "
-             "`benchmarks/results/collapse_mitigations.json` and `collapse_two_class.json`; do not edit it by hand._"]
+             "`benchmarks/results/collapse_mitigations.json`, `collapse_two_class.json`, `collapse_phase.json`, "
+             "`collapse_vae.json` and `collapse_lstm.json`; do not edit it by hand._"]
     mitigations = RESULTS / "collapse_mitigations.json"
     claims, withheld = [], []
     if mitigations.exists():
@@ -158,9 +228,19 @@ def render() -> str:
             parts.append(table)
             claims += c
             withheld += w
+    for name in NEURAL:
+        path = RESULTS / name
+        if path.exists():
+            table, c, w = neural_section(name, json.loads(path.read_text()))
+            parts.append(table)
+            claims += c
+            withheld += w
     two = RESULTS / "collapse_two_class.json"
     if two.exists():
         parts.append(two_class_section(json.loads(two.read_text())))
+    phase = RESULTS / "collapse_phase.json"
+    if phase.exists():
+        parts.append(phase_section(json.loads(phase.read_text())))
     if claims:
         parts.append("What the mitigation runs support (adjusted p < 0.05 and a bootstrap interval of the "
                      "mean per-seed difference that excludes 0; all others are not claimed):\n\n" + "\n".join(claims))

@@ -146,7 +146,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     csub = command_group(sub, "collapse", help="recursive-training harness: measure model collapse per policy")
     r = csub.add_parser("run", help="run (or resume) scenario x policies x seeds, then write the report")
     r.add_argument("--config", help="JSON or YAML file with scenario, policies, generations, seeds, options")
-    r.add_argument("--scenario", help="gaussian | gmm | linreg | categorical | digits | text")
+    r.add_argument("--scenario", help="gaussian | gmm | linreg | categorical | digits | text | vae | lstm")
     r.add_argument("--policies", help="comma-separated policy specs, e.g. replace,accumulate,keep-real:0.1")
     r.add_argument("--generations", type=int)
     r.add_argument("--seeds", type=int)

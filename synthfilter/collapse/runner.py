@@ -47,7 +47,7 @@ class RunConfig:
     Parameters
     ----------
     scenario:
-        Scenario name (``gaussian``, ``gmm``, ``linreg``, ``categorical``, ``digits``, ``text``).
+        Scenario name (``gaussian``, ``gmm``, ``linreg``, ``categorical``, ``digits``, ``text``, ``vae``, ``lstm``).
     policies:
         Policy specs (see :mod:`synthfilter.collapse.policies`), each at most once.
     generations:

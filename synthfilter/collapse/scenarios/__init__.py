@@ -1,9 +1,11 @@
 """Collapse scenarios: real data, a model family (fit, sample), and metrics against the real distribution.
 
 One module per scenario family (``gaussian``, ``gmm``, ``linreg``, ``categorical``,
-``digits``, ``text``) over the contract in :mod:`.base`. Data of a scenario is a numpy
-array whose rows are samples (``linreg``: features with the label as last column;
-``categorical``: category ids; ``text``: an object array of documents).
+``digits``, ``text``, and the torch ones ``vae`` and ``lstm``) over the contract in
+:mod:`.base`. Data of a scenario is a numpy array whose rows are samples (``linreg``:
+features with the label as last column; ``categorical``: category ids; ``vae``: 64 pixels
+in [0, 1]; ``text`` and ``lstm``: an object array of documents). The torch scenarios import
+torch only when they fit, sample or score.
 :meth:`Scenario.to_dataset` turns it into a real ``datasets.Dataset`` so that the
 library's transforms run on it unchanged.
 """
@@ -20,15 +22,18 @@ from .digits import DigitsScenario
 from .gaussian import GaussianScenario
 from .gmm import GMMScenario
 from .linreg import LinRegScenario
+from .lstm import LSTMScenario
 from .text import WIKITEXT_DIR, WIKITEXT_ENV, BigramModel, TextScenario, wikitext_dir
+from .vae import VAEScenario
 
 __all__ = ["Scenario", "SCENARIOS", "make_scenario", "scenario_options", "WIKITEXT_DIR", "WIKITEXT_ENV", "wikitext_dir",
            "BigramModel", "CategoricalScenario", "DigitsScenario", "GaussianScenario", "GMMScenario", "LinRegScenario",
-           "TextScenario"]
+           "LSTMScenario", "TextScenario", "VAEScenario"]
 
 #: Scenario name -> class; :func:`make_scenario` looks names up here.
 SCENARIOS: dict[str, type[Scenario]] = {cls.name: cls for cls in (
-    GaussianScenario, GMMScenario, LinRegScenario, CategoricalScenario, DigitsScenario, TextScenario)}
+    GaussianScenario, GMMScenario, LinRegScenario, CategoricalScenario, DigitsScenario, TextScenario, VAEScenario,
+    LSTMScenario)}
 
 
 def scenario_options(name: str) -> list[str]:
