@@ -294,3 +294,30 @@ def test_collapse_claims_follow_the_rule_on_made_up_records():
     assert not module.significant({"p_adjusted": 0.01, "diff_ci_low": -0.1, "diff_ci_high": 0.5})  # crosses 0
     assert not module.significant({"p_adjusted": 0.2, "diff_ci_low": 0.1, "diff_ci_high": 0.5})
     assert not module.significant({"p_adjusted": None, "diff_ci_low": 0.1, "diff_ci_high": 0.5})
+
+
+def _detect_folders():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("detect_folders", ROOT / "benchmarks" / "detect_folders.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_detection_folder_section_is_generated_from_the_committed_results():
+    assert _detect_folders().main(["--check"]) == 0
+
+
+def test_the_transferred_threshold_is_stricter_where_unseen_humans_score_higher():
+    import numpy as np
+
+    module = _detect_folders()
+    rng = np.random.default_rng(0)
+    cal = rng.normal(size=5000)
+    same = module.choose_alpha([module.fpr_curve(cal, rng.normal(size=5000))])
+    shifted = module.choose_alpha([module.fpr_curve(cal, rng.normal(0.5, 1.0, size=5000))])
+    assert 0.006 < same <= 0.012  # unseen humans like the calibration ones: about the 1% level itself
+    assert shifted < 0.5 * same  # unseen humans score higher: a stricter level is needed for 1% on them
+    t = module.alpha_threshold(cal, shifted)
+    assert (rng.normal(0.5, 1.0, size=20000) >= t).mean() < 0.015

@@ -57,9 +57,10 @@ class EncoderDetector(LazyModels, BaseDetector):
     batch_size:
         Texts per optimisation step. Default 32.
     learning_rate:
-        Peak learning rate of the tuned layers (one-cycle schedule). Default 5e-5.
+        Peak learning rate of the tuned layers (one-cycle schedule). Default 2e-4 (5e-5, usual
+        for a whole encoder, left one tuned layer under-fitted: training AUROC 0.80).
     head_learning_rate:
-        Peak learning rate of the linear head. Default 1e-3.
+        Peak learning rate of the linear head. Default 1e-2.
     seed:
         Seed of the head's initialisation and the order of training texts. Default 0.
     """
@@ -70,7 +71,7 @@ class EncoderDetector(LazyModels, BaseDetector):
                      "learning_rate": (0.0, 1.0), "head_learning_rate": (0.0, 1.0), "seed": (0, 2**31 - 1)}
 
     def __init__(self, model: str = "minilm", max_tokens: int = 128, tuned_layers: int = 1, epochs: int = 3,
-                 batch_size: int = 32, learning_rate: float = 5e-5, head_learning_rate: float = 1e-3,
+                 batch_size: int = 32, learning_rate: float = 2e-4, head_learning_rate: float = 1e-2,
                  seed: int = 0) -> None:
         self.model = model
         self.max_tokens = max_tokens

@@ -45,7 +45,7 @@ SHIPPED = ("fast", "lm", "embed", "stack", "cascade", "accurate")
 
 #: Documents per (source, label). The heavy tiers score each text with a language
 #: model (about 5 docs/s) or fine-tune an encoder on a CPU, so they use a smaller, hash-chosen sample.
-DEFAULT_CAP = {"fast": 3000, "lm": 750, "embed": 750, "stack": 750, "cascade": 750, "accurate": 400}
+DEFAULT_CAP = {"fast": 3000, "lm": 750, "embed": 750, "stack": 750, "cascade": 750, "accurate": 300}
 
 
 #: The folders of ``../shared/data/detect`` the shipped ``@1`` weights were trained on (English only).
