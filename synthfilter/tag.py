@@ -25,6 +25,8 @@ and never reach the detector.
 
 from __future__ import annotations
 
+import inspect
+
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -188,7 +190,7 @@ class Tagger(LazyModels):
         det = self.loaded_detector
         if ok:
             threshold = det.threshold_ if self.threshold is None else self.threshold
-            probs = det.score_texts([values[i] for i in ok], any_language=True)  # screen() judged languages
+            probs = _score_screened(det, [values[i] for i in ok])
             for i, p in zip(ok, probs):
                 if np.isnan(p):
                     reasons[i] = "not_scored"
@@ -269,3 +271,15 @@ def _as_values(values: Any) -> tuple[Any, bool | None]:
 
 #: The default transform: ``ds.map(synthfilter.tag, batched=True)``.
 tag = Tagger()
+
+
+def _score_screened(det: BaseDetector, texts: list[Any]) -> np.ndarray:
+    """P(AI) of texts whose languages :meth:`Tagger.screen` already judged: the detector does not judge them again.
+
+    A detector subclass written before ``score_texts`` took ``any_language`` is called without it.
+    """
+    try:
+        accepts = "any_language" in inspect.signature(det.score_texts).parameters
+    except (TypeError, ValueError):
+        accepts = False
+    return det.score_texts(texts, any_language=True) if accepts else det.score_texts(texts)
