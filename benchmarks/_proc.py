@@ -56,3 +56,27 @@ def in_fresh_process(fn: Callable[..., dict], *args: Any) -> dict:
     if error:
         raise RuntimeError(f"{getattr(fn, '__name__', fn)} failed: {error}")
     return result
+
+
+def rewrite_readme_section(begin: str, end: str, body: str, check: bool, what: str, command: str) -> int:
+    """Put ``body`` between the ``begin`` and ``end`` markers of README.md (``check``: only compare).
+
+    Returns 0, or 1 when the markers are missing or, with ``check``, when the README differs
+    (saying to run ``command``); ``what`` names the section in the messages.
+    """
+    readme = RESULTS.parent.parent / "README.md"
+    text = readme.read_text()
+    if begin not in text or end not in text:
+        print(f"README.md has no {begin} ... {end} section")
+        return 1
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    new = f"{head}{begin}\n{body.rstrip(chr(10))}\n{end}{tail}"
+    if check:
+        if new != text:
+            print(f"README.md's {what} section differs from the results: run {command}")
+            return 1
+        return 0
+    readme.write_text(new)
+    print(f"rewrote the {what} section of README.md")
+    return 0

@@ -255,23 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 when README.md differs")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    if BEGIN not in text or END not in text:
-        print(f"README.md has no {BEGIN} ... {END} section")
-        return 1
-    before, rest = text.split(BEGIN, 1)
-    _, after = rest.split(END, 1)
-    new = before + BEGIN + "\n" + render() + END + after
-    if args.check:
-        if new != text:
-            print("README.md's collapse section differs from the results: run python benchmarks/collapse_readme.py")
-            return 1
-        return 0
-    readme.write_text(new)
-    print("rewrote the collapse section of README.md")
-    return 0
+    from benchmarks._proc import rewrite_readme_section
 
+    return rewrite_readme_section(BEGIN, END, render(), args.check, "collapse", "python benchmarks/collapse_readme.py")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -42,7 +42,7 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._proc import write_result  # noqa: E402
+from benchmarks._proc import rewrite_readme_section, write_result  # noqa: E402
 from synthfilter.detect.calibration import threshold_for_fpr  # noqa: E402
 from synthfilter.detect.corpus import (  # noqa: E402
     Document, balanced_weights, cap_per_cell, default_corpus_dir, exclude_overlap, grouped_split, load_corpus,
@@ -295,22 +295,8 @@ def render(result: dict) -> str:
 
 
 def rewrite_readme(result: dict, check: bool) -> int:
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    if BEGIN not in text or END not in text:
-        print(f"README.md has no {BEGIN} ... {END} section")
-        return 1
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    new = f"{head}{BEGIN}\n{render(result)}\n{END}{tail}"
-    if check:
-        if new != text:
-            print("README.md's detect-folders section differs from the results: run python benchmarks/detect_folders.py --readme")
-            return 1
-        return 0
-    readme.write_text(new)
-    print("rewrote the detect-folders section of README.md")
-    return 0
+    return rewrite_readme_section(BEGIN, END, render(result), check, "detect-folders",
+                                  "python benchmarks/detect_folders.py --readme")
 
 
 def main(argv: list[str] | None = None) -> int:
