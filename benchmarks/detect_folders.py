@@ -43,6 +43,7 @@ from sklearn.metrics import roc_auc_score
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._proc import rewrite_readme_section, write_result  # noqa: E402
+from benchmarks.detect import rates, tpr_at_fpr  # noqa: E402
 from synthfilter.detect.calibration import threshold_for_fpr  # noqa: E402
 from synthfilter.detect.corpus import (  # noqa: E402
     Document, balanced_weights, cap_per_cell, default_corpus_dir, exclude_overlap, grouped_split, load_corpus,
@@ -80,15 +81,6 @@ def test_sample(docs: list[Document], cap: int) -> list[Document]:
     for d in sorted(docs, key=lambda d: hash64(11, str(d.key))):
         cells.setdefault((d.lang, d.label), []).append(d)
     return [d for key in sorted(cells) for d in cells[key][:cap]]
-
-
-def tpr_at_fpr(y: np.ndarray, s: np.ndarray, fpr: float = TARGET_FPR) -> float:
-    t = threshold_for_fpr(s[y == 0], fpr)
-    return float((s[y == 1] >= t).mean())
-
-
-def rates(y: np.ndarray, s: np.ndarray, t: float) -> tuple[float, float]:
-    return float((s[y == 0] >= t).mean()), float((s[y == 1] >= t).mean())
 
 
 def alpha_threshold(cal_human: np.ndarray, alpha: float) -> float:

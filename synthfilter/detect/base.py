@@ -33,7 +33,7 @@ from sklearn.exceptions import NotFittedError
 from ..text import unscorable_reason
 from .calibration import threshold_for_fpr
 from .inputs import (DEFAULT_LANGUAGES, MIN_LANGUAGE_SHARE, MIN_LANGUAGE_TEXTS, as_texts, infer_languages,
-                     require_scorable, unscorable_rows, unsupported_language_rows)
+                     require_scorable, rows_named, unscorable_rows, unsupported_language_rows)
 from .labels import SHIPPED_CLASSES, Targets, coerce_labels, encode_targets, targets_01
 from .persist import DetectorFileError, check_threshold, check_version, read_detector_file, write_detector_file
 from .state import ArraySpec, check_array, check_param, classes_problem, stored_classes
@@ -186,9 +186,7 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
     def _require_languages(self, texts: Sequence[str], argument: str, remedy: str) -> None:
         foreign = unsupported_language_rows(texts, self.declared_languages)
         if foreign:
-            shown = ", ".join(f"{i} ({lang})" for i, lang in list(foreign.items())[:10])
-            more = f" and {len(foreign) - 10} more" if len(foreign) > 10 else ""
-            raise ValueError(f"{argument}: row(s) {shown}{more} are in a language this detector was not trained on "
+            raise ValueError(f"{argument}: row(s) {rows_named(foreign)} are in a language this detector was not trained on "
                              f"(it declares {list(self.declared_languages)}); {remedy}")
 
     def _in_languages(self, texts: list, argument: str) -> list:
@@ -236,7 +234,8 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
         self._require_languages(texts, "texts", "they have no label: use predict_proba (NaN for such rows), "
                                                 "synthfilter.Tagger (sf_label='unknown') or a detector fitted on them")
         ai = self._ai_column
-        return self.classes_[np.where(self.score_texts(texts) >= self.threshold_, ai, 1 - ai)]
+        scores = self.score_texts(texts, any_language=True)  # languages checked just above
+        return self.classes_[np.where(scores >= self.threshold_, ai, 1 - ai)]
 
     def calibrate(self, human_texts: Sequence[str], target_fpr: float = 0.01, *,
                   any_language: bool = False) -> "BaseDetector":

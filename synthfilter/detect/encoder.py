@@ -152,7 +152,8 @@ class EncoderDetector(LazyModels, BaseDetector):
         (``pad_to_max``, default, so that batches stack) or to the longest text of each batch;
         computed on ``device``."""
         torch = _torch()
-        frozen = self._layers()[: len(self._layers()) - self.tuned_layers]
+        layers = self._layers()
+        frozen = layers[: len(layers) - self.tuned_layers]
         states, masks = [], []
         with torch.no_grad():
             for i in range(0, len(texts), batch):

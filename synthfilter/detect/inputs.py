@@ -9,7 +9,7 @@ from typing import Any
 from ..text import unscorable_reason
 
 __all__ = ["DEFAULT_LANGUAGES", "MIN_LANGUAGE_SHARE", "MIN_LANGUAGE_TEXTS", "as_texts", "infer_languages",
-           "require_scorable", "unscorable_rows", "unsupported_language_rows"]
+           "require_scorable", "rows_named", "unscorable_rows", "unsupported_language_rows"]
 
 #: Languages of a detector file that names none: every shipped ``@1`` detector was trained and
 #: evaluated on English text only.
@@ -54,10 +54,14 @@ def require_scorable(texts: Sequence[Any], argument: str, remedy: str) -> None:
     """
     bad = unscorable_rows(texts)
     if bad:
-        shown = ", ".join(f"{i} ({reason})" for i, reason in list(bad.items())[:10])
-        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-        raise ValueError(f"{argument}: row(s) {shown}{more} cannot be scored (None, not a string, empty, "
+        raise ValueError(f"{argument}: row(s) {rows_named(bad)} cannot be scored (None, not a string, empty, "
                          f"whitespace-only, binary or non-Latin text); {remedy}")
+
+
+def rows_named(rows: dict[int, str], shown: int = 10) -> str:
+    """``"3 (empty), 7 (zh)"``: the first ``shown`` positions with their reason, then how many more."""
+    named = ", ".join(f"{i} ({why})" for i, why in list(rows.items())[:shown])
+    return named + (f" and {len(rows) - shown} more" if len(rows) > shown else "")
 
 
 def infer_languages(texts: Sequence[str]) -> tuple[str, ...]:
