@@ -3,6 +3,7 @@
     python benchmarks/detect_folders.py [--tiers fast,static] [--cap 1500] [--test-cap 400]
     python benchmarks/detect_folders.py --readme          # rewrite the README section from the JSON
     python benchmarks/detect_folders.py --check           # exit 1 when the README section differs
+    python benchmarks/detect_folders.py --cascade fast,accurate   # the cascade, from both tiers' saved scores
 
 For every folder of ``../shared/data/detect`` (English, zh/es/pt, ar): fit each tier on
 all other folders (texts and groups shared with the held-out folder removed; at most
@@ -44,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._proc import rewrite_readme_section, write_result  # noqa: E402
 from benchmarks.detect import rates, tpr_at_fpr  # noqa: E402
+from benchmarks.detect_cascade import cascade_summary  # noqa: E402
 from synthfilter.detect.calibration import threshold_for_fpr  # noqa: E402
 from synthfilter.detect.corpus import (  # noqa: E402
     Document, balanced_weights, cap_per_cell, default_corpus_dir, exclude_overlap, grouped_split, load_corpus,
@@ -140,20 +142,30 @@ def save_folds(name: str, folds: dict) -> Path:
     for held, f in folds.items():
         arrays.update({f"{held}__s": f["s"], f"{held}__y": f["y"], f"{held}__cal": f["cal"],
                        f"{held}__lang": np.array([d.lang for d in f["test"]]),
+                       f"{held}__key": np.array([str(d.key) for d in f["test"]]),
                        f"{held}__info": np.array([f["n_train"], f["fit_s"]])})
     np.savez_compressed(path, **arrays)
     return path
 
 
-def load_folds(name: str) -> dict:
-    """The folds :func:`save_folds` wrote (test documents reduced to their language)."""
+def load_folds(name: str, docs: list[Document] | None = None) -> dict:
+    """The folds :func:`save_folds` wrote (test documents reduced to their language, plus ``key``: their
+    text keys; files written before keys were saved get them back from ``docs``, the same corpus)."""
     z = np.load(RESULTS / "detect_folders" / f"{name}_scores.npz")
     folds = {}
     for held in sorted({k.split("__")[0] for k in z.files}):
         n_train, fit_s = z[f"{held}__info"]
-        folds[held] = {"s": z[f"{held}__s"], "y": z[f"{held}__y"], "cal": z[f"{held}__cal"], "n_train": int(n_train),
-                       "fit_s": float(fit_s), "test": [Document("", 0, held, "", "", "", 0, str(x))
-                                                       for x in z[f"{held}__lang"]]}
+        langs, y = z[f"{held}__lang"], z[f"{held}__y"]
+        folds[held] = {"s": z[f"{held}__s"], "y": y, "cal": z[f"{held}__cal"], "n_train": int(n_train),
+                       "fit_s": float(fit_s), "test": [Document("", 0, held, "", "", "", 0, str(x)) for x in langs]}
+        if f"{held}__key" in z.files:
+            folds[held]["key"] = z[f"{held}__key"]
+        elif docs is not None:
+            cap = max(int(((langs == lang) & (y == label)).sum()) for lang in set(langs) for label in (0, 1))
+            test = test_sample([d for d in docs if d.source == held], cap)
+            if [d.label for d in test] != y.tolist():
+                raise ValueError(f"{name}/{held}: saved scores do not match this corpus; rerun the tier")
+            folds[held]["key"] = np.array([str(d.key) for d in test])
     return folds
 
 
@@ -219,12 +231,15 @@ def summarise(folds: dict) -> dict:
     return out
 
 
-def speed(det, docs: list[Document], n: int = 2000) -> dict:
+def speed(det, docs: list[Document], n: int = 2000, seconds: float = 120.0) -> dict:
     """Documents/second of the fitted detector ``det`` on ``n`` English texts cut to about 128 tokens (95 words);
-    ``--speed-only`` measures the shipped weights (the tier as users get it)."""
+    ``--speed-only`` measures the shipped weights (the tier as users get it). A slow tier is timed on fewer
+    texts: as many as a 20-text warm-up says fit in about ``seconds``."""
     texts = [" ".join(d.text.split()[:95]) for d in docs if d.lang == "en" and len(d.text.split()) >= 95]
     texts = sorted(texts, key=lambda t: hash64(5, t))[:n]
+    t0 = time.perf_counter()
     det.ai_score(texts[:20])
+    texts = texts[20:][:max(20, int(20 * seconds / max(time.perf_counter() - t0, 1e-9)))]
     t0 = time.perf_counter()
     det.ai_score(texts)
     return {"n_docs": len(texts), "docs_per_s": round(len(texts) / (time.perf_counter() - t0), 1),
@@ -283,12 +298,33 @@ def render(result: dict) -> str:
         lines.append(f"| {t} | {sp.get('docs_per_s', '-')} | {sp.get('detector', '-')} "
                      f"{json.dumps(sp.get('params', {}))} | {sp.get('load_average', '-')} | "
                      f"{result['tiers'][t]['summary']['shipped_alpha']} |")
+    cascades = result.get("cascades", {})
+    if cascades:
+        lines += ["", "| cascade (band chosen on the other folders) | gate AUROC | deep AUROC | cascade AUROC | "
+                      "escalated share | documents/second |", "|---|---|---|---|---|---|"]
+        for name, c in cascades.items():
+            m = c["mean"]
+            lines.append(f"| {name.replace('>', ' then ')} (mean of {len(c['per_folder'])} folders) | "
+                         f"{_f(m['gate_auroc'])} | {_f(m['deep_auroc'])} | {_f(m['cascade_auroc'])} | "
+                         f"{_f(m['escalated_share'], 2)} | {c['docs_per_s'] if c['docs_per_s'] is not None else '-'} |")
     return "\n".join(lines)
 
 
 def rewrite_readme(result: dict, check: bool) -> int:
     return rewrite_readme_section(BEGIN, END, render(result), check, "detect-folders",
                                   "python benchmarks/detect_folders.py --readme")
+
+
+def merged_into_latest(path: Path, result: dict, tiers: list[str]) -> dict:
+    """``result``'s entries for ``tiers`` laid over the file as it is now, so runs of different tiers
+    in parallel do not overwrite each other's results."""
+    if not path.exists():
+        return result
+    latest = json.loads(path.read_text())
+    for part in ("tiers", "speed"):
+        latest.setdefault(part, {}).update({t: result[part][t] for t in tiers if t in result.get(part, {})})
+    latest.update({k: v for k, v in result.items() if k not in ("tiers", "speed", "cascades")})
+    return latest
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed-only", action="store_true", help="only measure the shipped weights' speed")
     parser.add_argument("--summarise-only", action="store_true",
                         help="recompute the figures of --tiers from their saved fold scores, without fitting")
+    parser.add_argument("--cascade", default=None, metavar="GATE,DEEP",
+                        help="only (re)compute the cascade GATE then DEEP from both tiers' saved fold scores")
     parser.add_argument("--readme", action="store_true", help="only rewrite the README section from the JSON")
     parser.add_argument("--check", action="store_true", help="only compare the README section with the JSON")
     args = parser.parse_args(argv)
@@ -320,6 +358,14 @@ def main(argv: list[str] | None = None) -> int:
     result = json.loads(path.read_text()) if path.exists() else {"tiers": {}, "speed": {}}
     result.update({"target_fpr": TARGET_FPR, "folders": sorted({d.source for d in docs})})
     params = json.loads(args.params)
+    if args.cascade:
+        gate, deep = args.cascade.split(",")
+        result.setdefault("cascades", {})[f"{gate}>{deep}"] = cascade_summary(
+            load_folds(gate, docs), load_folds(deep, docs), result["speed"].get(gate, {}).get("docs_per_s"),
+            result["speed"].get(deep, {}).get("docs_per_s"))
+        print(json.dumps(result["cascades"][f"{gate}>{deep}"]["mean"]), flush=True)
+        write_result(path.name, result)
+        return rewrite_readme(result, check=False)
     for name in args.tiers.split(","):
         if args.speed_only:
             import synthfilter as sf
@@ -335,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name}: " + json.dumps(result["tiers"][name]["summary"]), flush=True)
         result["speed"][name] = speed(det, docs)
         print(f"  {name} speed: " + json.dumps(result["speed"][name]), flush=True)
+    result = merged_into_latest(path, result, args.tiers.split(","))
     write_result(path.name, result)
     return rewrite_readme(result, check=False)
 

@@ -29,7 +29,7 @@ SCORE = Column("sf_score", pa.float32(),
 LABEL = Column("sf_label", pa.string(),
                '`"synthetic"` if `sf_score >= threshold`, `"human"` below, `"unknown"` when the row cannot be scored; '
                'for rows decided by provenance, the class it gives')
-DETECTOR = Column("sf_detector", pa.string(), "`name@version` of the detector, e.g. `fast@1`")
+DETECTOR = Column("sf_detector", pa.string(), "`name@version` of the detector, e.g. `fast@2`")
 LANG = Column("sf_lang", pa.string(),
               'ISO 639-1 code of the text\'s language (e.g. `en`, `ru`); `""` when there is no text to identify')
 REASON = Column("sf_reason", pa.string(),

@@ -158,12 +158,15 @@ def test_calibrate_sets_the_threshold_for_the_target_rate_and_saves(tmp_path, hu
 
 
 def test_calibrate_raises_the_threshold_on_human_text_that_scores_high(tmp_path, capsys):
-    high = make_texts(200, "ai", seed=2)  # "human" reference the shipped detector flags more than 1% of
+    high = make_texts(200, "ai", seed=2)  # "human" reference the starting detector flags more than 1% of
     ref, out = _jsonl(tmp_path / "ref.jsonl", [{"text": t} for t in high]), tmp_path / "cal.npz"
-    shipped = sf.load_detector("fast")
-    assert (shipped.score_texts(high) >= shipped.threshold_).mean() > 0.01
-    assert main(["calibrate", str(ref), "--target-fpr", "0.01", "--out", str(out)]) == 0
-    assert sf.load_detector(str(out)).threshold_ > shipped.threshold_
+    start = sf.load_detector("fast")
+    start.threshold_ = 0.5
+    start.save(tmp_path / "start.npz")
+    assert (start.score_texts(high) >= start.threshold_).mean() > 0.01
+    assert main(["calibrate", str(ref), "--target-fpr", "0.01", "--detector", str(tmp_path / "start.npz"),
+                 "--out", str(out)]) == 0
+    assert sf.load_detector(str(out)).threshold_ > start.threshold_
 
 
 def test_a_larger_target_rate_gives_a_lower_threshold(tmp_path, human_ref, capsys):
@@ -241,7 +244,8 @@ def test_detector_list_names_every_detector_with_version_and_languages(capsys):
     lines = capsys.readouterr().out.splitlines()
     for name in sf.available_detectors():
         row = next(line for line in lines if line.split()[0] == name)
-        assert row.split()[1:3] == ["1", "en"], row
+        assert row.split()[1:3] == [sf.load_detector(name).version, "en"], row
+    assert next(line for line in lines if line.split()[0] == "fast").split()[1] == "2"  # the transferred threshold
 
 
 def test_fit_defaults_parse():

@@ -321,3 +321,41 @@ def test_the_transferred_threshold_is_stricter_where_unseen_humans_score_higher(
     assert shifted < 0.5 * same  # unseen humans score higher: a stricter level is needed for 1% on them
     t = module.alpha_threshold(cal, shifted)
     assert (rng.normal(0.5, 1.0, size=20000) >= t).mean() < 0.015
+
+
+def _fold(keys, y, s):
+    import numpy as np
+
+    return {"key": np.array(keys), "y": np.array(y), "s": np.array(s, dtype=float)}
+
+
+def test_the_cascade_escalates_the_gates_uncertain_band_chosen_without_the_held_out_folder():
+    import numpy as np
+
+    from benchmarks.detect_cascade import cascade_summary
+
+    rng = np.random.default_rng(0)
+    gate, deep = {}, {}
+    for f in ("a", "b", "c"):
+        y = rng.integers(0, 2, 600)
+        keys = [f"{f}{i}" for i in range(600)]
+        gate[f] = _fold(keys, y, (2 * y - 1) + rng.normal(0, 1.5, 600))  # noisy
+        deep[f] = _fold(keys[::-1][:400][::-1], y[200:], (2 * y[200:] - 1) * 3 + rng.normal(0, 1, 400))  # sharp, fewer rows
+    out = cascade_summary(gate, deep, gate_speed=1000.0, deep_speed=30.0)
+    m = out["mean"]
+    assert all(r["n"] == 400 for r in out["per_folder"].values())  # joined on the rows both tiers scored
+    assert m["gate_auroc"] + 0.05 < m["cascade_auroc"] and m["cascade_auroc"] >= m["deep_auroc"] - 0.02
+    assert 0.0 < m["escalated_share"] < 1.0
+    assert out["docs_per_s"] == round(1 / (1 / 1000 + m["escalated_share"] / 30), 1)
+    # a held-out folder whose gate scores are shifted does not move its own band
+    moved = dict(gate, a=_fold(gate["a"]["key"], gate["a"]["y"], gate["a"]["s"] + 100))
+    assert cascade_summary(moved, deep, None, None)["per_folder"]["a"]["band"] == out["per_folder"]["a"]["band"]
+
+
+def test_the_cascade_refuses_tiers_whose_saved_labels_disagree():
+    import pytest
+
+    from benchmarks.detect_cascade import joined
+
+    with pytest.raises(ValueError, match="labels disagree"):
+        joined({"a": _fold(["k1", "k2"], [0, 1], [0.1, 0.2])}, {"a": _fold(["k1", "k2"], [1, 1], [0.1, 0.2])})

@@ -19,6 +19,9 @@ TEXTS = [
     "short",
     "",
     "Furthermore, it is important to note that comprehensive innovative solutions foster seamless collaboration.",
+    "Overall, this comprehensive approach fosters collaboration, enhances productivity, and ensures seamless integration. "
+    "Additionally, it is crucial to leverage innovative strategies that empower stakeholders. In conclusion, by embracing "
+    "these transformative solutions, organizations can navigate the evolving landscape and unlock their full potential.",
     "Мы ходили на озеро в субботу, и дети купались в холодной воде весь день до вечера.",
     *make_texts(4, "human", seed=7),
     *make_texts(4, "ai", seed=7),

@@ -18,6 +18,7 @@ from .embedding import EmbedDetector
 from .encoder import EncoderDetector
 from .fast import FastDetector
 from .lm import LMDetector
+from .lm_hidden import LMHiddenDetector
 from .persist import DetectorFileError, read_detector_meta
 from .stack import CascadeDetector, StackDetector
 
@@ -25,7 +26,8 @@ __all__ = ["DETECTORS", "load_detector", "available_detectors", "weights_path"]
 
 #: Registry: detector name -> class.
 DETECTORS: dict[str, type[BaseDetector]] = {
-    cls.name: cls for cls in (FastDetector, LMDetector, EmbedDetector, StackDetector, CascadeDetector, EncoderDetector)
+    cls.name: cls for cls in (FastDetector, LMDetector, EmbedDetector, StackDetector, CascadeDetector, EncoderDetector,
+                LMHiddenDetector)
 }
 
 

@@ -6,12 +6,13 @@ Usage::
     synthfilter detector train [--detector NAME] ...        # the same command
 
 Rebuilds every shipped detector (``fast``, ``lm``, ``embed``, ``stack``, ``cascade``,
-``accurate``) or one (``--detector``). ``accurate`` is trained on every source folder under
-``--data`` (all languages); the others on the English folders their ``@1`` weights were
-trained on. Each (source, label) cell is capped at ``--cap`` documents chosen by hash, rows
+``accurate``, ``lm-hidden``) or one (``--detector``). ``accurate`` and ``lm-hidden`` are trained
+on every source folder under ``--data`` (all languages); the others on the English folders
+their ``@1`` weights were trained on. Each (source, label) cell is capped at ``--cap`` documents chosen by hash, rows
 are weighted so every cell counts equally, and a grouped 80/20 split per source keeps the
 held-out 20% for the Platt recalibration of the heavy tiers, the cascade's band and the
-default threshold: the smallest one that flags at most 1% of the held-out human texts.
+default threshold: the smallest one that flags at most the tier's :data:`SHIPPED_ALPHA` share
+(else 1%) of the held-out human texts.
 The same inputs give the same weights (the LM tiers up to floating-point noise of the
 language model across machines; ``accurate`` up to torch's CPU kernels). ``accurate``
 took nine minutes on 2 cores.
@@ -39,25 +40,35 @@ __all__ = ["train_shipped", "fit_shipped_detector", "default_lm_cache", "SHIPPED
 #: Version written into ``sf_detector``; bump when features, data or training change.
 WEIGHTS_VERSION = "1"
 
+#: Tiers whose weights changed since ``@1``, with their version: ``fast@2`` has the transferred threshold.
+WEIGHTS_VERSIONS: dict[str, str] = {"fast": "2"}
+
+#: The share of held-out human texts left above the shipped threshold, per tier: the transferred level
+#: ``summary.shipped_alpha`` of ``benchmarks/results/detect_folders.json`` (the largest share of
+#: calibration humans at which the leave-one-folder-out runs flagged at most 1% of *unseen* folders'
+#: humans on average). Tiers not named use 1% of the held-out humans.
+SHIPPED_ALPHA: dict[str, float] = {"fast": 0.0015}
+
 
 #: Every detector whose weights ship in the package, in build order.
-SHIPPED = ("fast", "lm", "embed", "stack", "cascade", "accurate")
+SHIPPED = ("fast", "lm", "embed", "stack", "cascade", "accurate", "lm-hidden")
 
 #: Documents per (source, label). The heavy tiers score each text with a language
 #: model (about 5 docs/s) or fine-tune an encoder on a CPU, so they use a smaller, hash-chosen sample.
-DEFAULT_CAP = {"fast": 3000, "lm": 750, "embed": 750, "stack": 750, "cascade": 750, "accurate": 300}
+DEFAULT_CAP = {"fast": 3000, "lm": 750, "embed": 750, "stack": 750, "cascade": 750, "accurate": 300,
+               "lm-hidden": 200}
 
 
 #: The folders of ``../shared/data/detect`` the shipped ``@1`` weights were trained on (English only).
 SHIPPED_SOURCES: tuple[str, ...] = ("fastdetectgpt", "glimpse", "l2r", "outfox", "seqxgpt")
 
 #: Tiers trained on every folder (all languages); the others on :data:`SHIPPED_SOURCES`.
-ALL_FOLDER_TIERS: frozenset[str] = frozenset({"accurate"})
+ALL_FOLDER_TIERS: frozenset[str] = frozenset({"accurate", "lm-hidden"})
 
 #: Languages each tier declares: English, plus a language whose leave-one-folder-out AUROC reached 0.8
 #: (``scored_languages`` in ``benchmarks/results/detect_folders.json``). Training on a language is not
 #: enough to declare it.
-SHIPPED_LANGUAGES: dict[str, tuple[str, ...]] = {"fast": ("en",), "accurate": ("en",)}
+SHIPPED_LANGUAGES: dict[str, tuple[str, ...]] = {"fast": ("en",), "accurate": ("en",), "lm-hidden": ("en",)}
 
 
 def default_lm_cache() -> Path:
@@ -107,14 +118,14 @@ def fit_shipped_detector(name: str, train: list[Document], held: list[Document],
 
 
 def train_shipped(name: str = "fast", data: str | Path | None = None, cap: int | None = None,
-                  target_fpr: float = 0.01, seed: int = 0, out_dir: str | Path | None = None,
+                  target_fpr: float | None = None, seed: int = 0, out_dir: str | Path | None = None,
                   lm_cache: str | Path | None = None, sources: Sequence[str] | None | str = "default") -> Path:
     """Train detector ``name`` on the ``sources`` folders of ``data`` and write its weights; return the path.
 
     ``sources`` ``"default"`` takes every folder for the tiers of :data:`ALL_FOLDER_TIERS` and
     the English folders the shipped ``@1`` weights were trained on for the others, so
     rerunning reproduces them even after new folders arrive; ``None`` takes every folder.
-    ``target_fpr``: see :func:`fit_shipped_detector`.
+    ``target_fpr``: see :func:`fit_shipped_detector`; default the tier's :data:`SHIPPED_ALPHA`, else 0.01.
     ``lm_cache`` (default :func:`default_lm_cache`) keeps the language-model
     features between runs; it only saves time, the weights are the same without it.
     """
@@ -137,8 +148,8 @@ def train_shipped(name: str = "fast", data: str | Path | None = None, cap: int |
         scorer.load_cache(cache)
         scorer.features([d.text for d in docs], progress=True)
         scorer.save_cache(cache)
-    det = fit_shipped_detector(name, train, held, target_fpr)
-    det.version_ = WEIGHTS_VERSION
+    det = fit_shipped_detector(name, train, held, SHIPPED_ALPHA.get(name, 0.01) if target_fpr is None else target_fpr)
+    det.version_ = WEIGHTS_VERSIONS.get(name, WEIGHTS_VERSION)
     det.info_ = {**det.info_, "seed": seed, "cap_per_cell": cap}
     path = Path(out_dir) / f"{name}.npz" if out_dir else weights_path(name)
     det.save(path)
