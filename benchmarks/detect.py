@@ -98,12 +98,16 @@ def leave_one_source_out(docs, cap: int) -> dict:
         calib_scores = det.score_texts([d.text for d in calib_part if d.label == 0])
         threshold = threshold_for_fpr(calib_scores, 0.01)
         scores = det.score_texts([d.text for d in test])
+        scored = np.isfinite(scores)  # texts outside the detector's languages score NaN; both models skip them
+        test = [d for d, keep in zip(test, scored) if keep]
+        y_test, scores = y_test[scored], scores[scored]
         fpr, tpr = rates(y_test, scores, threshold)
         prepared = [normalize(d.text) for d in fit_part]
         base = tfidf_baseline(prepared, [d.label for d in fit_part], balanced_weights(fit_part),
                               [normalize(d.text) for d in test])
         out[held] = {
             "n_test_human": int((y_test == 0).sum()), "n_test_ai": int((y_test == 1).sum()),
+            "n_not_scored": int((~scored).sum()),
             "n_train": len(fit_part), "fit_seconds": round(fit_s, 1),
             "fast_auroc": round(float(roc_auc_score(y_test, scores)), 4),
             "fast_tpr_at_1pct_fpr_in_domain_threshold": round(tpr_at_fpr(y_test, scores), 4),
@@ -125,6 +129,10 @@ def shipped_heldout(docs, cap: int) -> dict:
     y = np.array([d.label for d in held])
     clean = det.score_texts([d.text for d in held])
     attacked = det.score_texts([attack(d.text, i) for i, d in enumerate(held)])
+    scored = np.isfinite(clean) & np.isfinite(attacked)  # texts outside the detector's languages score NaN
+    n_not_scored = int((~scored).sum())
+    held = [d for d, keep in zip(held, scored) if keep]
+    y, clean, attacked = y[scored], clean[scored], attacked[scored]
     fpr, tpr = rates(y, clean, det.threshold_)
     _, tpr_att = rates(y, attacked, det.threshold_)
     per_domain = {}
@@ -133,7 +141,7 @@ def shipped_heldout(docs, cap: int) -> dict:
         if mask.sum() >= 20:
             per_domain[domain] = {"n": int(mask.sum()), "fpr": round(float((clean[mask] >= det.threshold_).mean()), 4)}
     return {
-        "detector": det.tag, "threshold": det.threshold_, "n": len(held),
+        "detector": det.tag, "threshold": det.threshold_, "n": len(held), "n_not_scored": n_not_scored,
         "auroc_clean": round(float(roc_auc_score(y, clean)), 4),
         "auroc_attacked": round(float(roc_auc_score(y, attacked)), 4),
         "fpr_at_threshold": round(fpr, 4), "tpr_clean": round(tpr, 4), "tpr_attacked": round(tpr_att, 4),
