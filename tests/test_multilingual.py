@@ -82,3 +82,11 @@ def test_multilingual_tier_fits_saves_and_reloads(tmp_path):
     again = load_detector(tmp_path / "m.npz")
     assert again.name == "multilingual"
     assert np.allclose(again.score_texts(human[:3] + ai[:3], any_language=True), scores)
+
+
+def test_transformers_tokenizer_matches_the_embedder(encoder):
+    tok = multilingual.multilingual_e5_tokenizer()
+    texts = ["query: " + TEXTS["ar"], "query: " + TEXTS["zh"]]
+    ids = tok(texts, truncation=True, max_length=16)["input_ids"]
+    assert ids == encoder.token_ids([TEXTS["ar"], TEXTS["zh"]])
+    assert tok.pad_token_id == 1 and tok.model_max_length == 512

