@@ -90,3 +90,14 @@ def test_transformers_tokenizer_matches_the_embedder(encoder):
     ids = tok(texts, truncation=True, max_length=16)["input_ids"]
     assert ids == encoder.token_ids([TEXTS["ar"], TEXTS["zh"]])
     assert tok.pad_token_id == 1 and tok.model_max_length == 512
+
+
+def test_shipped_accurate_scores_arabic_and_english_only():
+    from synthfilter.detect import load_detector
+
+    det = load_detector("accurate")
+    assert det.model == MULTILINGUAL_E5 and set(det.declared_languages) == {"ar", "en"}
+    arabic = "ذهبت العائلة إلى السوق القديم صباح يوم الجمعة واشترت الخضار والفواكه الطازجة من الباعة."
+    chinese = "我们一家人星期五早上去了老市场，从小贩那里买了新鲜的蔬菜和水果，然后一起回家做饭。"
+    scores = det.score_texts([arabic, chinese, "We went to the old market on Friday morning and bought fruit."])
+    assert np.isfinite(scores[0]) and np.isnan(scores[1]) and np.isfinite(scores[2])

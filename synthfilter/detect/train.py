@@ -70,7 +70,7 @@ ALL_FOLDER_TIERS: frozenset[str] = frozenset({"accurate", "lm-hidden", "multilin
 #: Languages each tier declares: English, plus a language whose leave-one-folder-out AUROC reached 0.8
 #: (``scored_languages`` in ``benchmarks/results/detect_folders.json``). Training on a language is not
 #: enough to declare it.
-SHIPPED_LANGUAGES: dict[str, tuple[str, ...]] = {"fast": ("en",), "accurate": ("en",), "lm-hidden": ("en",),
+SHIPPED_LANGUAGES: dict[str, tuple[str, ...]] = {"fast": ("en",), "accurate": ("ar", "en"), "lm-hidden": ("en",),
                                                  "multilingual": ("en",)}
 
 
