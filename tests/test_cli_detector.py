@@ -244,7 +244,9 @@ def test_detector_list_names_every_detector_with_version_and_languages(capsys):
     lines = capsys.readouterr().out.splitlines()
     for name in sf.available_detectors():
         row = next(line for line in lines if line.split()[0] == name)
-        assert row.split()[1:3] == [sf.load_detector(name).version, "en"], row
+        det = sf.load_detector(name)
+        assert row.split()[1:3] == [det.version, ",".join(sorted(det.declared_languages))], row
+    assert next(line for line in lines if line.split()[0] == "accurate").split()[2] == "ar,en"
     assert next(line for line in lines if line.split()[0] == "fast").split()[1] == "2"  # the transferred threshold
 
 
