@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
-__all__ = ["lazy", "LazyModels", "is_loaded", "is_batched"]
+__all__ = ["lazy", "LazyModels", "is_loaded", "is_batched", "mean_pooled_states"]
 
 T = TypeVar("T")
 _PREFIX = "_lazy_"
@@ -76,3 +76,26 @@ def is_batched(batch: Mapping[str, Any], values: Any) -> bool:
     if isinstance(batch, LazyRow):
         return False
     return isinstance(values, (list, tuple))
+
+
+def mean_pooled_states(body: Any, ids: list[list[int]], pad_id: int, batch_size: int) -> list[Any]:
+    """The mean over its tokens of ``body``'s last hidden state for each token-id list (a float32
+    torch vector; ``None`` for an empty list), run in batches of texts of similar length."""
+    import torch
+
+    out: list[Any] = [None] * len(ids)
+    order = [i for i in sorted(range(len(ids)), key=lambda i: (len(ids[i]), i)) if ids[i]]
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            chunk = order[start:start + batch_size]
+            width = max(len(ids[i]) for i in chunk)
+            input_ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            for row, i in enumerate(chunk):
+                input_ids[row, :len(ids[i])] = torch.tensor(ids[i])
+                mask[row, :len(ids[i])] = 1
+            hidden = body(input_ids=input_ids, attention_mask=mask).last_hidden_state.float()
+            pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+            for row, i in enumerate(chunk):
+                out[i] = pooled[row]
+    return out

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..models import mean_pooled_states
 from .head import HeadDetector
 from .lm import shared_scorer
 from .memo import TextMemo
@@ -52,29 +53,12 @@ class HiddenStateEncoder:
         return self.memo.lookup(texts, self._encode, self.width)
 
     def _encode(self, texts: list[str]) -> list[np.ndarray]:
-        import torch
-
         tokenizer, observer, _, _ = self.scorer.loaded
         body = observer.get_decoder() if hasattr(observer, "get_decoder") else observer.model
         ids = tokenizer(texts, truncation=True, max_length=self.scorer.max_tokens, add_special_tokens=False)["input_ids"]
-        order = sorted(range(len(texts)), key=lambda i: (len(ids[i]), i))
-        out: list[np.ndarray] = [np.full(self.width, np.nan, dtype=np.float32)] * len(texts)
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                chunk = [i for i in order[start:start + self.batch_size] if ids[i]]
-                if not chunk:
-                    continue
-                width = max(len(ids[i]) for i in chunk)
-                input_ids = torch.full((len(chunk), width), tokenizer.pad_token_id, dtype=torch.long)
-                mask = torch.zeros((len(chunk), width), dtype=torch.long)
-                for b, i in enumerate(chunk):
-                    input_ids[b, :len(ids[i])] = torch.tensor(ids[i])
-                    mask[b, :len(ids[i])] = 1
-                hidden = body(input_ids=input_ids, attention_mask=mask).last_hidden_state.float()
-                pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
-                for b, i in enumerate(chunk):
-                    out[i] = pooled[b].numpy().astype(np.float32)
-        return out
+        pooled = mean_pooled_states(body, ids, tokenizer.pad_token_id, self.batch_size)
+        return [np.full(self.width, np.nan, dtype=np.float32) if p is None else p.numpy().astype(np.float32)
+                for p in pooled]
 
 
 @functools.lru_cache(maxsize=4)

