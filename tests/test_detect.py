@@ -319,3 +319,14 @@ def test_save_refuses_what_load_would_refuse(fitted, tmp_path):
     with pytest.raises(ValueError, match="threshold"):
         broken.save(tmp_path / "nan.npz")
     assert not (tmp_path / "nan.npz").exists()
+
+
+def test_a_packaged_model_name_is_read_from_the_file(tmp_path):  # a path never is: see above
+    human = [f"my grandmother kept {n} goats behind the old mill" for n in range(10)]
+    ai = [f"In conclusion, {n} key factors contribute to overall success." for n in range(10)]
+    det = EmbedDetector(model="hashing").fit(human + ai, ["human"] * 10 + ["synthetic"] * 10)
+    path = det.save(tmp_path / "e.npz")
+    loaded = sf.load_detector(path)
+    assert loaded.model == "hashing"
+    assert np.allclose(loaded.score_texts(human[:2] + ai[:2]), det.score_texts(human[:2] + ai[:2]))
+    assert sf.load_detector(path, model="minilm").model == "minilm"  # an explicit choice still wins

@@ -79,13 +79,16 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
     :meth:`_set_fitted`), ``_raw_scores(texts)`` (AI log-odds of scorable texts),
     ``_state_arrays`` / ``_load_state_arrays`` and ``_expected_arrays``, and declare
     ``_model_params`` (parameters naming a model, file or path: never read from a
-    saved file) and ``_param_ranges`` (bounds of numeric parameters read from a file).
+    saved file, unless the value is one of ``_packaged_models``) and ``_param_ranges``
+    (bounds of numeric parameters read from a file).
     """
 
     #: Registry name, written into ``sf_detector`` as ``name@version``.
     name: ClassVar[str] = "base"
     #: Constructor parameters that name a model, file or path; :meth:`load` never takes them from a file.
     _model_params: ClassVar[tuple[str, ...]] = ()
+    #: Model names that come with the package (never a folder or hub name): a file may choose these.
+    _packaged_models: ClassVar[frozenset[str]] = frozenset()
     #: Inclusive ``(low, high)`` bounds of numeric parameters read from a file.
     _param_ranges: ClassVar[dict[str, tuple[float, float]]] = {}
 
@@ -364,7 +367,7 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
         params = {}
         for key, value in stored.items():
             check_param(path, key, value, defaults[key], cls._param_ranges.get(key))
-            if key not in cls._model_params:
+            if key not in cls._model_params or (value in cls._packaged_models and key not in overrides):
                 params[key] = value
                 continue
             used = overrides.get(key, defaults[key])

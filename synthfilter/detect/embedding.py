@@ -62,6 +62,7 @@ class EmbedDetector(HeadDetector):
 
     name = "embed"
     _model_params = ("model",)
+    _packaged_models = frozenset({"minilm", "static", "hashing", MULTILINGUAL_E5})
     _param_ranges = {"C": (1e-12, 1e12)}
 
     def __init__(self, model: str = "minilm", C: float = 1.0) -> None:

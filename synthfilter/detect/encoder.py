@@ -71,6 +71,7 @@ class EncoderDetector(LazyModels, BaseDetector):
 
     name = "accurate"
     _model_params = ("model",)
+    _packaged_models = frozenset({"minilm", MULTILINGUAL_E5})
     _param_ranges = {"max_tokens": (8, 512), "tuned_layers": (1, 48), "epochs": (1, 1000), "batch_size": (1, 4096),
                      "learning_rate": (0.0, 1.0), "head_learning_rate": (0.0, 1.0), "seed": (0, 2**31 - 1)}
 
@@ -85,14 +86,6 @@ class EncoderDetector(LazyModels, BaseDetector):
         self.learning_rate = learning_rate
         self.head_learning_rate = head_learning_rate
         self.seed = seed
-
-    @classmethod
-    def _params_from_file(cls, path, stored: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-        # A packaged encoder's name is safe to take from a file (a folder or hub name never is): layers
-        # fine-tuned on MiniLM load onto MiniLM whatever the default encoder is.
-        if stored.get("model") in ("minilm", MULTILINGUAL_E5) and "model" not in overrides:
-            overrides = {**overrides, "model": stored["model"]}
-        return super()._params_from_file(path, stored, overrides)
 
     # ------------------------------------------------------------------ models
     def _model_path(self) -> str:

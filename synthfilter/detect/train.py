@@ -6,16 +6,16 @@ Usage::
     synthfilter detector train [--detector NAME] ...        # the same command
 
 Rebuilds every shipped detector (``fast``, ``lm``, ``embed``, ``stack``, ``cascade``,
-``accurate``, ``lm-hidden``) or one (``--detector``). ``accurate`` and ``lm-hidden`` are trained
-on every source folder under ``--data`` (all languages); the others on the English folders
+``accurate``, ``lm-hidden``, ``multilingual``) or one (``--detector``). The tiers of
+:data:`ALL_FOLDER_TIERS` are trained on every source folder under ``--data`` (all languages); the others on the English folders
 their ``@1`` weights were trained on. Each (source, label) cell is capped at ``--cap`` documents chosen by hash, rows
 are weighted so every cell counts equally, and a grouped 80/20 split per source keeps the
 held-out 20% for the Platt recalibration of the heavy tiers, the cascade's band and the
 default threshold: the smallest one that flags at most the tier's :data:`SHIPPED_ALPHA` share
 (else 1%) of the held-out human texts.
 The same inputs give the same weights (the LM tiers up to floating-point noise of the
-language model across machines; ``accurate`` up to torch's CPU kernels). ``accurate``
-took nine minutes on 2 cores.
+language model across machines; ``accurate`` up to torch's CPU kernels and thread count).
+``accurate`` took nine minutes on one thread.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from ..columns import EMBEDDING
 from ..models import LazyModels, is_batched, lazy
 from ..text import normalize, unscorable_reason
+from .multilingual import MultilingualE5
 
 __all__ = ["Embedder", "EMBEDDING_COLUMN", "MULTILINGUAL_E5", "minilm_path", "build_static_model", "static_model_path"]
 
@@ -298,9 +299,7 @@ class Embedder(LazyModels):
         if self.model == "static":
             return _StaticModel(build_static_model())
         if self.model == MULTILINGUAL_E5:
-            from .multilingual import load_multilingual_e5
-
-            return load_multilingual_e5()
+            return MultilingualE5(batch_size=self.batch_size)
         from sentence_transformers import SentenceTransformer
 
         return SentenceTransformer(minilm_path() if self.model == "minilm" else self.model, device="cpu")
@@ -312,7 +311,7 @@ class Embedder(LazyModels):
         if ok:
             clean = [normalize(texts[i]) for i in ok]
             model = self.loaded_model
-            if isinstance(model, (_HashingModel, _StaticModel)) or self.model == MULTILINGUAL_E5:
+            if isinstance(model, (_HashingModel, _StaticModel, MultilingualE5)):
                 vectors = model.encode(clean)
             else:
                 vectors = model.encode(clean, batch_size=self.batch_size, normalize_embeddings=True,
