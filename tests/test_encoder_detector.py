@@ -67,3 +67,59 @@ def test_too_many_tuned_layers_is_refused(small_corpus):
     human, ai = small_corpus
     with pytest.raises(ValueError, match="tuned_layers must be 1 to 6"):
         _small(tuned_layers=7).fit(human[:10] + ai[:10], ["human"] * 10 + ["ai"] * 10)
+
+
+def _windowed(fitted, windows):
+    det = pickle.loads(pickle.dumps(fitted))
+    det.set_params(windows=windows)
+    return det
+
+
+def test_one_window_is_the_default_and_short_texts_score_the_same_with_more(fitted, small_corpus):
+    human, ai = small_corpus
+    short = [t for t in human[100:160] + ai[100:160] if len(fitted.tokenizer(t)["input_ids"]) <= fitted.max_tokens]
+    assert fitted.windows == 1 and len(short) >= 3
+    assert np.allclose(_windowed(fitted, 3).ai_score(short), fitted.ai_score(short), atol=1e-6)
+
+
+def test_a_long_text_scores_the_token_weighted_mean_of_its_windows(fitted):
+    words = ("the cat sat on the mat and the dog ran in the park while it rained all day long so we stayed "
+             "home and read a book about the sea and the stars").split()
+    text = " ".join(words * 2)  # about 60 tokens: a full 32-token window and a shorter second one
+    enc = fitted._encode([text], pad_to_max=False, windows=2)
+    ids, mask = enc["input_ids"], enc["attention_mask"]
+    assert ids.shape[0] == 2
+    pieces = [fitted.tokenizer.decode(row[m.bool()], skip_special_tokens=True) for row, m in zip(ids, mask)]
+    assert [fitted.tokenizer(p)["input_ids"] for p in pieces] == [row[m.bool()].tolist() for row, m in zip(ids, mask)]
+    alone = fitted.ai_score(pieces)
+    tokens = mask.sum(1).numpy()
+    expected = (alone * tokens).sum() / tokens.sum()
+    two = _windowed(fitted, 2).ai_score([text])[0]
+    assert two == pytest.approx(expected, abs=1e-4) and abs(two - alone[0]) > 1e-3
+
+
+def test_windowed_scores_do_not_depend_on_batch_neighbours(fitted, small_corpus):
+    human, ai = small_corpus
+    long = " ".join(human[:6])
+    texts = [long, human[7], long + " " + ai[0], ai[8], "A short text about a cat on a mat."]
+    det = _windowed(fitted, 4)
+    together = det.ai_score(texts)
+    alone = np.array([det.ai_score([t])[0] for t in texts])
+    assert np.allclose(together, alone, atol=1e-4) and np.isfinite(together).all()
+    assert np.allclose(det.ai_score(texts[::-1])[::-1], together, atol=1e-4)
+
+
+def test_fitting_on_several_windows_learns_what_follows_a_shared_opening(small_corpus):
+    human, ai = small_corpus
+    opening = ("this report was written for the annual meeting of the town council and covers the state of the roads, "
+               "the parks, the library and the budget for the coming year. ")
+    train = [opening + t for t in human[:40] + ai[:40]]
+    labels = ["human"] * 40 + ["ai"] * 40
+    test = [opening + t for t in human[100:140] + ai[100:140]]
+    y = [0] * 40 + [1] * 40
+    first_only = _small(windows=3).fit(train, labels)
+    several = _small(windows=3, fit_windows=3).fit(train, labels)
+    assert several.fit_windows == 3
+    first_only.set_params(windows=1)
+    assert np.ptp(first_only.ai_score(test)) < 1e-6  # every first window is the shared opening: nothing to learn there
+    assert roc_auc_score(y, several.ai_score(test)) > 0.9

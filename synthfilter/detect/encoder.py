@@ -67,17 +67,27 @@ class EncoderDetector(LazyModels, BaseDetector):
         Peak learning rate of the linear head. Default 2e-3.
     seed:
         Seed of the head's initialisation and the order of training texts. Default 0.
+    windows:
+        Consecutive ``max_tokens`` windows of each text that are scored (fitting uses
+        ``fit_windows``): a text's score is the mean of its windows' logits, weighted by
+        their token counts, so a long document is judged on more of its text at up to
+        ``windows`` times the cost. Default 1 (the first ``max_tokens`` tokens only).
+    fit_windows:
+        The same for fitting: up to ``fit_windows`` windows of each training text are training
+        examples, each carrying an equal share of its text's weight (fitting costs up to
+        ``fit_windows`` times as much). Default 1.
     """
 
     name = "accurate"
     _model_params = ("model",)
     _packaged_models = frozenset({"minilm", MULTILINGUAL_E5})
     _param_ranges = {"max_tokens": (8, 512), "tuned_layers": (1, 48), "epochs": (1, 1000), "batch_size": (1, 4096),
-                     "learning_rate": (0.0, 1.0), "head_learning_rate": (0.0, 1.0), "seed": (0, 2**31 - 1)}
+                     "learning_rate": (0.0, 1.0), "head_learning_rate": (0.0, 1.0), "seed": (0, 2**31 - 1),
+                     "windows": (1, 1024), "fit_windows": (1, 1024)}
 
     def __init__(self, model: str = MULTILINGUAL_E5, max_tokens: int = 128, tuned_layers: int = 4, epochs: int = 2,
                  batch_size: int = 16, learning_rate: float = 1e-4, head_learning_rate: float = 2e-3,
-                 seed: int = 0) -> None:
+                 seed: int = 0, windows: int = 1, fit_windows: int = 1) -> None:
         self.model = model
         self.max_tokens = max_tokens
         self.tuned_layers = tuned_layers
@@ -86,6 +96,8 @@ class EncoderDetector(LazyModels, BaseDetector):
         self.learning_rate = learning_rate
         self.head_learning_rate = head_learning_rate
         self.seed = seed
+        self.windows = windows
+        self.fit_windows = fit_windows
 
     # ------------------------------------------------------------------ models
     def _model_path(self) -> str:
@@ -161,30 +173,48 @@ class EncoderDetector(LazyModels, BaseDetector):
         return top
 
     # ---------------------------------------------------------------- features
-    def _frozen_states(self, texts: list[str], batch: int = 64, pad_to_max: bool = True, device: str = "cpu"):
-        """(hidden states below the tuned layers, attention masks) on the CPU, padded to ``max_tokens``
-        (``pad_to_max``, default, so that batches stack) or to the longest text of each batch;
-        computed on ``device``."""
+    def _encode(self, texts: list[str], pad_to_max: bool, windows: int = 1) -> dict:
+        """Token ids and attention masks of the normalised ``texts``: the first ``max_tokens`` tokens of each
+        (``windows=1``) or up to ``windows`` consecutive ``max_tokens`` windows of each, with
+        ``overflow_to_sample_mapping`` naming the text of every window."""
+        enc = self.tokenizer([normalize(t) for t in texts], truncation=True, max_length=self.max_tokens,
+                             padding="max_length" if pad_to_max else True, return_tensors="pt",
+                             return_overflowing_tokens=windows > 1)
+        if windows > 1:
+            owner = enc.pop("overflow_to_sample_mapping")
+            first = _torch().searchsorted(owner, owner, right=False)  # index of each text's first window
+            keep = (_torch().arange(len(owner)) - first) < windows
+            enc = {k: v[keep] for k, v in enc.items()}
+            enc["overflow_to_sample_mapping"] = owner[keep]
+        return enc
+
+    def _frozen_states(self, texts: list[str], batch: int = 64, device: str = "cpu", windows: int = 1):
+        """(hidden states below the tuned layers, attention masks, index of each row's text) on the CPU,
+        padded to ``max_tokens``, for up to ``windows`` windows of every text; computed on ``device``."""
+        torch = _torch()
+        states, masks, owners = [], [], []
+        for i in range(0, len(texts), batch):
+            enc = self._encode(texts[i:i + batch], pad_to_max=True, windows=windows)
+            owners.append(enc.pop("overflow_to_sample_mapping", torch.arange(len(texts[i:i + batch]))) + i)
+            hidden, mask = self._states_of(enc, device)
+            states.append(hidden)
+            masks.append(mask)
+        return torch.cat(states), torch.cat(masks), torch.cat(owners)
+
+    def _states_of(self, enc: dict, device: str = "cpu"):
+        """(float16 hidden states below the tuned layers, boolean masks) on the CPU of the encoded ``enc``."""
         torch = _torch()
         layers = self._layers()
-        frozen = layers[: len(layers) - self.tuned_layers]
-        states, masks = [], []
         with torch.no_grad():
-            for i in range(0, len(texts), batch):
-                enc = self.tokenizer([normalize(t) for t in texts[i:i + batch]], truncation=True,
-                                     max_length=self.max_tokens, padding="max_length" if pad_to_max else True,
-                                     return_tensors="pt")
-                enc = {k: v.to(device) for k, v in enc.items()}
-                mask = enc["attention_mask"]
-                hidden = self.encoder.embeddings(input_ids=enc["input_ids"],
-                                                 token_type_ids=enc.get("token_type_ids"))
-                extended = (1.0 - mask[:, None, None, :].float()) * torch.finfo(hidden.dtype).min
-                for layer in frozen:
-                    out = layer(hidden, attention_mask=extended)
-                    hidden = out[0] if isinstance(out, tuple) else out
-                states.append(hidden.half().cpu())
-                masks.append(mask.bool().cpu())
-        return torch.cat(states), torch.cat(masks)
+            mask = enc["attention_mask"].to(device)
+            hidden = self.encoder.embeddings(input_ids=enc["input_ids"].to(device),
+                                             token_type_ids=None if enc.get("token_type_ids") is None
+                                             else enc["token_type_ids"].to(device))
+            extended = (1.0 - mask[:, None, None, :].float()) * torch.finfo(hidden.dtype).min
+            for layer in layers[: len(layers) - self.tuned_layers]:
+                out = layer(hidden, attention_mask=extended)
+                hidden = out[0] if isinstance(out, tuple) else out
+        return hidden.half().cpu(), mask.bool().cpu()
 
     # -------------------------------------------------------------------- learn
     def fit(self, texts: Sequence[str], labels: Sequence, sample_weight: Sequence[float] | None = None,
@@ -195,22 +225,24 @@ class EncoderDetector(LazyModels, BaseDetector):
         targets = self._fit_targets(texts, labels)
         device = "cuda" if torch.cuda.is_available() else "cpu"  # a GPU only speeds fitting; scoring stays on the CPU
         self.encoder.to(device)
-        states, masks = self._frozen_states(texts, device=device)
+        states, masks, owner = self._frozen_states(texts, device=device, windows=self.fit_windows)
         self.encoder.to("cpu")
-        y = torch.tensor(np.asarray(targets.y, dtype=np.float32), device=device)
-        w = torch.tensor(np.ones(len(texts), np.float32) if sample_weight is None
-                         else np.asarray(sample_weight, dtype=np.float32), device=device)
+        doc_w = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        owner = owner.numpy()
+        # every window is a training example carrying an equal share of its text's weight
+        y = torch.tensor(np.asarray(targets.y, dtype=np.float32)[owner], device=device)
+        w = torch.tensor((doc_w / np.bincount(owner, minlength=len(texts)))[owner].astype(np.float32), device=device)
         del self.top
         top = self._new_top().to(device).train()
         optimiser = torch.optim.AdamW([{"params": top.layers.parameters(), "lr": self.learning_rate},
                                        {"params": top.head.parameters(), "lr": self.head_learning_rate}],
                                       weight_decay=0.01)
-        steps = self.epochs * -(-len(texts) // self.batch_size)
+        steps = self.epochs * -(-len(owner) // self.batch_size)
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=[self.learning_rate, self.head_learning_rate],
                                                        total_steps=steps, pct_start=0.1)
         order = torch.Generator().manual_seed(self.seed)
         for _ in range(self.epochs):
-            for batch in torch.randperm(len(texts), generator=order).split(self.batch_size):
+            for batch in torch.randperm(len(owner), generator=order).split(self.batch_size):
                 logits = top(states[batch].to(device).float(), masks[batch].to(device))
                 rows = batch.to(device)
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y[rows], reduction="none")
@@ -228,15 +260,20 @@ class EncoderDetector(LazyModels, BaseDetector):
         if not texts:
             return np.zeros(0)
         torch = _torch()
-        out = []
-        order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths share a batch
-        for i in range(0, len(texts), 64):
-            idx = order[i:i + 64]
-            states, masks = self._frozen_states([texts[j] for j in idx], batch=64, pad_to_max=False)
-            with torch.no_grad():
-                out.append(self.top(states.float(), masks).numpy())
         scores = np.empty(len(texts))
-        scores[order] = np.concatenate(out)
+        order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths share a batch
+        step = max(1, 64 // self.windows)
+        for i in range(0, len(texts), step):
+            idx = order[i:i + step]
+            enc = self._encode([texts[j] for j in idx], pad_to_max=False, windows=self.windows)
+            owner = enc.pop("overflow_to_sample_mapping", torch.arange(len(idx)))
+            states, masks = self._states_of(enc)
+            with torch.no_grad():
+                logits = self.top(states.float(), masks).double()
+            # each window's logit weighted by its token count: a short last window counts for little
+            tokens = masks.sum(1).double()
+            total = torch.zeros(len(idx), dtype=torch.float64).index_add_(0, owner, logits * tokens)
+            scores[idx] = (total / torch.zeros(len(idx), dtype=torch.float64).index_add_(0, owner, tokens)).numpy()
         return scores
 
     # -------------------------------------------------------------- persistence
