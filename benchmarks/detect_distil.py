@@ -90,6 +90,17 @@ def fold_sets(docs: list[Document], held: str) -> dict[str, list[Document]]:
             "student_fit": student_fit, "student_cal": student_cal, "pool": pool}
 
 
+def soft_target_rows(target: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row index, 0/1 label, weight) rows whose weighted log-loss equals the soft-target log-loss of ``target``
+    (each in [0, 1]) with ``weight``: a target of 0 or 1 is one row, any other ``t`` a positive row of weight
+    ``w * t`` and a negative one of weight ``w * (1 - t)``."""
+    soft = (target > 0) & (target < 1)
+    rows = np.concatenate([np.flatnonzero(~soft), np.flatnonzero(soft), np.flatnonzero(soft)])
+    labels = np.concatenate([target[~soft].round(), np.ones(soft.sum()), np.zeros(soft.sum())]).astype(int)
+    weights = np.concatenate([weight[~soft], weight[soft] * target[soft], weight[soft] * (1 - target[soft])])
+    return rows, labels, weights
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
 
@@ -165,11 +176,8 @@ def run_students(docs: list[Document], wiki: list[str], mixes: list[float]) -> d
             if use_wiki:
                 texts, target = texts + wiki, np.concatenate([target, wiki_p])
                 w = np.concatenate([weights, np.ones(len(wiki))])
-            # a soft target t is fitted as a positive row of weight w * t and a negative one of weight w * (1 - t)
+            rows, labels, row_w = soft_target_rows(target, w)
             soft = (target > 0) & (target < 1)
-            rows = np.concatenate([np.flatnonzero(~soft), np.flatnonzero(soft), np.flatnonzero(soft)])
-            labels = np.concatenate([target[~soft].round(), np.ones(soft.sum()), np.zeros(soft.sum())]).astype(int)
-            row_w = np.concatenate([w[~soft], w[soft] * target[soft], w[soft] * (1 - target[soft])])
             t0 = time.perf_counter()
             det = sf.load_detector("fast", fitted=False)
             det.fit([texts[i] for i in rows], labels, sample_weight=row_w)

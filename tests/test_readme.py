@@ -24,6 +24,7 @@ import shlex
 from pathlib import Path
 
 import datasets
+import numpy as np
 import pytest
 
 import synthfilter as sf
@@ -361,3 +362,52 @@ def test_the_cascade_refuses_tiers_whose_saved_labels_disagree():
 
     with pytest.raises(ValueError, match="labels disagree"):
         joined({"a": _fold(["k1", "k2"], [0, 1], [0.1, 0.2])}, {"a": _fold(["k1", "k2"], [1, 1], [0.1, 0.2])})
+
+
+def _detect_distil():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("detect_distil", ROOT / "benchmarks" / "detect_distil.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_windows_and_distillation_section_is_generated_from_the_committed_results():
+    assert _detect_distil().main(["--check"]) == 0
+
+
+def test_soft_targets_become_weighted_rows_with_the_same_log_loss():
+    module = _detect_distil()
+    target, weight = np.array([1.0, 0.0, 0.25, 0.9]), np.array([2.0, 1.0, 4.0, 1.0])
+    rows, labels, w = module.soft_target_rows(target, weight)
+    p = np.array([0.7, 0.2, 0.4, 0.6])  # any predicted probabilities
+    soft_loss = -(weight * (target * np.log(p) + (1 - target) * np.log(1 - p))).sum()
+    row_loss = -(w * np.where(labels == 1, np.log(p[rows]), np.log(1 - p[rows]))).sum()
+    assert row_loss == pytest.approx(soft_loss)
+    assert sorted(rows.tolist()) == [0, 1, 2, 2, 3, 3] and set(labels.tolist()) == {0, 1}
+
+
+def test_the_distillation_pool_holds_no_teacher_training_or_calibration_text(tmp_path):
+    module = _detect_distil()
+    from synthfilter.detect.corpus import Document
+
+    docs = [Document(f"text {s} {i} {y}", y, s, f"{s}:{i}", "d", "g", hash((s, i, y)) % 2**63, "en")
+            for s in ("a", "b", "c") for i in range(400) for y in (0, 1)]
+    sets = module.fold_sets(docs, "c")
+    pool = sets["pool"]
+    assert pool and all(d.source != "c" for d in pool)
+    assert not {d.key for d in pool} & {d.key for d in sets["teacher_fit"]}
+    cal_groups = {d.group for d in sets["teacher_cal"] + sets["student_cal"]}
+    assert not {d.group for d in pool} & cal_groups
+    assert {d.key for d in pool} <= {d.key for d in sets["student_fit"]}
+    assert {d.source for d in sets["test"]} == {"c"}
+
+
+def test_wikitext_paragraphs_are_detokenised_without_headings_or_unknown_words(tmp_path):
+    module = _detect_distil()
+    words = " ".join(["word"] * 40)
+    (tmp_path / "valid.txt").write_text(
+        f" = A heading = \n {words} , a well @-@ known 1 @,@ 000 people ( about ) . \n {words} <unk> here . \n short one . \n")
+    out = module.wikitext_paragraphs(tmp_path)
+    assert out == [f"{words}, a well-known 1,000 people (about)."]
