@@ -125,3 +125,13 @@ def test_fitting_on_several_windows_learns_what_follows_a_shared_opening(small_c
     first_only.set_params(windows=1)
     assert np.ptp(first_only.ai_score(test)) < 1e-6  # every first window is the shared opening: nothing to learn there
     assert roc_auc_score(y, several.ai_score(test)) > 0.9
+
+
+def test_a_short_last_window_is_not_scored(fitted):
+    words = ("the cat sat on the mat and the dog ran in the park while it rained all day long so we stayed "
+             "home and read a book about the sea and the stars").split() * 2
+    # the shortest text with a second window: that window holds a few tokens, under a quarter of max_tokens
+    text = next(" ".join(words[:n]) for n in range(1, len(words))
+                if len(fitted.tokenizer(" ".join(words[:n]))["input_ids"]) > fitted.max_tokens)
+    assert fitted._encode([text], pad_to_max=False, windows=2)["input_ids"].shape[0] == 2
+    assert _windowed(fitted, 2).ai_score([text])[0] == pytest.approx(fitted.ai_score([text])[0], abs=1e-6)
