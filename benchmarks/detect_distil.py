@@ -198,7 +198,6 @@ def run_students(docs: list[Document], wiki: list[str], mixes: list[float]) -> d
                 texts, target = texts + wiki, np.concatenate([target, wiki_p])
                 w = np.concatenate([weights, np.ones(len(wiki))])
             rows, labels, row_w = soft_target_rows(target, w)
-            soft = (target > 0) & (target < 1)
             t0 = time.perf_counter()
             det = sf.load_detector("fast", fitted=False)
             det.fit([texts[i] for i in rows], labels, sample_weight=row_w)
@@ -206,7 +205,7 @@ def run_students(docs: list[Document], wiki: list[str], mixes: list[float]) -> d
             s = det.ai_score([d.text for d in test], any_language=True)
             folds[name][held] = {"s": s, "y": np.array([d.label for d in test]), "n_train": len(texts), "fit_s": fit_s,
                                  "cal": det.ai_score(cal_human, any_language=True), "test": test}
-            print(f"  {name} held out {held}: soft rows {int(soft.sum())}, fit {fit_s:.0f} s", flush=True)
+            print(f"  {name} held out {held}: soft rows {len(rows) - len(target)}, fit {fit_s:.0f} s", flush=True)
     return {name: summarise(f) for name, f in folds.items()}
 
 
@@ -248,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=str(default_corpus_dir()))
     parser.add_argument("--windows", type=int, default=4, help="windows scored by the multi-window variant (default 4)")
     parser.add_argument("--pool-cap", type=int, default=600, help="pool documents per folder and label (default 600)")
-    parser.add_argument("--mixes", default="0,0.5", help="student soft-target mixes (default 0,0.5)")
+    parser.add_argument("--mixes", default="0,0.5,1", help="student soft-target mixes (default 0,0.5,1)")
     parser.add_argument("--teacher-params", default="{}",
                         help='JSON: the teacher\'s constructor parameters, e.g. \'{"fit_windows": 4}\' (default: none)')
     parser.add_argument("--rescore", action="store_true",
@@ -259,7 +258,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     path = RESULTS / "detect_distil.json"
     result = json.loads(path.read_text()) if path.exists() else {}
-    latest_before = dict(result)
     if args.readme or args.check:
         return rewrite_readme_section(BEGIN, END, render(result), args.check, "detect-distil",
                                       "python benchmarks/detect_distil.py --readme")
@@ -294,10 +292,11 @@ def main(argv: list[str] | None = None) -> int:
         result[key] = {"per_fold": per_fold, "test_docs_per_s": speed, "variants": variants, "params": params,
                        "pool_cap": args.pool_cap, "wikitext_paragraphs": len(wiki)}
     else:
-        result["students"] = {"variants": run_students(docs, wiki, [float(m) for m in args.mixes.split(",")]),
-                              "wikitext_paragraphs": len(wiki)}
+        key = "students"
+        result[key] = {"variants": run_students(docs, wiki, [float(m) for m in args.mixes.split(",")]),
+                       "wikitext_paragraphs": len(wiki)}
     latest = json.loads(path.read_text()) if path.exists() else {}  # another phase may have written meanwhile
-    result = {**latest, **{k: v for k, v in result.items() if k not in latest or v is not latest_before.get(k)}}
+    result = {**latest, key: result[key]}
     write_result(path.name, result)
     return rewrite_readme_section(BEGIN, END, render(result), False, "detect-distil",
                                   "python benchmarks/detect_distil.py --readme")

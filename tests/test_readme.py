@@ -297,23 +297,24 @@ def test_collapse_claims_follow_the_rule_on_made_up_records():
     assert not module.significant({"p_adjusted": None, "diff_ci_low": 0.1, "diff_ci_high": 0.5})
 
 
-def _detect_folders():
+def _benchmark(name: str):
+    """The script ``benchmarks/<name>.py`` as a module."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("detect_folders", ROOT / "benchmarks" / "detect_folders.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def test_the_detection_folder_section_is_generated_from_the_committed_results():
-    assert _detect_folders().main(["--check"]) == 0
+    assert _benchmark("detect_folders").main(["--check"]) == 0
 
 
 def test_the_transferred_threshold_is_stricter_where_unseen_humans_score_higher():
     import numpy as np
 
-    module = _detect_folders()
+    module = _benchmark("detect_folders")
     rng = np.random.default_rng(0)
     cal = rng.normal(size=5000)
     same = module.choose_alpha([module.fpr_curve(cal, rng.normal(size=5000))])
@@ -364,21 +365,12 @@ def test_the_cascade_refuses_tiers_whose_saved_labels_disagree():
         joined({"a": _fold(["k1", "k2"], [0, 1], [0.1, 0.2])}, {"a": _fold(["k1", "k2"], [1, 1], [0.1, 0.2])})
 
 
-def _detect_distil():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("detect_distil", ROOT / "benchmarks" / "detect_distil.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_windows_and_distillation_section_is_generated_from_the_committed_results():
-    assert _detect_distil().main(["--check"]) == 0
+    assert _benchmark("detect_distil").main(["--check"]) == 0
 
 
 def test_soft_targets_become_weighted_rows_with_the_same_log_loss():
-    module = _detect_distil()
+    module = _benchmark("detect_distil")
     target, weight = np.array([1.0, 0.0, 0.25, 0.9]), np.array([2.0, 1.0, 4.0, 1.0])
     rows, labels, w = module.soft_target_rows(target, weight)
     p = np.array([0.7, 0.2, 0.4, 0.6])  # any predicted probabilities
@@ -389,7 +381,7 @@ def test_soft_targets_become_weighted_rows_with_the_same_log_loss():
 
 
 def test_the_distillation_pool_holds_no_teacher_training_or_calibration_text(tmp_path):
-    module = _detect_distil()
+    module = _benchmark("detect_distil")
     from synthfilter.detect.corpus import Document
 
     docs = [Document(f"text {s} {i} {y}", y, s, f"{s}:{i}", "d", "g", hash((s, i, y)) % 2**63, "en")
@@ -405,7 +397,7 @@ def test_the_distillation_pool_holds_no_teacher_training_or_calibration_text(tmp
 
 
 def test_wikitext_paragraphs_are_detokenised_without_headings_or_unknown_words(tmp_path):
-    module = _detect_distil()
+    module = _benchmark("detect_distil")
     words = " ".join(["word"] * 40)
     (tmp_path / "valid.txt").write_text(
         f" = A heading = \n {words} , a well @-@ known 1 @,@ 000 people ( about ) . \n {words} <unk> here . \n short one . \n")

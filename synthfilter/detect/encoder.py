@@ -185,9 +185,10 @@ class EncoderDetector(LazyModels, BaseDetector):
                              padding="max_length" if pad_to_max else True, return_tensors="pt",
                              return_overflowing_tokens=windows > 1)
         if windows > 1:
+            torch = _torch()
             owner = enc.pop("overflow_to_sample_mapping")
-            first = _torch().searchsorted(owner, owner, right=False)  # index of each text's first window
-            position = _torch().arange(len(owner)) - first
+            first = torch.searchsorted(owner, owner, right=False)  # index of each text's first window
+            position = torch.arange(len(owner)) - first
             keep = (position < windows) & ((position == 0) | (enc["attention_mask"].sum(1) >= min_tail))
             enc = {k: v[keep] for k, v in enc.items()}
             enc["overflow_to_sample_mapping"] = owner[keep]
