@@ -369,6 +369,24 @@ def test_the_windows_and_distillation_section_is_generated_from_the_committed_re
     assert _benchmark("detect_distil").main(["--check"]) == 0
 
 
+def test_the_engines_section_is_generated_from_the_committed_results():
+    assert _benchmark("detect_engines").main(["--check"]) == 0
+
+
+def test_the_engines_verdict_is_taken_at_the_batch_size_the_tier_runs():
+    module = _benchmark("detect_engines")
+    body = {"body": "b", "max_abs_difference": 1e-6, "tier_batch": 4, "onnxruntime_worth_it": False,
+            "batches": {"1": {"torch_docs_per_s": 4.0, "onnxruntime_docs_per_s": 6.0, "ratio": 1.5},
+                        "4": {"torch_docs_per_s": 7.0, "onnxruntime_docs_per_s": 7.0, "ratio": 1.0}}}
+    text = module.render({"threads": 2, "onnxruntime": "x", "torch": "y", "bodies": {"smollm2": body}})
+    assert "| b | 4 (the tier's) | 7.0 | 7.0 | 1.00x |" in text
+    assert "| b | 1 | 4.0 | 6.0 | 1.50x |" in text
+    assert text.endswith("smollm2 no.")
+    ids, mask = module.inputs(100, batch=3, tokens=20, seed=0, padded=True)
+    assert mask.sum(1).tolist() == [20, 13, 6]
+    assert ids.min() >= 5 and ids.max() < 100
+
+
 def test_soft_targets_become_weighted_rows_with_the_same_log_loss():
     module = _benchmark("detect_distil")
     target, weight = np.array([1.0, 0.0, 0.25, 0.9]), np.array([2.0, 1.0, 4.0, 1.0])
