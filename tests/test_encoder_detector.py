@@ -135,3 +135,19 @@ def test_a_short_last_window_is_not_scored(fitted):
                 if len(fitted.tokenizer(" ".join(words[:n]))["input_ids"]) > fitted.max_tokens)
     assert fitted._encode([text], pad_to_max=False, windows=2)["input_ids"].shape[0] == 2
     assert _windowed(fitted, 2).ai_score([text])[0] == pytest.approx(fitted.ai_score([text])[0], abs=1e-6)
+
+
+def test_lora_tunes_low_rank_updates_over_frozen_layers_and_saves_only_them(small_corpus, tmp_path):
+    human, ai = small_corpus
+    det = _small(tuned_layers=6, lora_rank=4, learning_rate=2e-3, epochs=4)
+    det.fit(human[:40] + ai[:40], ["human"] * 40 + ["ai"] * 40)
+    assert set(det.state_) == {k for k in det.state_ if ".lora_" in k or k.startswith("head.")}
+    assert len([k for k in det.state_ if k.endswith("lora_b")]) == 6 * 6  # six linear maps in each of six layers
+    base = _small(tuned_layers=6).encoder.encoder.layer[0].attention.self.query.weight
+    assert np.array_equal(det.top.layers[0].attention.self.query.base.weight.detach().numpy(), base.numpy())
+    texts, y = human[100:140] + ai[100:140], [0] * 40 + [1] * 40
+    assert roc_auc_score(y, det.score_texts(texts)) > 0.85
+    lora_file = det.save(tmp_path / "lora.npz")
+    assert lora_file.stat().st_size < 1_000_000  # one fully tuned MiniLM layer alone is about 3.5 MB
+    loaded = sf.load_detector(lora_file)
+    assert loaded.lora_rank == 4 and np.allclose(loaded.ai_score(texts[:20]), det.ai_score(texts[:20]), atol=1e-5)
