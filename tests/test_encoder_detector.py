@@ -143,7 +143,7 @@ def test_lora_tunes_low_rank_updates_over_frozen_layers_and_saves_only_them(smal
     det.fit(human[:40] + ai[:40], ["human"] * 40 + ["ai"] * 40)
     assert set(det.state_) == {k for k in det.state_ if ".lora_" in k or k.startswith("head.")}
     assert len([k for k in det.state_ if k.endswith("lora_b")]) == 6 * 6  # six linear maps in each of six layers
-    base = _small(tuned_layers=6).encoder.encoder.layer[0].attention.self.query.weight
+    base = det.encoder.encoder.layer[0].attention.self.query.weight  # the package's frozen layer
     assert np.array_equal(det.top.layers[0].attention.self.query.base.weight.detach().numpy(), base.numpy())
     texts, y = human[100:140] + ai[100:140], [0] * 40 + [1] * 40
     assert roc_auc_score(y, det.score_texts(texts)) > 0.85

@@ -199,7 +199,7 @@ class EncoderDetector(LazyModels, BaseDetector):
             p.requires_grad_(not self.lora_rank)
         if self.lora_rank:
             for layer in top.layers:
-                for _, child in list(layer.named_modules()):
+                for child in list(layer.modules()):
                     for attr, leaf in list(child.named_children()):
                         if isinstance(leaf, torch.nn.Linear):
                             setattr(child, attr, LowRankLinear(leaf, self.lora_rank))
