@@ -1,8 +1,9 @@
-"""Shared benchmark helpers: writing a result file, and running a step in a fresh process to
-measure its peak extra resident memory (Linux)."""
+"""Shared benchmark helpers: writing a result file and its README section, and running a step in a
+fresh process to measure its peak extra resident memory (Linux)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import multiprocessing as mp
 from pathlib import Path
@@ -56,6 +57,13 @@ def in_fresh_process(fn: Callable[..., dict], *args: Any) -> dict:
     if error:
         raise RuntimeError(f"{getattr(fn, '__name__', fn)} failed: {error}")
     return result
+
+
+def add_readme_flags(parser: argparse.ArgumentParser) -> None:
+    """``--readme`` (only rewrite the script's README section from its JSON) and ``--check`` (only
+    compare them; exit 1 when they differ), as every script with a generated section takes them."""
+    parser.add_argument("--readme", action="store_true", help="only rewrite the README section from the JSON")
+    parser.add_argument("--check", action="store_true", help="only compare the README section with the JSON")
 
 
 def rewrite_readme_section(begin: str, end: str, body: str, check: bool, what: str, command: str) -> int:

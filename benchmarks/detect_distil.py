@@ -47,7 +47,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._proc import rewrite_readme_section, write_result  # noqa: E402
+from benchmarks._proc import add_readme_flags, rewrite_readme_section, write_result  # noqa: E402
 from benchmarks.detect_folders import summarise, test_sample  # noqa: E402
 from synthfilter.detect.corpus import (  # noqa: E402
     Document, balanced_weights, cap_per_cell, default_corpus_dir, exclude_overlap, grouped_split, load_corpus,
@@ -253,8 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rescore", action="store_true",
                         help="teachers: load the cached fold models and re-score the multi-window variant only")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
-    parser.add_argument("--readme", action="store_true", help="only rewrite the README section from the JSON")
-    parser.add_argument("--check", action="store_true", help="only compare the README section with the JSON")
+    add_readme_flags(parser)
     args = parser.parse_args(argv)
     path = RESULTS / "detect_distil.json"
     result = json.loads(path.read_text()) if path.exists() else {}

@@ -40,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._proc import RESULTS, rewrite_readme_section, write_result  # noqa: E402
+from benchmarks._proc import RESULTS, add_readme_flags, rewrite_readme_section, write_result  # noqa: E402
 
 BEGIN, END = "<!-- detect-engines:begin -->", "<!-- detect-engines:end -->"
 TOKENS = 128
@@ -186,8 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="smollm2,e5", help=f"comma-separated bodies of {sorted(BODIES)}")
     parser.add_argument("--batches", default="1,4,16,64", help="comma-separated batch sizes (default 1,4,16,64)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per batch size and engine (default 3)")
-    parser.add_argument("--readme", action="store_true", help="only rewrite the README section from the JSON")
-    parser.add_argument("--check", action="store_true", help="only compare the README section with the JSON")
+    add_readme_flags(parser)
     args = parser.parse_args(argv)
     path = RESULTS / "detect_engines.json"
     if args.readme or args.check:

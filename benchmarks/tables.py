@@ -173,7 +173,7 @@ def anchor_tables(r: dict) -> str:
     sel = r["select_likely_vs_replace_median_variance"]
     rows += ["", f"Replace, linear regression: slope {lin['replace']['linear_slope']:.2f} per generation; accumulate levels at "
              f"{lin['accumulate']['mean_ratio_at']['50']:.2f} (pi^2/6 = {lin['accumulate']['pi2_over_6']:.2f}).",
-             f"Gaussian n=100 replace, mean squared W2 to the real distribution: "
+             "Gaussian n=100 replace, mean squared W2 to the real distribution: "
              + ", ".join(f"gen {k}: {v:.3f}" for k, v in w["mean_w2_at"].items())
              + f"; linear fit R^2 = {w['linear_r2']:.3f}.",
              "Median variance, select-likely vs replace (n=100): "

@@ -46,7 +46,7 @@ def test_clean_writes_output_report_and_manifest(tmp_path):
 
 def test_interrupted_run_resumes_from_the_last_completed_step(tmp_path, monkeypatch):
     src = _write_input(tmp_path / "in.jsonl")
-    full = clean(src, tmp_path / "full", _cfg(), progress=False)
+    clean(src, tmp_path / "full", _cfg(), progress=False)
     import synthfilter.pipeline.run as pipeline
 
     real = pipeline._run_step

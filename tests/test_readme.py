@@ -421,3 +421,32 @@ def test_wikitext_paragraphs_are_detokenised_without_headings_or_unknown_words(t
         f" = A heading = \n {words} , a well @-@ known 1 @,@ 000 people ( about ) . \n {words} <unk> here . \n short one . \n")
     out = module.wikitext_paragraphs(tmp_path)
     assert out == [f"{words}, a well-known 1,000 people (about)."]
+
+
+def test_the_folder_tables_put_at_most_four_tiers_side_by_side_and_keep_every_tier():
+    import numpy as np
+
+    from synthfilter.detect.corpus import Document
+
+    module = _benchmark("detect_folders")
+    rng = np.random.default_rng(0)
+
+    def folds(shift: float) -> dict:
+        out = {}
+        for held, lang in (("a", "en"), ("b", "en"), ("c", "ar")):
+            y = np.repeat([0, 1], 100)
+            test = [Document("", int(v), held, "", "", "", i, lang) for i, v in enumerate(y)]
+            out[held] = {"test": test, "y": y, "s": y * shift + rng.normal(size=200),
+                         "cal": rng.normal(size=100), "n_train": 10, "fit_s": 1.0}
+        return out
+
+    names = ["t1", "t2", "t3", "t4", "t5"]
+    result = {"tiers": {n: {**module.summarise(folds(i + 1.0)), "cap_per_cell": 10, "test_cap": 100, "params": {}}
+                        for i, n in enumerate(names)}, "speed": {}}
+    text = module.render(result)
+    heads = [line for line in text.splitlines() if line.startswith("| held-out folder |")]
+    assert [sum(f"| {n} AUROC |" in h for n in names) for h in heads] == [4, 1]
+    assert [h.count("AUROC |") for h in heads] == [4, 1]
+    assert sum(line.startswith("| language |") for line in text.splitlines()) == 2
+    for n in names:  # every tier has its speed row even without a measured speed
+        assert f"| {n} | - |" in text
