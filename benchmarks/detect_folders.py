@@ -4,6 +4,7 @@
     python benchmarks/detect_folders.py --readme          # rewrite the README section from the JSON
     python benchmarks/detect_folders.py --check           # exit 1 when the README section differs
     python benchmarks/detect_folders.py --cascade fast,accurate   # the cascade, from both tiers' saved scores
+    python benchmarks/detect_folders.py --sum fast,accurate,lm    # the tiers' standardised sum, from saved scores
 
 For every folder of ``../shared/data/detect`` (English, zh/es/pt, ar): fit each tier on
 all other folders (texts and groups shared with the held-out folder removed; at most
@@ -46,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._proc import add_readme_flags, rewrite_readme_section, write_result  # noqa: E402
 from benchmarks.detect import rates, tpr_at_fpr  # noqa: E402
 from benchmarks.detect_cascade import cascade_summary  # noqa: E402
+from benchmarks.detect_sum import sum_summary  # noqa: E402
 from synthfilter.detect.calibration import threshold_for_fpr  # noqa: E402
 from synthfilter.detect.corpus import (  # noqa: E402
     Document, balanced_weights, cap_per_cell, default_corpus_dir, exclude_overlap, grouped_split, load_corpus,
@@ -236,12 +238,26 @@ def summarise(folds: dict) -> dict:
     return out
 
 
+def clear_feature_memos() -> int:
+    """Empty every per-text feature memo in this process (tiers share the language model's), so a tier is
+    never timed on features another tier already computed; returns how many memos there were."""
+    import gc
+
+    from synthfilter.detect.memo import TextMemo
+
+    memos = [obj for obj in gc.get_objects() if type(obj) is TextMemo]
+    for memo in memos:
+        memo.rows.clear()
+    return len(memos)
+
+
 def speed(det, docs: list[Document], n: int = 2000, seconds: float = 120.0) -> dict:
     """Documents/second of the fitted detector ``det`` on ``n`` English texts cut to about 128 tokens (95 words);
     ``--speed-only`` measures the shipped weights (the tier as users get it). A slow tier is timed on fewer
-    texts: as many as a 20-text warm-up says fit in about ``seconds``."""
+    texts: as many as a 20-text warm-up says fit in about ``seconds``. Feature memos are emptied first."""
     texts = [" ".join(d.text.split()[:95]) for d in docs if d.lang == "en" and len(d.text.split()) >= 95]
     texts = sorted(texts, key=lambda t: hash64(5, t))[:n]
+    clear_feature_memos()
     t0 = time.perf_counter()
     det.ai_score(texts[:20])
     texts = texts[20:][:max(20, int(20 * seconds / max(time.perf_counter() - t0, 1e-9)))]
@@ -322,6 +338,20 @@ def render(result: dict) -> str:
                          f"{_f(m['gate_auroc'])} | {_f(m['deep_auroc'])} | {_f(m['cascade_auroc'])} | "
                          f"{_f(m['escalated_share'], 2)} | {c['docs_per_s'] if c['docs_per_s'] is not None else '-'} | "
                          f"{_f(m.get('sum_auroc'))} |")
+    sums = result.get("sums", {})
+    if sums:
+        langs = sorted({lang for c in sums.values() for lang in c["per_language"]} - {"en"})
+        lines += ["", "| sum of tiers (each standardised on its calibration humans) | mean AUROC | each tier alone, same rows | "
+                      "English AUROC | each tier alone, English | " + " | ".join(f"{lang} AUROC" for lang in langs)
+                  + " | TPR@1% (own humans) | documents/second |", "|---|---|---|---|---|" + "---|" * len(langs) + "---|---|"]
+        for c in sums.values():
+            en = c["per_language"].get("en", {"sum_auroc": None, "tier_auroc": {}})
+            alone = ", ".join(f"{t} {_f(v)}" for t, v in c["mean"]["tier_auroc"].items())
+            alone_en = ", ".join(f"{t} {_f(v)}" for t, v in en["tier_auroc"].items())
+            others = " | ".join(_f(c["per_language"].get(lang, {}).get("sum_auroc")) for lang in langs)
+            lines.append(f"| {' + '.join(c['tiers'])} ({len(c['per_folder'])} folders) | **{_f(c['mean']['sum_auroc'])}** | "
+                         f"{alone} | **{_f(en['sum_auroc'])}** | {alone_en} | {others} | "
+                         f"{_f(c['mean']['sum_tpr_at_1pct_fpr'])} | {c['docs_per_s'] if c['docs_per_s'] is not None else '-'} |")
     return "\n".join(lines)
 
 
@@ -338,7 +368,7 @@ def merged_into_latest(path: Path, result: dict, tiers: list[str]) -> dict:
     latest = json.loads(path.read_text())
     for part in ("tiers", "speed"):
         latest.setdefault(part, {}).update({t: result[part][t] for t in tiers if t in result.get(part, {})})
-    latest.update({k: v for k, v in result.items() if k not in ("tiers", "speed", "cascades")})
+    latest.update({k: v for k, v in result.items() if k not in ("tiers", "speed", "cascades", "sums")})
     return latest
 
 
@@ -356,6 +386,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="recompute the figures of --tiers from their saved fold scores, without fitting")
     parser.add_argument("--cascade", default=None, metavar="GATE,DEEP",
                         help="only (re)compute the cascade GATE then DEEP from both tiers' saved fold scores")
+    parser.add_argument("--sum", default=None, metavar="TIER,TIER[,...]",
+                        help="only (re)compute the standardised sum of these tiers from their saved fold scores")
     add_readme_flags(parser)
     args = parser.parse_args(argv)
     path = RESULTS / "detect_folders.json"
@@ -378,6 +410,15 @@ def main(argv: list[str] | None = None) -> int:
             load_folds(gate, docs), load_folds(deep, docs), result["speed"].get(gate, {}).get("docs_per_s"),
             result["speed"].get(deep, {}).get("docs_per_s"))
         print(json.dumps(result["cascades"][f"{gate}>{deep}"]["mean"]), flush=True)
+        write_result(path.name, result)
+        return rewrite_readme(result, check=False)
+    if args.sum:
+        tiers = args.sum.split(",")
+        if len(tiers) < 2:
+            parser.error(f"--sum: name at least two tiers, got {args.sum!r}")
+        result.setdefault("sums", {})["+".join(tiers)] = summary = sum_summary(
+            {t: load_folds(t, docs) for t in tiers}, {t: result["speed"].get(t, {}).get("docs_per_s") for t in tiers})
+        print(json.dumps(summary["mean"]), flush=True)
         write_result(path.name, result)
         return rewrite_readme(result, check=False)
     for name in args.tiers.split(","):

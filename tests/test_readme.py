@@ -450,3 +450,57 @@ def test_the_folder_tables_put_at_most_four_tiers_side_by_side_and_keep_every_ti
     assert sum(line.startswith("| language |") for line in text.splitlines()) == 2
     for n in names:  # every tier has its speed row even without a measured speed
         assert f"| {n} | - |" in text
+
+
+def test_speed_timings_start_from_empty_feature_memos():
+    import numpy as np
+
+    from synthfilter.detect.memo import TextMemo
+
+    module = _benchmark("detect_folders")
+    memo, computed = TextMemo(), []
+
+    def compute(texts):
+        computed.extend(texts)
+        return [np.zeros(2) for _ in texts]
+
+    memo.lookup(["a b", "c d"], compute, 2)
+    assert module.clear_feature_memos() >= 1 and memo.rows == {}
+    memo.lookup(["a b"], compute, 2)
+    assert computed == ["a b", "c d", "a b"]  # computed again, not read from the memo
+
+
+def _lang_fold(keys, y, s, langs):
+    from synthfilter.detect.corpus import Document
+
+    fold = _fold(keys, y, s)
+    fold["test"] = [Document("", int(v), "", "", "", "", 0, lang) for v, lang in zip(y, langs)]
+    return fold
+
+
+def test_the_standardised_sum_joins_every_tiers_rows_and_beats_independent_noisy_tiers():
+    import numpy as np
+    import pytest
+
+    from benchmarks.detect_sum import sum_summary
+
+    rng = np.random.default_rng(0)
+    tiers = {"a": {}, "b": {}}
+    for f in ("x", "y", "z"):
+        y = rng.integers(0, 2, 600)
+        keys = [f"{f}{i}" for i in range(600)]
+        langs = ["en"] * 400 + ["ar"] * 200
+        tiers["a"][f] = _lang_fold(keys, y, y + rng.normal(0, 1.0, 600), langs)
+        # tier b: another scale and offset, and it scored only the last 500 rows
+        tiers["b"][f] = _lang_fold(keys[100:], y[100:], 50 + 10 * (y[100:] + rng.normal(0, 1.0, 500)), langs[100:])
+    out = sum_summary(tiers, {"a": 1000.0, "b": 10.0})
+    assert all(r["n"] == 500 for r in out["per_folder"].values())  # only the rows both tiers scored
+    m = out["mean"]
+    assert m["sum_auroc"] > max(m["tier_auroc"].values()) + 0.03  # independent errors average out
+    assert set(out["per_language"]) == {"en", "ar"} and out["per_language"]["ar"]["folders"] == 3
+    assert out["docs_per_s"] == round(1 / (1 / 1000 + 1 / 10), 1)
+    assert sum_summary(tiers, {"a": 1000.0, "b": None})["docs_per_s"] is None
+    flipped = {**tiers["b"], "x": _lang_fold(tiers["b"]["x"]["key"], 1 - tiers["b"]["x"]["y"], tiers["b"]["x"]["s"],
+                                             ["en"] * 500)}
+    with pytest.raises(ValueError, match="labels of a and b disagree"):
+        sum_summary({"a": tiers["a"], "b": flipped}, {})

@@ -13,7 +13,7 @@ from synthfilter.detect import CascadeDetector, EmbedDetector, LMDetector, Stack
 from synthfilter.detect.persist import read_detector_file, write_detector_file
 from synthfilter.detect.registry import weights_path
 from synthfilter.detect.stack import choose_band
-from synthfilter.detect.train import SHIPPED
+from synthfilter.detect.train import SHIPPED, SHIPPED_ALPHA, WEIGHTS_VERSION, WEIGHTS_VERSIONS
 from synthfilter.tag import Tagger
 
 from .conftest import make_texts
@@ -151,6 +151,14 @@ def test_shipped_heavy_tiers_are_trained_on_every_source_and_calibrated():
         assert det.tag == f"{name}@{det.version}" and det.version != "custom"
         assert len(det.info_["trained_on"]) >= 5
         assert det.info_["heldout_human_fpr"] <= 0.011
+
+
+def test_shipped_thresholds_leave_the_documented_share_of_held_out_humans_above_them():
+    for name in SHIPPED:
+        det = sf.load_detector(name)
+        assert det.info_["target_fpr"] == SHIPPED_ALPHA.get(name, 0.01), name
+        assert det.info_["heldout_human_fpr"] <= det.info_["target_fpr"] + 0.001, name
+        assert det.version == WEIGHTS_VERSIONS.get(name, WEIGHTS_VERSION), name
 
 
 @pytest.mark.parametrize("name", SHIPPED)
