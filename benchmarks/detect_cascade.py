@@ -16,8 +16,8 @@ Used through ``python benchmarks/detect_folders.py --cascade fast,accurate``.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
+from benchmarks.detect_sum import joined_rows, scored_auroc, standardised
 from synthfilter.detect.stack import choose_band
 
 __all__ = ["joined", "cascade_summary"]
@@ -25,21 +25,7 @@ __all__ = ["joined", "cascade_summary"]
 
 def joined(gate: dict, deep: dict) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per held-out folder: (labels, gate scores, deep scores) on the test documents both tiers scored."""
-    out = {}
-    for held in sorted(set(gate) & set(deep)):
-        g, d = gate[held], deep[held]
-        where = {k: i for i, k in enumerate(d["key"])}
-        pairs = [(i, where[k]) for i, k in enumerate(g["key"]) if k in where]
-        gi, di = (np.array(p, dtype=int) for p in zip(*pairs)) if pairs else (np.zeros(0, int), np.zeros(0, int))
-        if not np.array_equal(g["y"][gi], d["y"][di]):
-            raise ValueError(f"{held}: the two tiers' saved labels disagree on the same documents")
-        out[held] = (g["y"][gi], g["s"][gi], d["s"][di])
-    return out
-
-
-def _auroc(y: np.ndarray, s: np.ndarray) -> float | None:
-    ok = ~np.isnan(s)
-    return float(roc_auc_score(y[ok], s[ok])) if len(set(y[ok].tolist())) == 2 else None
+    return {held: (y, s[:, 0], s[:, 1]) for held, (y, _, s) in joined_rows({"gate": gate, "deep": deep}).items()}
 
 
 def cascade_summary(gate: dict, deep: dict, gate_speed: float | None, deep_speed: float | None,
@@ -53,10 +39,9 @@ def cascade_summary(gate: dict, deep: dict, gate_speed: float | None, deep_speed
         low, high, _ = choose_band(og, od, oy, tolerance=tolerance)
         band = (g >= low) & (g <= high)
         mixed = np.where(band, d, g)
-        gc, dc = gate[held]["cal"], deep[held]["cal"]
-        summed = (g - gc.mean()) / gc.std() + (d - dc.mean()) / dc.std()
-        per_folder[held] = {"n": int(len(y)), "gate_auroc": _auroc(y, g), "deep_auroc": _auroc(y, d),
-                            "cascade_auroc": _auroc(y, mixed), "sum_auroc": _auroc(y, summed), "band": [round(low, 4), round(high, 4)],
+        summed = standardised(g, gate[held]["cal"]) + standardised(d, deep[held]["cal"])
+        per_folder[held] = {"n": int(len(y)), "gate_auroc": scored_auroc(y, g), "deep_auroc": scored_auroc(y, d),
+                            "cascade_auroc": scored_auroc(y, mixed), "sum_auroc": scored_auroc(y, summed), "band": [round(low, 4), round(high, 4)],
                             "escalated_share": round(float(band.mean()), 4)}
     mean = {k: round(float(np.mean([r[k] for r in per_folder.values()])), 4)
             for k in ("gate_auroc", "deep_auroc", "cascade_auroc", "sum_auroc", "escalated_share")}

@@ -13,12 +13,14 @@ Used through ``python benchmarks/detect_folders.py --sum fast,accurate,lm``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from benchmarks.detect import tpr_at_fpr
 
-__all__ = ["joined_rows", "sum_summary"]
+__all__ = ["joined_rows", "scored_auroc", "standardised", "sum_summary"]
 
 
 def joined_rows(folds: dict[str, dict]) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -34,21 +36,31 @@ def joined_rows(folds: dict[str, dict]) -> dict[str, tuple[np.ndarray, np.ndarra
         y = first["y"][index[0]]
         for t, i in zip(tiers[1:], index[1:]):
             if not np.array_equal(folds[t][held]["y"][i], y):
-                raise ValueError(f"{held}: the saved labels of {tiers[0]} and {t} disagree on the same documents")
+                raise ValueError(f"{held}: saved labels disagree on the same documents ({tiers[0]} and {t})")
         langs = np.array([first["test"][j].lang for j in index[0]])
         scores = np.column_stack([folds[t][held]["s"][i] for t, i in zip(tiers, index)])
         out[held] = (y, langs, scores)
     return out
 
 
-def _auroc(y: np.ndarray, s: np.ndarray) -> float | None:
+def _on_scored_rows(metric: Callable[[np.ndarray, np.ndarray], float], y: np.ndarray, s: np.ndarray) -> float | None:
+    """``metric(y, s)`` over the rows with a score (not NaN); None unless both labels are among them."""
     ok = ~np.isnan(s)
-    return float(roc_auc_score(y[ok], s[ok])) if len(set(y[ok].tolist())) == 2 else None
+    return float(metric(y[ok], s[ok])) if len(set(y[ok].tolist())) == 2 else None
+
+
+def scored_auroc(y: np.ndarray, s: np.ndarray) -> float | None:
+    """AUROC over the rows with a score; None unless both labels are among them."""
+    return _on_scored_rows(roc_auc_score, y, s)
 
 
 def _tpr(y: np.ndarray, s: np.ndarray) -> float | None:
-    ok = ~np.isnan(s)
-    return float(tpr_at_fpr(y[ok], s[ok])) if len(set(y[ok].tolist())) == 2 else None
+    return _on_scored_rows(tpr_at_fpr, y, s)
+
+
+def standardised(scores: np.ndarray, cal_human: np.ndarray) -> np.ndarray:
+    """``scores`` in standard deviations of the fold's calibration humans ``cal_human`` above their mean."""
+    return (scores - cal_human.mean()) / cal_human.std()
 
 
 def _mean(values: list) -> float | None:
@@ -62,19 +74,17 @@ def sum_summary(folds: dict[str, dict], speeds: dict[str, float | None]) -> dict
     tiers = list(folds)
     per_folder, per_language = {}, {}
     for held, (y, langs, scores) in joined_rows(folds).items():
-        cal = [folds[t][held]["cal"] for t in tiers]
-        z = (scores - np.array([c.mean() for c in cal])) / np.array([c.std() for c in cal])
-        summed = z.sum(axis=1)
-        per_folder[held] = {"n": int(len(y)), "sum_auroc": _auroc(y, summed), "sum_tpr_at_1pct_fpr": _tpr(y, summed),
-                            "tier_auroc": {t: _auroc(y, scores[:, j]) for j, t in enumerate(tiers)}}
+        summed = sum(standardised(scores[:, j], folds[t][held]["cal"]) for j, t in enumerate(tiers))
+        per_folder[held] = {"n": int(len(y)), "sum_auroc": scored_auroc(y, summed), "sum_tpr_at_1pct_fpr": _tpr(y, summed),
+                            "tier_auroc": {t: scored_auroc(y, scores[:, j]) for j, t in enumerate(tiers)}}
         for lang in sorted(set(langs.tolist())):
             m = langs == lang
             part = per_language.setdefault(lang, {"folders": 0, "sum": [], "tpr": [], "tiers": {t: [] for t in tiers}})
             part["folders"] += 1
-            part["sum"].append(_auroc(y[m], summed[m]))
+            part["sum"].append(scored_auroc(y[m], summed[m]))
             part["tpr"].append(_tpr(y[m], summed[m]))
             for j, t in enumerate(tiers):
-                part["tiers"][t].append(_auroc(y[m], scores[m, j]))
+                part["tiers"][t].append(scored_auroc(y[m], scores[m, j]))
     languages = {lang: {"folders": p["folders"], "sum_auroc": _mean(p["sum"]), "sum_tpr_at_1pct_fpr": _mean(p["tpr"]),
                         "tier_auroc": {t: _mean(v) for t, v in p["tiers"].items()}} for lang, p in per_language.items()}
     rows = list(per_folder.values())

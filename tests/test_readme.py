@@ -325,11 +325,15 @@ def test_the_transferred_threshold_is_stricter_where_unseen_humans_score_higher(
     assert (rng.normal(0.5, 1.0, size=20000) >= t).mean() < 0.015
 
 
-def _fold(keys, y, s):
+def _fold(keys, y, s, langs=None):
+    """Saved fold scores as ``detect_folders.load_folds`` returns them (test documents in English unless ``langs``)."""
     import numpy as np
 
+    from synthfilter.detect.corpus import Document
+
     s = np.array(s, dtype=float)
-    return {"key": np.array(keys), "y": np.array(y), "s": s, "cal": s[np.array(y) == 0][:50]}
+    test = [Document("", int(v), "", "", "", "", 0, lang) for v, lang in zip(y, langs or ["en"] * len(y))]
+    return {"key": np.array(keys), "y": np.array(y), "s": s, "cal": s[np.array(y) == 0][:50], "test": test}
 
 
 def test_the_cascade_escalates_the_gates_uncertain_band_chosen_without_the_held_out_folder():
@@ -470,14 +474,6 @@ def test_speed_timings_start_from_empty_feature_memos():
     assert computed == ["a b", "c d", "a b"]  # computed again, not read from the memo
 
 
-def _lang_fold(keys, y, s, langs):
-    from synthfilter.detect.corpus import Document
-
-    fold = _fold(keys, y, s)
-    fold["test"] = [Document("", int(v), "", "", "", "", 0, lang) for v, lang in zip(y, langs)]
-    return fold
-
-
 def test_the_standardised_sum_joins_every_tiers_rows_and_beats_independent_noisy_tiers():
     import numpy as np
     import pytest
@@ -490,9 +486,9 @@ def test_the_standardised_sum_joins_every_tiers_rows_and_beats_independent_noisy
         y = rng.integers(0, 2, 600)
         keys = [f"{f}{i}" for i in range(600)]
         langs = ["en"] * 400 + ["ar"] * 200
-        tiers["a"][f] = _lang_fold(keys, y, y + rng.normal(0, 1.0, 600), langs)
+        tiers["a"][f] = _fold(keys, y, y + rng.normal(0, 1.0, 600), langs)
         # tier b: another scale and offset, and it scored only the last 500 rows
-        tiers["b"][f] = _lang_fold(keys[100:], y[100:], 50 + 10 * (y[100:] + rng.normal(0, 1.0, 500)), langs[100:])
+        tiers["b"][f] = _fold(keys[100:], y[100:], 50 + 10 * (y[100:] + rng.normal(0, 1.0, 500)), langs[100:])
     out = sum_summary(tiers, {"a": 1000.0, "b": 10.0})
     assert all(r["n"] == 500 for r in out["per_folder"].values())  # only the rows both tiers scored
     m = out["mean"]
@@ -500,7 +496,7 @@ def test_the_standardised_sum_joins_every_tiers_rows_and_beats_independent_noisy
     assert set(out["per_language"]) == {"en", "ar"} and out["per_language"]["ar"]["folders"] == 3
     assert out["docs_per_s"] == round(1 / (1 / 1000 + 1 / 10), 1)
     assert sum_summary(tiers, {"a": 1000.0, "b": None})["docs_per_s"] is None
-    flipped = {**tiers["b"], "x": _lang_fold(tiers["b"]["x"]["key"], 1 - tiers["b"]["x"]["y"], tiers["b"]["x"]["s"],
+    flipped = {**tiers["b"], "x": _fold(tiers["b"]["x"]["key"], 1 - tiers["b"]["x"]["y"], tiers["b"]["x"]["s"],
                                              ["en"] * 500)}
-    with pytest.raises(ValueError, match="labels of a and b disagree"):
+    with pytest.raises(ValueError, match=r"labels disagree on the same documents \(a and b\)"):
         sum_summary({"a": tiers["a"], "b": flipped}, {})
