@@ -7,7 +7,8 @@ human/synthetic mixes (:func:`enforce_quota`, :func:`mix`, :func:`quota_report`)
 
 from .detect import BaseDetector, FastDetector, available_detectors, load_detector
 from .hashing import hash64, hash_keys, uniform
-from .quota import QuotaConfig, QuotaReport, ShareEstimate, enforce_quota, estimate_share, mix, quota_report
+from .quota import (LabelCalibration, QuotaConfig, QuotaReport, ShareEstimate, calibrate_labels, enforce_quota,
+                    estimate_share, mix, quota_report)
 from .diversity import (DedupReport, Embedder, ResampleConfig, ResampleReport, dedup_semantic, metrics,
                         resample_tails, water_fill)
 from .reservoir import Reservoir
@@ -18,7 +19,7 @@ from ._version import __version__
 
 __all__ = [
     "BaseDetector", "DedupReport", "Embedder", "FastDetector", "QuotaConfig", "QuotaReport", "ResampleConfig",
-    "ResampleReport", "Reservoir", "ShareEstimate", "estimate_share",
+    "ResampleReport", "Reservoir", "ShareEstimate", "estimate_share", "calibrate_labels", "LabelCalibration",
     "dedup_semantic", "metrics", "resample_tails", "water_fill", "Tagger", "enforce_quota", "mix", "quota_report", "available_detectors", "hash64", "hash_keys",
     "load_detector", "normalize", "tag", "uniform", "__version__",
 ]

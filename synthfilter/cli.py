@@ -31,7 +31,7 @@ def _summary(ds, group_column: str | None) -> str:
     decided = {k: v for k, v in reasons.items() if k.startswith("provenance:")}
     unknown = {k: v for k, v in reasons.items() if k not in decided}
     if decided:
-        lines.append("decided by provenance (not scored): " + ", ".join(f"{k.removeprefix('provenance:')}={v}"
+        lines.append("decided by provenance (labelled by the rule, still scored): " + ", ".join(f"{k.removeprefix('provenance:')}={v}"
                                                                      for k, v in sorted(decided.items())))
     if unknown:
         lines.append("unknown, by reason: " + ", ".join(f"{k}={v}" for k, v in Counter(unknown).most_common()))
@@ -65,53 +65,95 @@ def _cmd_tag(args: argparse.Namespace) -> int:
     tagger = Tagger(text_column=args.text_column, detector=args.detector, threshold=args.threshold,
                     languages=languages, min_letters=args.min_letters, **_provenance(args))
     tagged = ds.map(tagger, batched=True, batch_size=args.batch_size, num_proc=args.num_proc, desc="tagging")
+    calibration = None
+    rules = tagger.provenance
+    if args.threshold is None and (args.reference or (rules is not None and (rules.human or rules.first_seen_column))):
+        from .quota import calibrate_labels
+
+        try:
+            tagged, calibration = calibrate_labels(tagged, args.reference, target_fpr=args.target_fpr,
+                                                   provenance=rules, text_column=args.text_column,
+                                                   detector=args.detector, num_proc=args.num_proc, return_report=True)
+        except ValueError as err:  # no known-human row: the detector's own labels stay
+            print(f"sf_label not calibrated: {err}")
     write_dataset(tagged, args.output)
     print(_summary(tagged, args.group_column))
+    if calibration is not None:
+        print(calibration)
     print(f"wrote {args.output}")
     return 0
 
 
-def _write_with_report(out, report, output: str, step: str) -> int:
+def _write_with_report(out, report, output: str, step: str, parser: argparse.ArgumentParser | None = None) -> int:
     """Write the dataset and its JSON report beside it (``OUTPUT.<step>.json``); print the report."""
     write_dataset(out, output)
     report_path = f"{str(output).rstrip('/')}.{step}.json"
     atomic_write_text(report_path, report.to_json() + "\n")
-    print(report)
+    print(_in_command_line_terms(str(report), parser))
     print(f"wrote {output} and {report_path}")
     return 0
 
 
 def _cmd_quota(args: argparse.Namespace) -> int:
-    if args.basis == "estimated" and not args.reference:
-        raise ValueError("--basis estimated needs --reference (known-human text of the same kind)")
-    check_output(args.input, args.output)
+    check_output([args.input] + ([args.reference] if args.reference else []), args.output)
     ds = read_dataset(args.input)
-    out, report = enforce_quota(
-        ds, args.max_synthetic, mode=args.mode, by=args.by, label_column=args.label_column,
-        synthetic_column=args.synthetic_column, score_threshold=args.score_threshold,
-        unknown=args.unknown, id_column=args.id_column, text_column=args.text_column,
-        seed=args.seed, min_rows=args.min_rows, num_proc=args.num_proc, return_report=True,
-        num_shards=max(1, math.ceil(ds.num_rows / 1_000_000)), progress=True,
-        basis=args.basis, confidence=args.confidence, method=args.method, reference=args.reference,
-        ai_reference=args.ai_reference, **_provenance(args),
-    )
-    return _write_with_report(out, report, args.output, "quota")
+    options = dict(mode=args.mode, by=args.by, label_column=args.label_column, synthetic_column=args.synthetic_column,
+                   score_threshold=args.score_threshold, unknown=args.unknown, id_column=args.id_column,
+                   text_column=args.text_column, seed=args.seed, min_rows=args.min_rows, basis=args.basis,
+                   confidence=args.confidence, method=args.method, **_provenance(args))
+    _require_reference(ds, options, args)
+    out, report = enforce_quota(ds, args.max_synthetic, num_proc=args.num_proc, return_report=True,
+                                num_shards=max(1, math.ceil(ds.num_rows / 1_000_000)), progress=True,
+                                reference=args.reference, ai_reference=args.ai_reference, detector=args.detector,
+                                **options)
+    return _write_with_report(out, report, args.output, "quota", args.parser)
+
+
+def _require_reference(ds, options: dict, args: argparse.Namespace) -> None:
+    """Refuse a quota that would silently hold detector labels: ``--basis auto`` without known-human text."""
+    import warnings
+
+    from .quota import QuotaConfig
+    from .quota.basis import detector_labels, settle_basis
+    from .quota.keys import own_reference_rows
+    from .quota.notes import no_reference_error
+    from .quota.reference import corpus_detector
+    from .columns import DETECTOR
+
+    cfg = QuotaConfig(args.max_synthetic, **options)
+    if cfg.basis != "auto" or args.reference:
+        return
+    table = ds.data.table
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        settled = settle_basis(cfg, ds.column_names, reference=False,
+                               own_rows=lambda: own_reference_rows(table, cfg))
+    if settled.basis == "labels" and detector_labels(settled, ds.column_names):
+        tag = corpus_detector(ds.unique(DETECTOR.name)) if DETECTOR.name in ds.column_names else None
+        raise ValueError(no_reference_error(tag))
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
     from .quota import estimate_share
 
     ds = read_dataset(args.input)
+    rules = _provenance(args)
     if SCORE.name not in ds.column_names:
-        ds = ds.map(Tagger(text_column=args.text_column, detector=args.detector), batched=True,
+        ds = ds.map(Tagger(text_column=args.text_column, detector=args.detector, **rules), batched=True,
                     num_proc=args.num_proc, desc="tagging")
     est = estimate_share(ds, args.reference, ai_reference=args.ai_reference, by=args.by, confidence=args.confidence,
-                         seed=args.seed, method=args.method, text_column=args.text_column, num_proc=args.num_proc)
+                         seed=args.seed, method=args.method, text_column=args.text_column, num_proc=args.num_proc,
+                         detector=args.detector, **rules)
     print(est)
     if args.json:
         atomic_write_text(args.json, est.to_json() + "\n")
         print(f"wrote {args.json}")
     return 0
+
+
+def _values(text: str | None) -> tuple[str, ...]:
+    """A comma-separated option as a tuple of its non-empty values."""
+    return tuple(v for v in (text or "").split(",") if v)
 
 
 def _provenance(args: argparse.Namespace) -> dict:
@@ -132,14 +174,17 @@ def _add_provenance_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--human-values", default=None, help="comma-separated values of --provenance-column that are human")
     group.add_argument("--synthetic-values", default=None,
                        help="comma-separated values of --provenance-column that are synthetic")
-    group.add_argument("--first-seen-column", default=None, help="date column: rows first seen before --human-before are human")
+    group.add_argument("--first-seen-column", default=None,
+                       help="date column: rows first seen before --human-before are human (and are the input's own "
+                            "reference for the true share and the labels)")
     group.add_argument("--human-before", default=None, help="ISO date, e.g. 2022-11-30 (the release of ChatGPT)")
 
 
-def _add_estimate_arguments(parser: argparse.ArgumentParser, required: bool = False) -> None:
+def _add_estimate_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("true-share estimation")
-    group.add_argument("--reference", required=required, default=None,
-                       help="known-human text of the same kind: data file, folder or reservoir folder")
+    group.add_argument("--reference", default=None,
+                       help="known-human text of the same kind: data file, folder or reservoir folder (default: the "
+                            "input's own rows known human by provenance, see below)")
     group.add_argument("--ai-reference", default=None, help="known-AI text of the same kind (enables the MLE estimator)")
     group.add_argument("--confidence", type=float, default=0.9, help="coverage of the interval (default: 0.9)")
     group.add_argument("--method", choices=["auto", "bbe", "mle"], default="auto",
@@ -201,19 +246,29 @@ def _cmd_clean(args: argparse.Namespace) -> int:
                       max_copies=args.max_copies, junk=args.junk, min_words=args.min_words,
                       boilerplate_min_repeats=args.boilerplate_min_repeats,
                       basis=args.basis, reference=args.reference, ai_reference=args.ai_reference,
-                      confidence=args.confidence, shard_size=args.shard_size, verbose=args.verbose)
+                      confidence=args.confidence, shard_size=args.shard_size, verbose=args.verbose,
+                      target_fpr=args.target_fpr, provenance_column=args.provenance_column,
+                      human_values=_values(args.human_values), synthetic_values=_values(args.synthetic_values),
+                      first_seen_column=args.first_seen_column, human_before=args.human_before)
     report = clean(args.input, args.output, cfg, command=getattr(args, "command_line", None))
     for step, rep in report["steps"].items():
         note = " (resumed)" if rep.get("resumed") else ""
         if rep.get("seconds"):
             note += f" in {rep['seconds']:.1f} s ({rep['rows_out'] / max(rep['seconds'], 1e-9):,.0f} rows/s)"
         print(f"{step:<9} -> {rep['rows_out']} rows{note}")
+    calibration = report["steps"].get("calibrate", {})
+    if calibration.get("text"):
+        print(f"labels: {calibration['text']}")
     estimated = report.get("estimated_synthetic_share")
     if estimated:
         print(f"synthetic share before: {estimated['before_text']}")
         print(f"synthetic share after:  {estimated['after_text']}")
-    print(f"{report['rows_in']} -> {report['rows_out']} rows, realised synthetic share "
-          f"{report['realised_synthetic_share']:.4f} (by labels); wrote {report['output']}, {args.output}/report.json, "
+        if estimated.get("output_text"):
+            print(f"synthetic share output: {estimated['output_text']}")
+    for note in report.get("notes") or []:
+        print(f"warning: {_in_command_line_terms(note, args.parser)}", file=sys.stderr)
+    print(f"{report['rows_in']} -> {report['rows_out']} rows, labelled synthetic share "
+          f"{report['realised_synthetic_share']:.4f}; wrote {report['output']}, {args.output}/report.json, "
           f"{args.output}/report.html, {args.output}/manifest.json")
     dropped = {step: info["rows"] for step, info in report.get("dropped", {}).items() if info["rows"]}
     if dropped:
@@ -247,6 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="comma-separated ISO 639-1 codes to score, or 'all' (default: the detector's own)")
     tag.add_argument("--min-letters", type=int, default=20, help="shorter texts are unknown/too_short (default: 20)")
     tag.add_argument("--group-column", default=None, help="summarise scores per value of this column")
+    tag.add_argument("--reference", default=None,
+                     help="known-human text of the same kind (file, folder or reservoir): sf_label is calibrated on "
+                          "it (without --threshold); rows known human by the provenance rules below serve alike")
+    tag.add_argument("--target-fpr", type=float, default=0.01,
+                     help="share of the known-human text labelled synthetic after calibration (default: 0.01)")
     tag.add_argument("--batch-size", type=int, default=1000)
     tag.add_argument("--num-proc", type=int, default=None)
     _add_provenance_arguments(tag)
@@ -266,17 +326,23 @@ def build_parser() -> argparse.ArgumentParser:
     quota.add_argument("--seed", type=int, default=0)
     quota.add_argument("--min-rows", type=int, default=1)
     quota.add_argument("--num-proc", type=int, default=None)
-    quota.add_argument("--basis", choices=["labels", "estimated"], default="labels",
-                       help="labels (default): count labelled rows; estimated: hold the top of the estimated "
-                            "true share's interval to --max-synthetic (needs --reference)")
+    quota.add_argument("--basis", choices=["auto", "labels", "estimated"], default="auto",
+                       help="auto (default): hold the estimated true share (top of its certified interval) when "
+                            "known-human text of the same kind is given (--reference, or provenance rules below), "
+                            "else refuse; labels: count labelled rows (a lower bound on unseen sources)")
+    quota.add_argument("--detector", default=None,
+                       help="the detector that tagged the input, to tag a text --reference (default: the one its "
+                            "sf_detector names)")
     _add_estimate_arguments(quota)
     _add_provenance_arguments(quota)
     quota.set_defaults(func=_cmd_quota)
     est = sub.add_parser("estimate", help="estimate the true synthetic share of a dataset against known-human text")
     est.add_argument("input", help="tagged (or untagged: it is tagged first) JSONL/Parquet file or folder")
-    _add_estimate_arguments(est, required=True)
+    _add_estimate_arguments(est)
+    _add_provenance_arguments(est)
     est.add_argument("--by", default=None, help="group column: one estimate per group")
-    est.add_argument("--detector", default="fast", help="detector for untagged input (default: fast)")
+    est.add_argument("--detector", default="fast",
+                     help="detector for untagged input and a text --reference (default: fast)")
     est.add_argument("--text-column", default="text")
     est.add_argument("--seed", type=int, default=0)
     est.add_argument("--num-proc", type=int, default=None)
@@ -320,12 +386,18 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--verbose", action="store_true", help="show Ray's own logs and progress (--engine ray)")
     cl.add_argument("--shard-size", type=int, default=None,
                     help="write output-00000-of-000NN files of at most this many rows (listed in manifest.json)")
-    cl.add_argument("--basis", choices=["labels", "estimated"], default="labels",
-                    help="labels (default) or estimated: the quota holds the estimated true share (needs --reference)")
+    cl.add_argument("--basis", choices=["auto", "labels", "estimated"], default="auto",
+                    help="auto (default): the quota holds the estimated true share against known-human text of the "
+                         "same kind (--reference, or the input's own rows known human by provenance); labels: the "
+                         "share counted from detector labels (a lower bound on unseen sources)")
     group = cl.add_argument_group("true-share estimation")
     group.add_argument("--reference", default=None, help="known-human text: data file, folder or reservoir folder")
     group.add_argument("--ai-reference", default=None, help="known-AI text of the same kind")
     group.add_argument("--confidence", type=float, default=0.9, help="coverage of the interval (default: 0.9)")
+    group.add_argument("--target-fpr", type=float, default=0.01,
+                       help="sf_label is calibrated on the known-human text: this share of it is labelled synthetic "
+                            "(default: 0.01)")
+    _add_provenance_arguments(cl)
     cl.set_defaults(func=_cmd_clean)
     return parser
 
@@ -360,6 +432,8 @@ def _in_command_line_terms(message: str, parser: argparse.ArgumentParser | None)
         flags = [o for o in action.option_strings if o.startswith("--")]
         if flags and "_" in action.dest:
             message = re.sub(rf"(?<![\w-]){re.escape(action.dest)}(?:=(?=\S))?", flags[0] + " ", message)
+        elif flags and action.nargs != 0:  # a plain word is an option only as name=value, and only one taking a value
+            message = re.sub(rf"(?<![\w-]){re.escape(action.dest)}=(?=\S)", flags[0] + " ", message)
     return re.sub(r" {2,}", " ", message)
 
 
@@ -369,11 +443,12 @@ def main(argv: list[str] | None = None) -> int:
     args.command_line = "synthfilter " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
     if not _hub_models(args):
         stay_offline()
+    sub = parser._subparsers._group_actions[0].choices.get(args.command) if parser._subparsers else None
+    args.parser = sub
     try:
         return args.func(args)
     except (KeyError, ValueError, FileNotFoundError, TypeError, ImportError, OSError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
-        sub = parser._subparsers._group_actions[0].choices.get(args.command) if parser._subparsers else None
         print(f"synthfilter {args.command}: error: {_in_command_line_terms(str(message), sub)}", file=sys.stderr)
         return 2
 

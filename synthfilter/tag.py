@@ -19,8 +19,11 @@ reorders a row:
 
 Provenance first, detection second: with ``Tagger(provenance=..., first_seen_column=...,
 human_before=...)`` (see :mod:`synthfilter.provenance`) rows whose origin is known get
-``sf_label="human"``/``"synthetic"``, NaN ``sf_score`` and the provenance ``sf_reason``,
-and never reach the detector.
+``sf_label="human"``/``"synthetic"`` and the provenance ``sf_reason`` whatever the
+detector says; they are still scored (``sf_score``, NaN only when the text cannot be
+scored), because the known-human ones are the corpus's own reference: the known-human
+text of the same kind that :func:`synthfilter.estimate_share`, :func:`synthfilter.enforce_quota`
+and :func:`synthfilter.calibrate_labels` measure the rest against.
 """
 
 from __future__ import annotations
@@ -77,9 +80,10 @@ class Tagger(LazyModels):
         <synthfilter.provenance.Provenance.build>`): ``provenance={"column": "source",
         "human": [...], "synthetic": [...]}`` and/or ``first_seen_column="crawl_date",
         human_before="2022-11-30"``. A row a rule decides gets ``sf_label``
-        ``"human"``/``"synthetic"``, ``sf_score`` NaN (it is not scored: the detector
-        never sees it) and ``sf_reason`` ``"provenance:<column>=<value>"`` or
-        ``"provenance:<first_seen_column><<date>"``, whatever its text; ``sf_lang`` and
+        ``"human"``/``"synthetic"`` and ``sf_reason`` ``"provenance:<column>=<value>"`` or
+        ``"provenance:<first_seen_column><<date>"``, whatever its text and score; it is
+        scored like any row (its ``sf_score`` is what makes the known-human rows a
+        reference for the others; NaN when the text cannot be scored); ``sf_lang`` and
         ``sf_detector`` are filled as for any row (the language is a property of the
         text, so the column means the same for every row). Other rows are tagged
         exactly as without rules. Default: no rules.
@@ -181,11 +185,6 @@ class Tagger(LazyModels):
         texts, langs, reasons = self.screen(values)
         scores = np.full(len(values), np.nan, dtype=np.float32)
         labels = ["unknown"] * len(values)
-        if decision is not None:
-            decided_labels = decision.labels()
-            for i in np.flatnonzero(decision.decided).tolist():  # decided rows are never scored
-                labels[i] = decided_labels[i]
-                reasons[i] = decision.reasons[i]
         ok = [i for i, r in enumerate(reasons) if not r]
         det = self.loaded_detector
         if ok:
@@ -197,6 +196,11 @@ class Tagger(LazyModels):
                     continue
                 scores[i] = p
                 labels[i] = "synthetic" if p >= threshold else "human"
+        if decision is not None:  # decided rows are scored too (known-human ones are the corpus's own reference)
+            decided_labels = decision.labels()
+            for i in np.flatnonzero(decision.decided).tolist():
+                labels[i] = decided_labels[i]
+                reasons[i] = decision.reasons[i]
         return {SCORE.name: scores, LABEL.name: labels, DETECTOR.name: [det.tag] * len(values),
                 LANG.name: langs, REASON.name: reasons}
 

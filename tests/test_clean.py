@@ -23,7 +23,7 @@ def _write_input(path, n=600):
 
 def _cfg(**kw):
     return CleanConfig(**{"max_synthetic": 0.1, "resample": 150, "detector": "fast", "embedder": "hashing",
-                          "batch_size": 100, **kw})
+                          "batch_size": 100, "basis": "labels", **kw})
 
 
 def test_clean_writes_output_report_and_manifest(tmp_path):
@@ -95,12 +95,31 @@ def test_a_changed_configuration_reuses_only_the_steps_it_does_not_change(tmp_pa
 def test_cli_clean_and_its_errors(tmp_path, capsys):
     src = _write_input(tmp_path / "in.jsonl", n=200)
     assert main(["clean", str(src), str(tmp_path / "o"), "--max-synthetic", "0.2", "--resample", "80",
-                 "--detector", "fast", "--embedder", "hashing", "--by", "domain"]) == 0
-    assert "realised synthetic share" in capsys.readouterr().out
+                 "--detector", "fast", "--embedder", "hashing", "--by", "domain", "--basis", "labels"]) == 0
+    captured = capsys.readouterr()
+    assert "labelled synthetic share" in captured.out
+    assert "warning: labels understate the synthetic share" in captured.err, "a labels quota says what it is worth"
+    assert "--first-seen-column COL --human-before 2022-11-30" in captured.err
     assert main(["clean", str(src), str(tmp_path / "o2"), "--max-synthetic", "1.5", "--resample", "80"]) == 2
     assert "--max-synthetic must be" in capsys.readouterr().err
+    # without known-human text the true share cannot be held: refused before any work, saying how to give it
+    assert main(["clean", str(src), str(tmp_path / "o4"), "--max-synthetic", "0.1", "--resample", "80"]) == 2
+    err = capsys.readouterr().err
+    assert "--max-synthetic holds the true synthetic share" in err and "--reference FILE" in err
+    assert "--basis labels" in err and not (tmp_path / "o4").exists()
     assert main(["clean", str(tmp_path / "missing.jsonl"), str(tmp_path / "o3"), "--max-synthetic", "0.1",
                  "--resample", "5"]) == 2
+
+
+def _write_dated_input(path, n=600):
+    """A third of the rows dated 2019 (human: the corpus's own reference), the rest from 2024, half of them AI."""
+    human, ai = make_texts(n, "human", seed=11), make_texts(n, "ai", seed=11)
+    human[5::10] = human[4::10][:len(human[5::10])]  # some exact duplicates, for near-duplicate removal to find
+    rows = [{"id": i, "text": human[i] if i % 3 == 0 or i % 2 else ai[i], "truth": int(i % 3 != 0 and i % 2 == 0),
+             "date": "2019-06-01" if i % 3 == 0 else "2024-03-01", "domain": "a" if i % 4 else "b"}
+            for i in range(n)]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return path
 
 
 def _labels(path):
@@ -139,12 +158,12 @@ def test_impossible_resample_fails_before_embedding_in_command_line_terms(tmp_pa
     src.write_text("\n".join(json.dumps({"id": i, "text": t}) for i, t in enumerate(texts)) + "\n")
     with pytest.raises(ValueError, match=r"--resample 150 but only \d+ rows remain after --max-synthetic 0.1;") as err:
         clean(src, tmp_path / "out", _cfg(resample=150, detector=toy_detector), progress=False)
-    quota = json.loads((tmp_path / "out" / "steps" / "2-quota" / "report.json").read_text())
+    quota = json.loads((tmp_path / "out" / "steps" / "3-quota" / "report.json").read_text())
     assert f"only {quota['rows_out']} rows remain" in str(err.value) and 100 <= quota["rows_out"] < 150
     steps = sorted(p.name for p in (tmp_path / "out" / "steps").iterdir())
-    assert steps == ["1-tag", "2-quota"], "nothing expensive after the quota"
+    assert steps == ["1-tag", "2-calibrate", "3-quota"], "nothing expensive after the quota"
     assert main(["clean", str(src), str(tmp_path / "o2"), "--max-synthetic", "0.1", "--resample", "500",
-                 "--embedder", "hashing"]) == 2
+                 "--embedder", "hashing", "--basis", "labels"]) == 2
     assert "--resample 500 but the input has only 200 rows" in capsys.readouterr().err
     assert not (tmp_path / "o2").exists(), "refused before any work"
 
@@ -153,9 +172,9 @@ def test_a_changed_or_truncated_step_file_is_recomputed_not_used(tmp_path):
     src = _write_input(tmp_path / "in.jsonl", n=300)
     clean(src, tmp_path / "out", _cfg(), progress=False)
     expected = (tmp_path / "out" / "output.jsonl").read_bytes()
-    part = next((tmp_path / "out" / "steps" / "2-quota").glob("*.parquet"))
+    part = next((tmp_path / "out" / "steps" / "3-quota").glob("*.parquet"))
     part.write_bytes(part.read_bytes()[:-100])
-    with pytest.warns(UserWarning, match="2-quota.*changed since it was written"):
+    with pytest.warns(UserWarning, match="3-quota.*changed since it was written"):
         report = clean(src, tmp_path / "out", _cfg(), progress=False)
     assert report["steps"]["tag"].get("resumed") and not report["steps"]["quota"].get("resumed")
     assert (tmp_path / "out" / "output.jsonl").read_bytes() == expected

@@ -14,7 +14,7 @@ from tests.test_clean import _write_input, toy_detector  # noqa: F401  (toy_dete
 
 def _cfg(**kw):
     return CleanConfig(**{"max_synthetic": 0.1, "resample": 150, "detector": "fast", "embedder": "hashing",
-                          "batch_size": 100, **kw})
+                          "batch_size": 100, "basis": "labels", **kw})
 
 
 def _rows(path: Path) -> list[dict]:
@@ -128,7 +128,7 @@ def test_changing_a_resampling_option_recomputes_only_the_resample_step(tmp_path
     src = _mixed_input(tmp_path / "in.jsonl")
     out = tmp_path / "out"
     clean(src, out, _cfg(detector=toy_detector, dedup_threshold=None), progress=False)
-    with pytest.warns(UserWarning, match="5-resample made with another configuration"):
+    with pytest.warns(UserWarning, match="6-resample made with another configuration"):
         again = clean(src, out, _cfg(detector=toy_detector, dedup_threshold=None, min_words=0), progress=False)
     resumed = {name for name, step in again["steps"].items() if step.get("resumed")}
     assert resumed == set(again["steps"]) - {"resample"}

@@ -26,8 +26,9 @@ from hypothesis import strategies as st
 
 import synthfilter as sf
 from synthfilter.quota import ShareEstimate, enforce_quota, estimate_share
-from synthfilter.quota.estimate import ScoreBins, bbe_share, estimate_scores, mle_share
-from synthfilter.quota.estimate_cut import kept_share_bounds, largest_kept_prefix
+from synthfilter.quota.certify import certify_cut, kept_shares, split_bins
+from synthfilter.quota.estimate import estimate_scores
+from synthfilter.quota.estimators import ScoreBins, bbe_anchor, bbe_share, likelihood_bins, mle_share
 from tests.conftest import make_texts
 
 NAN = float("nan")
@@ -282,16 +283,20 @@ def test_a_reference_with_the_group_column_is_matched_group_by_group():
     assert grouped.by["b"].share < 0.05 and grouped.by["a"].share < 0.05
     assert grouped.by["b"].reference_rows == 1000 and pooled.by["b"].reference_rows == 2000
     assert pooled.by["b"].share > 0.2, "the pooled reference misreads group b's higher-scoring human text"
-    # a group the reference lacks uses all of it
+    # a group the reference lacks is not estimated against another group's text, and its quota is refused
     only_a = datasets.Dataset.from_dict({"sf_score": ref["sf_score"][:1000], "g": ref["g"][:1000]})
     est = estimate_share(ds, only_a, by="g", n_boot=50)
-    b_rows = ds.filter(lambda r: r["g"] == "b")
-    assert interval(est.by["b"]) == interval(estimate_share(b_rows, np.array(ref["sf_score"][:1000]), n_boot=50))
+    assert math.isnan(est.by["b"].share) and est.by["b"].check.verdict == "too_small"
+    assert "0 scored rows" in est.by["b"].describe() and not math.isnan(est.by["a"].share)
+    with pytest.raises(sf.quota.UnfitReference, match=r"0 scored rows.*group 'b'"):
+        enforce_quota(ds, 0.1, by="g", reference=only_a, id_column="id")
     # and the quota on the estimate keeps group b's human rows with the grouped reference
     out = enforce_quota(ds, 0.1, basis="estimated", by="g", reference=datasets.Dataset.from_dict(ref), id_column="id")
     assert out["g"].count("b") > 0.9 * 600
-    assert enforce_quota(ds, 0.1, basis="estimated", by="g", reference=np.array(ref["sf_score"]),
-                         id_column="id")["g"].count("b") < out["g"].count("b")
+    # the pooled reference scores above group a's human text: the unsafe direction, refused
+    assert math.isnan(pooled.by["a"].share) and pooled.by["a"].check.verdict == "mismatch"
+    with pytest.raises(sf.quota.UnfitReference, match=r"does not match the corpus.*group 'a'"):
+        enforce_quota(ds, 0.1, basis="estimated", by="g", reference=np.array(ref["sf_score"]), id_column="id")
 
 
 def test_regression_a_null_group_is_matched_to_the_reference_rows_of_the_null_group():
@@ -520,15 +525,15 @@ def test_known_synthetic_rows_fill_only_the_room_left():
     roomy, rep = enforce_quota(ds, 0.2, basis="estimated", reference=human_ref(), id_column="id",
                                return_report=True)
     assert known <= set(roomy["id"]) and rep.estimate_after.high <= 0.2 + 1e-9
-    tight, rep = enforce_quota(ds, 0.1, basis="estimated", reference=human_ref(), id_column="id",
+    tight, rep = enforce_quota(ds, 0.05, basis="estimated", reference=human_ref(), id_column="id",
                                return_report=True)
     kept_known = known & set(tight["id"])
     assert 0 < len(kept_known) < 60
     assert rep.estimate_after.known_synthetic == len(kept_known)
-    assert rep.estimate_after.high <= 0.1 + 1e-9
-    assert tight["id"] == enforce_quota(ds, 0.1, basis="estimated", reference=human_ref(), id_column="id",
+    assert rep.estimate_after.high <= 0.05 + 1e-9
+    assert tight["id"] == enforce_quota(ds, 0.05, basis="estimated", reference=human_ref(), id_column="id",
                                         num_shards=4)["id"]
-    other_seed = enforce_quota(ds, 0.1, basis="estimated", reference=human_ref(), id_column="id", seed=1)
+    other_seed = enforce_quota(ds, 0.05, basis="estimated", reference=human_ref(), id_column="id", seed=1)
     assert known & set(other_seed["id"]) != kept_known, "which known-synthetic rows stay is chosen by hash"
 
 
@@ -585,7 +590,7 @@ _score = st.one_of(st.floats(0, 1), st.just(NAN), st.sampled_from([0.0, 0.25, 0.
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_score, min_size=1, max_size=60), st.lists(st.floats(0, 1), min_size=1, max_size=40),
+@given(st.lists(_score, min_size=1, max_size=60), st.lists(st.floats(0, 1), min_size=50, max_size=70),
        st.sampled_from([0.0, 0.05, 0.1, 0.3, 0.5]), st.integers(1, 7), st.integers(0, 3),
        st.sampled_from(["human", "drop", "synthetic"]), st.booleans())
 def test_property_estimated_quota_is_a_per_row_decision(scores, ref, target, batch, seed, unknown, with_ai):
@@ -596,7 +601,13 @@ def test_property_estimated_quota_is_a_per_row_decision(scores, ref, target, bat
     kw = dict(basis="estimated", reference=np.array(ref), id_column="id", seed=seed, unknown=unknown, by="g")
     if with_ai:
         kw["ai_reference"] = 1 - np.array(ref)
-    out, report = enforce_quota(ds, target, return_report=True, **kw)
+    try:
+        out, report = enforce_quota(ds, target, return_report=True, **kw)
+    except sf.quota.UnfitReference as err:  # e.g. a reference scoring above the corpus: refused, never silently used
+        assert "does not match" in str(err) or "scored rows" in str(err)
+        with pytest.raises(sf.quota.UnfitReference):
+            enforce_quota(ds, target, num_shards=3, **kw)
+        return
     ids = out["id"]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert enforce_quota(ds, target, **kw)["id"] == ids
@@ -650,24 +661,51 @@ def test_batched_estimators_agree_with_one_at_a_time():
     assert math.isnan(float(mle_share(np.zeros(3), np.ones(3), np.ones(3))))
 
 
+def _split_case(seed, method, n_human=1400, n_ai=600):
+    rng = np.random.default_rng(seed)
+    truth = np.r_[np.zeros(n_human, bool), np.ones(n_ai, bool)]
+    scores = np.where(truth, rng.beta(6, 2, len(truth)), rng.beta(2, 6, len(truth)))
+    human, ai = human_ref(seed=seed), ai_ref(seed=seed) if method == "mle" else None
+    halves = [rng.random(len(a)) < 0.5 if a is not None else None for a in (scores, human, ai)]
+    return truth, scores, split_bins(scores, halves[0], human, halves[1], ai, halves[2])
+
+
 @pytest.mark.parametrize("method", ["bbe", "mle"])
-def test_largest_kept_prefix_is_the_largest_cut_meeting_the_bound(method):
-    rng = np.random.default_rng(26)
-    corpus_scores = np.concatenate([rng.beta(2, 6, 1400), rng.beta(6, 2, 600)])
-    bins = ScoreBins.of(corpus_scores, human_ref(), ai_ref() if method == "mle" else None)
-    b, (share, low, high) = largest_kept_prefix(bins, 0.1, method=method, n_boot=50)
-    shares, lows, highs = kept_share_bounds(bins, method=method, n_boot=50)
-    valid = np.r_[bins.corpus > 0, True]  # a cut sits right below a bin with corpus rows, or above them all
-    assert 0 < b < len(bins.corpus) and valid[b]
-    assert (share, low, high) == (shares[b], lows[b], highs[b])
-    assert low <= share <= high <= 0.1 + 1e-12
-    kept = corpus_scores[corpus_scores < bins.upper_edge(b)]
-    assert len(kept) == bins.corpus[:b].sum()
-    later = np.flatnonzero(valid)[np.flatnonzero(valid) > b]
-    assert len(later) and (highs[later] > 0.1).all(), "every cut keeping more rows breaks the bound"
-    # everything fits a loose target; nothing fits when known-human dilution cannot help a zero target
-    assert largest_kept_prefix(bins, 0.99, method=method, n_boot=50)[0] == len(bins.corpus)
-    assert largest_kept_prefix(bins, 0.1, method=method, n_boot=50, known_human=10_000)[0] > b
+def test_certified_cut_is_the_last_of_an_ascending_ladder_and_holds_on_the_certification_half(method):
+    truth, scores, (full, select, certify) = _split_case(26, method)
+    d = certify_cut(full, select, certify, 0.1, method=method, n_boot=50)
+    edges = [step["edge"] for step in d.ladder]
+    assert edges == sorted(edges) and len(edges) >= 2
+    passed = [step["passed"] for step in d.ladder]
+    assert all(passed[:-1]), "the ladder stops at its first failure"
+    assert d.edge == max(step["edge"] for step in d.ladder if step["passed"])
+    assert 0 < d.bins < full.n_bins and d.low <= d.share <= d.high <= 0.1 + 1e-12 and d.bound == pytest.approx(d.high)
+    groups = None if method == "bbe" else likelihood_bins(certify.human, certify.ai)
+    anchor = bbe_anchor(select.corpus, select.human) if method == "bbe" else None
+    assert d.share == pytest.approx(kept_shares(method, certify.corpus, certify.human, certify.ai, groups, anchor)[d.bins])
+    if method == "bbe":  # the ladder starts at the selection half's anchor, where the kept share is 0 by assumption
+        assert d.ladder[0]["high"] == 0.0 and d.ladder[0]["kept"] <= full.corpus[:anchor + 1].sum()
+    assert (scores < d.edge).sum() == full.corpus[:d.bins].sum()
+    # a loose target keeps every row; known-human rows dilute the share, so more scored rows fit
+    assert certify_cut(full, select, certify, 0.99, method=method, n_boot=50).edge == math.inf
+    assert certify_cut(full, select, certify, 0.1, method=method, n_boot=50, known_human=3000).bins > d.bins
+
+
+def test_certified_cut_holds_the_true_share_in_all_but_a_few_runs_where_best_bin_assumption_holds():
+    # human ~ Beta(2, 8), AI ~ Beta(8, 2): the lowest scores hold (almost) no AI text, as best-bin assumes
+    over, kept_rows = [], []
+    for seed in range(40):
+        rng = np.random.default_rng([seed, 30])
+        truth = np.r_[np.zeros(1400, bool), np.ones(600, bool)]
+        scores = np.where(truth, rng.beta(8, 2, 2000), rng.beta(2, 8, 2000))
+        full, select, certify = split_bins(scores, rng.random(2000) < 0.5, rng.beta(2, 8, 2000), rng.random(2000) < 0.5)
+        d = certify_cut(full, select, certify, 0.1, seed=seed, n_boot=100)
+        kept = scores < d.edge
+        over.append(truth[kept].mean() > 0.1)
+        kept_rows.append(kept.sum())
+    assert np.mean(over) <= 0.1, f"true kept share above the target in {np.mean(over):.0%} of runs (nominal 5%)"
+    # an oracle holding 10% keeps 1,400 human + 155 AI rows; the certified cut keeps most of that
+    assert np.mean(kept_rows) > 0.8 * 1555 and min(kept_rows) > 0.6 * 1555
 
 
 # --------------------------------------------------------------------------- 9. report text
@@ -702,8 +740,11 @@ def test_report_and_describe_text_and_json():
 # --------------------------------------------------------------------------- 10. the labels basis with a reference
 def test_labels_basis_with_a_reference_reports_the_estimate_and_keeps_the_same_rows():
     ds = corpus(1000, 0.3, seed=29, groups=["x", "y"] * 500)
-    out, report = enforce_quota(ds, 0.1, by="g", reference=human_ref(), id_column="id", return_report=True)
+    out, report = enforce_quota(ds, 0.1, by="g", reference=human_ref(), id_column="id", return_report=True,
+                                basis="labels")
     plain, plain_report = enforce_quota(ds, 0.1, by="g", id_column="id", return_report=True)
+    assert enforce_quota(ds, 0.1, by="g", reference=human_ref(), id_column="id",
+                         return_report=True)[1].basis == "estimated", "with a reference the default is the estimate"
     assert out["id"] == plain["id"]
     assert report.basis == "labels" and plain_report.estimate_before is None
     assert report.before == plain_report.before and report.after == plain_report.after

@@ -1,6 +1,7 @@
 """clean's OUT/report.html: self-contained, with every section, readable by a real browser when one is installed."""
 
 import base64
+import html
 import re
 import shutil
 import subprocess
@@ -8,18 +9,19 @@ import subprocess
 import pytest
 
 from synthfilter.cli import main
-from tests.test_clean import _write_input
+from tests.test_clean import _write_dated_input, toy_detector  # noqa: F401  (toy_detector is a fixture)
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, toy_detector):
     tmp = tmp_path_factory.mktemp("html")
-    src = _write_input(tmp / "in.jsonl", n=400)
+    src = _write_dated_input(tmp / "in.jsonl", n=600)
     out = tmp / "out"
     assert main(["clean", str(src), str(out), "--max-synthetic", "0.1", "--resample", "100", "--embedder",
-                 "hashing", "--by", "domain", "--batch-size", "100"]) == 0
+                 "hashing", "--by", "domain", "--batch-size", "100", "--detector", toy_detector,
+                 "--first-seen-column", "date", "--human-before", "2022-11-30", "--dedup-threshold", "0.99"]) == 0
     return out
 
 
@@ -34,7 +36,9 @@ def test_report_has_every_section_and_embedded_figures(run):
     assert len(images) >= 3  # per language, per group, clusters
     assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
     assert "http://" not in page and "https://" not in page, "self-contained: nothing fetched"
-    assert "--reference" in page  # says how to get the estimated share
+    text = html.unescape(page)
+    assert "Before: labels say" in text and "certified share of the quota's output" in text
+    assert "Labels: sf_label threshold" in text and "own known-human rows" in text, "which threshold, and why"
 
 
 def test_report_opens_in_a_headless_browser(run, tmp_path):

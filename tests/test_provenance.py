@@ -295,17 +295,18 @@ DECIDED = [0, 1, 2, 4, 7]
 UNDECIDED_ROWS = [3, 5, 6, 8, 9]
 
 
-def test_tagger_decides_rows_by_provenance_without_scoring_them():
+def test_tagger_decides_rows_by_provenance_and_still_scores_them():
     rec = Recording()
     tagger = Tagger(detector=rec, provenance=RULES, first_seen_column="crawl_date", human_before="2022-11-30")
     batch = tagged_table()
     out = tagger(batch)
-    assert rec.seen == [batch["text"][i] for i in (5, 8, 9)], "the detector saw a row provenance decided"
+    # every scorable row is scored, decided or not: the known-human ones are the corpus's own reference
+    assert rec.seen == [batch["text"][i] for i in (0, 2, 4, 5, 7, 8, 9)]
     labels, reasons, scores = out["sf_label"], out["sf_reason"], out["sf_score"]
     assert [labels[i] for i in DECIDED] == ["human", "synthetic", "human", "synthetic", "human"]
     assert [reasons[i] for i in DECIDED] == ["provenance:source=wikipedia-2019", "provenance:source=gen-v2",
                                              DATE_REASON, "provenance:source=gen-v2", "provenance:source=wikipedia-2019"]
-    assert all(math.isnan(scores[i]) for i in DECIDED)
+    assert [math.isnan(scores[i]) for i in DECIDED] == [False, True, False, False, False]  # row 1 has no text
     assert out["sf_detector"] == ["recording@1"] * len(SOURCES)
     assert out["sf_lang"][0] == "en" and out["sf_lang"][1] == ""  # language as for any row; "" without text
 
@@ -478,11 +479,11 @@ def test_property_rows_are_decided_iff_listed_or_dated_before_the_cut(rows, huma
     stub = Stub()
     out = Tagger(detector=stub, provenance=rule, languages=())(table.to_pydict())
     assert len(out["sf_label"]) == len(out["sf_score"]) == len(out["sf_reason"]) == len(rows)
-    assert stub.seen == [texts[i] for i, c in enumerate(expected_classes) if c == UNDECIDED]
+    assert stub.seen == texts, "every row is scored, decided or not"
     for i, c in enumerate(expected_classes):
+        assert out["sf_score"][i] == np.float32(i / 1000)
         if c == UNDECIDED:
-            assert out["sf_score"][i] == np.float32(i / 1000) and out["sf_reason"][i] == ""
-            assert out["sf_label"][i] == ("synthetic" if i / 1000 >= 0.5 else "human")
-        else:
-            assert math.isnan(out["sf_score"][i]) and out["sf_reason"][i] == expected_reasons[i]
+            assert out["sf_reason"][i] == "" and out["sf_label"][i] == ("synthetic" if i / 1000 >= 0.5 else "human")
+        else:  # the rule's class whatever the score says
+            assert out["sf_reason"][i] == expected_reasons[i]
             assert out["sf_label"][i] == ("human" if c == HUMAN else "synthetic")

@@ -100,12 +100,13 @@ def test_embedding_and_cluster_assignment_on_ray_equal_the_local_ones(ray_sessio
 def test_clean_gives_identical_output_on_both_engines(ray_session, tmp_path):
     rng = np.random.default_rng(1)
     rows = []
-    for i in range(1200):
-        if rng.random() < 0.5:
+    for i in range(1200):  # a third dated before the cut (human: the corpus's own reference), the rest half AI
+        early = i % 3 == 0
+        if early or rng.random() < 0.5:
             text = f"honestly the bus was late again, stop {i % 400}, and my coffee went cold lol"
         else:
             text = f"Furthermore, it is important to note that solution {i % 300} fosters seamless collaboration."
-        rows.append({"id": i, "text": text})
+        rows.append({"id": i, "text": text, "date": "2019-05-01" if early else "2024-02-01"})
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     from synthfilter.pipeline import CleanConfig, clean
@@ -113,8 +114,9 @@ def test_clean_gives_identical_output_on_both_engines(ray_session, tmp_path):
     outputs = {}
     for engine in ("local", "ray"):
         cfg = CleanConfig(max_synthetic=0.1, resample=300, engine=engine, detector="fast", embedder="hashing",
-                          batch_size=200)
+                          batch_size=200, first_seen_column="date", human_before="2022-11-30")
         report = clean(src, tmp_path / engine, cfg, progress=False)
+        assert report["quota_basis"] == "estimated" and report["steps"]["calibrate"]["reference_source"] == "own"
         dropped = sorted((tmp_path / engine / "dropped").glob("*.jsonl"))
         outputs[engine] = ((tmp_path / engine / "output.jsonl").read_text(),
                            {p.name: p.read_text() for p in dropped}, report["dropped"])

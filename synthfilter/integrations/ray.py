@@ -123,23 +123,22 @@ def embed(ds: Any, *, text_column: str = "text", model: str = "minilm", concurre
 
 
 def enforce_quota(ds: Any, max_synthetic: float | None = None, *, config: QuotaConfig | None = None,
-                  reference: Any = None, ai_reference: Any = None, return_report: bool = False,
+                  reference: Any = None, ai_reference: Any = None, detector: Any = None, return_report: bool = False,
                   **options: Any) -> Any:
     """:func:`synthfilter.enforce_quota` on a ``ray.data.Dataset``: the same kept rows, in order.
 
     ``max_synthetic``/``options`` (or ``config``) are those of :class:`synthfilter.quota.QuotaConfig`
     (no streaming, sharding or ``num_proc``: Ray distributes the passes). The passes are
-    the engine-neutral plan's (:func:`synthfilter.quota.engine.enforce_quota_on`);
-    ``basis="estimated"`` takes ``reference``/``ai_reference`` as the ``datasets`` path does.
+    the engine-neutral plan's (:func:`synthfilter.quota.engine.enforce_quota_on`); the basis,
+    ``reference``/``ai_reference``/``detector`` and the corpus's own known-human rows work as on the
+    ``datasets`` path.
     Returns a ``ray.data.Dataset`` (lazy: it streams into whatever consumes it), and with ``return_report=True`` also
     the :class:`synthfilter.QuotaReport`.
     """
     require_ray()
     cfg = QuotaConfig.build(max_synthetic, config, options)
     cfg.key_column(ds.columns())  # fail fast, naming the missing key column
-    if cfg.basis == "estimated" and reference is None:
-        raise ValueError("basis='estimated' needs reference= (known-human text of the same kind)")
-    out, report = enforce_quota_on(_engine(), ds, cfg, reference=reference, ai_reference=ai_reference)
+    out, report = enforce_quota_on(_engine(), ds, cfg, reference=reference, ai_reference=ai_reference, detector=detector)
     return (out, report) if return_report else out
 
 

@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from ..quota import QuotaConfig
+from ..quota.config import BASES
+from ..quota.notes import no_reference_error
 
 if TYPE_CHECKING:
     from ..diversity import ResampleConfig
+    from ..provenance import Provenance
 
 __all__ = ["CleanConfig", "OPTION"]
 
@@ -20,7 +23,10 @@ OPTION = {"max_synthetic": "--max-synthetic", "resample": "--resample", "dedup_t
           "by": "--by", "unknown": "--unknown", "basis": "--basis", "reference": "--reference",
           "ai_reference": "--ai-reference", "confidence": "--confidence", "shard_size": "--shard-size",
           "max_copies": "--max-copies", "junk": "--no-junk-rule", "min_words": "--min-words",
-          "boilerplate_min_repeats": "--boilerplate-min-repeats"}
+          "boilerplate_min_repeats": "--boilerplate-min-repeats", "target_fpr": "--target-fpr",
+          "provenance_column": "--provenance-column", "human_values": "--human-values",
+          "synthetic_values": "--synthetic-values", "first_seen_column": "--first-seen-column",
+          "human_before": "--human-before"}
 
 
 @dataclass
@@ -43,12 +49,24 @@ class CleanConfig:
     seed: seed of every hash and k-means fit. Default 0.
     keep_embeddings: keep ``sf_embedding`` in the output. Default ``False``.
     batch_size: rows per batch of the tagging and embedding maps. Default 1000.
-    basis: what the quota holds to ``max_synthetic``: ``"labels"`` (default, the labelled
-        share) or ``"estimated"`` (the top of the interval of the estimated true share,
-        against ``reference``; see :func:`synthfilter.estimate_share`).
+    basis: what the quota holds to ``max_synthetic``. ``"auto"`` (default) and ``"estimated"``:
+        the *true* share, estimated against known-human text of the same kind (``reference``,
+        or the input's own rows known human by provenance) and certified on rows that did not
+        choose the cut (see :func:`synthfilter.enforce_quota`); without such text this is an
+        error that says how to give it. ``"labels"``: the share counted from detector labels,
+        which understates the true share on unseen sources; the report says so.
     reference / ai_reference: known-human (and optionally known-AI) text of the same kind:
-        a data file, a folder or a :class:`~synthfilter.Reservoir` folder. With
-        ``basis="labels"`` a reference adds the estimated true share to the report.
+        a data file, a folder or a :class:`~synthfilter.Reservoir` folder. It is used instead
+        of the input's own known-human rows. With ``basis="labels"`` a reference adds the
+        estimated true share to the report.
+    provenance_column / human_values / synthetic_values: the column rule of the provenance:
+        rows whose ``provenance_column`` value is in ``human_values`` (``synthetic_values``)
+        are human (synthetic) whatever the detector says (see :mod:`synthfilter.provenance`).
+    first_seen_column / human_before: the date rule: rows first seen before ``human_before``
+        (an ISO date such as ``"2022-11-30"``) are human. Known-human rows are still scored and
+        are the input's own reference for the estimate, the labels and the quota.
+    target_fpr: share of known-human text of the same kind labelled synthetic once ``sf_label``
+        is calibrated on the reference (or the own known-human rows). Default 0.01.
     confidence: coverage of the estimate's interval. Default 0.9.
     shard_size: write the output as ``output-00000-of-000NN.<fmt>`` shards of at most this
         many rows (as ``datasets`` and datatrove do) instead of one ``output.<fmt>``.
@@ -78,7 +96,7 @@ class CleanConfig:
     seed: int = 0
     keep_embeddings: bool = False
     batch_size: int = 1000
-    basis: Literal["labels", "estimated"] = "labels"
+    basis: Literal["auto", "labels", "estimated"] = "auto"
     reference: str | None = None
     ai_reference: str | None = None
     confidence: float = 0.9
@@ -88,6 +106,12 @@ class CleanConfig:
     junk: bool = True
     min_words: int = 5
     boilerplate_min_repeats: int = 3
+    provenance_column: str | None = None
+    human_values: tuple[str, ...] = ()
+    synthetic_values: tuple[str, ...] = ()
+    first_seen_column: str | None = None
+    human_before: str | None = None
+    target_fpr: float = 0.01
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_synthetic < 1.0:
@@ -100,11 +124,15 @@ class CleanConfig:
             raise ValueError(f"workers must be positive, got {self.workers!r}")
         if self.dedup_threshold is not None and not 0.0 < self.dedup_threshold <= 1.0:
             raise ValueError(f"dedup_threshold must be in (0, 1], got {self.dedup_threshold!r}")
-        if self.basis not in ("labels", "estimated"):
-            raise ValueError(f"basis must be 'labels' or 'estimated', got {self.basis!r}")
-        if self.basis == "estimated" and self.reference is None:
-            raise ValueError("basis 'estimated' needs a reference: known-human text of the same kind "
-                             "(a data file, folder or reservoir)")
+        if self.basis not in BASES:
+            raise ValueError(f"basis must be one of {BASES}, got {self.basis!r}")
+        self.human_values, self.synthetic_values = tuple(self.human_values), tuple(self.synthetic_values)
+        rules = self.provenance  # validates the rules
+        if self.basis != "labels" and self.reference is None and (rules is None or not (rules.human or
+                                                                                           rules.first_seen_column)):
+            raise ValueError(no_reference_error(self.detector))
+        if not 0 < self.target_fpr < 1:
+            raise ValueError(f"target_fpr must be in (0, 1), got {self.target_fpr!r}")
         for name in ("reference", "ai_reference"):
             path = getattr(self, name)
             if path is not None and not Path(path).exists():
@@ -115,11 +143,24 @@ class CleanConfig:
         self.quota_config()  # validates confidence
         self.resample_config()  # validates max_copies, min_words, boilerplate_min_repeats
 
+    @property
+    def provenance(self) -> "Provenance | None":
+        """The provenance rules of the options (``None`` without any)."""
+        from ..provenance import Provenance
+
+        rules = None
+        if self.provenance_column or self.human_values or self.synthetic_values:
+            if not self.provenance_column:
+                raise ValueError("human_values/synthetic_values need provenance_column")
+            rules = {"column": self.provenance_column, "human": list(self.human_values),
+                     "synthetic": list(self.synthetic_values)}
+        return Provenance.build(rules, first_seen_column=self.first_seen_column, human_before=self.human_before)
+
     def quota_config(self, basis: str | None = None) -> QuotaConfig:
         """The quota step's :class:`~synthfilter.quota.QuotaConfig` (cap mode); ``basis`` overrides :attr:`basis`."""
         return QuotaConfig(self.max_synthetic, by=self.by, unknown=self.unknown, id_column=self.id_column,
                            text_column=self.text_column, seed=self.seed, basis=basis or self.basis,
-                           confidence=self.confidence)
+                           confidence=self.confidence, provenance=self.provenance)
 
     def resample_config(self) -> "ResampleConfig":
         """The tail-resampling step's :class:`~synthfilter.diversity.ResampleConfig` (rows that cannot be embedded are left out)."""

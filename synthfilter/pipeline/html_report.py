@@ -115,10 +115,18 @@ def write_html_report(out: Path, report: dict[str, Any], tagged: Any, *, by: str
     parts.append(_table(["after step", "labelled synthetic share", "rows"], rows))
     est = report.get("estimated_synthetic_share")
     if est:
-        parts.append(f"<p>Before: {html.escape(est['before_text'])}<br>After: {html.escape(est['after_text'])}</p>")
-    else:
-        parts.append("<p class=note>True share not estimated: pass <code>--reference</code> (known-human text of the "
-                     "same kind) to see the estimate beside the label count.</p>")
+        lines = [f"Before: {est['before_text']}", f"After: {est['after_text']}"]
+        lines += [f"Output: {est['output_text']}"] if est.get("output_text") else []
+        parts.append("<p>" + "<br>".join(html.escape(line) for line in lines) + "</p>")
+    calibration = steps.get("calibrate", {})
+    if calibration.get("text"):
+        parts.append(f"<p>Labels: {html.escape(calibration['text'])}</p>")
+    for note in report.get("notes") or []:
+        parts.append(f"<p class=note><strong>Warning:</strong> {html.escape(note)}</p>")
+    if not est and not report.get("notes"):
+        parts.append("<p class=note>True share not estimated: give known-human text of the same kind "
+                     "(<code>--first-seen-column</code>/<code>--human-before</code>, <code>--provenance-column</code>/"
+                     "<code>--human-values</code> or <code>--reference</code>) to see it beside the label count.</p>")
 
     parts.append("<h2>Scores</h2>")
     table = tagged.with_format("arrow").select_columns(

@@ -164,7 +164,7 @@ def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[st
         runner = local if step.on_driver else engine
         data = runner.load(input_path) if last is None else runner.read(last)
         started = time.perf_counter()
-        data, step_report, *dropped = _run_step(step, data, runner, config)
+        data, step_report, *dropped = _run_step(step, data, runner, config, report["steps"])
         step_report["fingerprint"] = fingerprints[step.name]
         _write_step(runner, data, folder, step_report, config, dropped[0] if dropped else None, started)
         report["steps"][step.name] = step_report
@@ -177,8 +177,10 @@ def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[st
     report["synthetic_share_after"] = {s: r["synthetic_share"] for s, r in report["steps"].items()}
     report["rows_in"] = report["steps"]["tag"]["rows_out"]
     report["rows_out"] = final.num_rows
-    if config.reference is not None:
-        report["estimated_synthetic_share"] = _estimates(local.read(out / "steps" / f"1-{STEPS[0].name}"), final, config,
+    report["quota_basis"] = report["steps"]["quota"]["basis"]
+    report["notes"] = list(dict.fromkeys(n for step in ("quota", "dedup") for n in _notes(report["steps"][step])))
+    if config.reference is not None or report["quota_basis"] == "estimated":
+        report["estimated_synthetic_share"] = _estimates(local.read(out / "steps" / f"2-{STEPS[1].name}"), final, config,
                                                          report["steps"])
     if not config.keep_embeddings and EMBEDDING.name in final.column_names:
         final = final.remove_columns(EMBEDDING.name)
@@ -237,33 +239,53 @@ def _gather_dropped(out: Path, fmt: str, report: dict[str, Any]) -> dict[str, An
     return summary
 
 
-def _estimates(tagged: Any, final: Any, config: CleanConfig, steps: dict[str, Any]) -> dict[str, Any]:
-    """The estimated true synthetic share of the tagged input and of the output, beside the label counts.
+def _notes(step_report: dict[str, Any]) -> list[str]:
+    """The notes of a quota pass in a step report (the dedup step's second pass is under ``quota_again``)."""
+    return list(step_report.get("notes") or []) + list((step_report.get("quota_again") or {}).get("notes") or [])
 
-    On the estimated basis the output's estimate is the last quota pass's (after near-duplicate
-    removal): the quota cut the scores, and only the estimate made with the reference cut at the
-    same score is valid for what it kept (tail resampling then draws from it within groups).
+
+def _estimates(labelled: Any, final: Any, config: CleanConfig, steps: dict[str, Any]) -> dict[str, Any]:
+    """The estimated true synthetic share of the input, and what can be said of the output's, beside the label counts.
+
+    On the estimated basis, ``after`` is the last quota pass's certified share (after
+    near-duplicate removal; measured on the half of the rows that did not choose its cut)
+    and ``output`` the estimate of the final output against its own known-human rows when
+    the reference is the input's own (tail resampling draws known and other rows alike).
+    On the labels basis with a reference, ``after`` is the output's estimate.
     """
     from ..quota import estimate_share
 
     options = dict(ai_reference=config.ai_reference, by=config.by, confidence=config.confidence, seed=config.seed,
-                   text_column=config.text_column)
-    before = estimate_share(tagged, config.reference, **options)
+                   text_column=config.text_column, detector=config.detector, provenance=config.provenance,
+                   id_column=config.id_column)
+    before = estimate_share(labelled, config.reference, **options)
     out: dict[str, Any] = {"before": before.to_dict(), "before_text": before.describe()}
-    if config.basis == "estimated":
-        last = steps["dedup"]["quota_again"]["estimated_share_after"]
-        out["after"] = last
-        out["after_text"] = (f"estimated true share after the quota {100 * last['share']:.1f}% "
-                             f"[{100 * last['low']:.1f}%, {100 * last['high']:.1f}%]")
+    if steps["quota"]["basis"] == "estimated":
+        last = steps["dedup"]["quota_again"]
+        after = last["estimated_share_after"]
+        out["after"] = after
+        out["after_text"] = (f"certified share of the quota's output {100 * after['share']:.1f}% "
+                             f"[{100 * after['low']:.1f}%, {100 * after['high']:.1f}%], measured on the half of the "
+                             "rows that did not choose the cut; held to at most "
+                             f"{100 * config.max_synthetic:g}% at the top of that interval")
+        if config.reference is None:
+            try:
+                output = estimate_share(final, None, cut=steps["quota"]["cuts"], **options)
+                out["output"], out["output_text"] = output.to_dict(), (
+                    "estimated share of the output after tail resampling, against its own known-human rows: "
+                    + output.describe())
+            except ValueError as err:
+                out["output_text"] = f"the output's share cannot be estimated: {err}"
     else:
         after = estimate_share(final, config.reference, **options)
         out.update(after=after.to_dict(), after_text=after.describe())
     return out
 
 
-def _run_step(step: Any, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:
+def _run_step(step: Any, data: Any, engine: Engine, cfg: CleanConfig,
+              earlier: dict[str, Any] | None = None) -> tuple[Any, ...]:
     """The step's output, report and (for a dropping step) dropped rows; a seam for tests."""
-    return step.run(data, engine, cfg)
+    return step.run(data, engine, cfg, earlier)
 
 
 def _write_step(runner: Engine, data: Any, folder: Path, step_report: dict[str, Any], config: CleanConfig,

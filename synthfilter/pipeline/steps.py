@@ -13,16 +13,18 @@ import datasets
 import numpy as np
 
 from ..batches import EmbedColumn, TagColumns
-from ..columns import CLUSTER, COPIES, EMBEDDING, LANG, ROW, TAG_COLUMNS, Column
+from ..columns import CLUSTER, COPIES, EMBEDDING, LANG, REASON, ROW, TAG_COLUMNS, Column
 from ..diversity import Embedder, dedup_semantic, resample_tails, row_features
 from ..engines.base import Engine
+from ..provenance import REASON_PREFIX
 from ..quota import CLASS_NAMES, NULL_GROUP, plan_sample
+from ..quota.calibrate import calibrate_on
 from ..quota.engine import enforce_quota_on
 from ..tag import LABEL_COLUMN, Tagger
 from .audit import QuotaDropReason, duplicates_dropped, not_selected, with_copies
 from .config import OPTION, CleanConfig
 
-__all__ = ["Step", "TagStep", "QuotaStep", "EmbedStep", "DedupStep", "ResampleStep", "STEPS"]
+__all__ = ["Step", "TagStep", "CalibrateStep", "QuotaStep", "EmbedStep", "DedupStep", "ResampleStep", "STEPS"]
 
 
 class Step:
@@ -41,9 +43,11 @@ class Step:
     global_pass: ClassVar[bool] = False
     on_driver: ClassVar[bool] = False
 
-    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:  # pragma: no cover
+    def run(self, data: Any, engine: Engine, cfg: CleanConfig,
+            earlier: dict[str, Any] | None = None) -> tuple[Any, ...]:  # pragma: no cover
         """The step's output rows, its report, and (for a step that drops rows) the dropped rows
-        with ``sf_drop_reason`` (in the engine's form)."""
+        with ``sf_drop_reason`` (in the engine's form). ``earlier`` holds the reports of the steps
+        before it, by name."""
         raise NotImplementedError
 
     def check(self, report: dict[str, Any], cfg: CleanConfig) -> None:
@@ -54,17 +58,35 @@ class Step:
 
 
 class TagStep(Step):
-    """Numbers the input rows (``sf_row``, for the audit trail) and tags them."""
+    """Numbers the input rows (``sf_row``, for the audit trail) and tags them (provenance rules first)."""
 
     name = "tag"
-    fields = ("text_column", "detector")
+    fields = ("text_column", "detector", "provenance_column", "human_values", "synthetic_values", "first_seen_column",
+              "human_before")
     writes = (ROW,) + TAG_COLUMNS
 
-    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:
+    def run(self, data: Any, engine: Engine, cfg: CleanConfig,
+            earlier: dict[str, Any] | None = None) -> tuple[Any, ...]:
         if ROW.name in engine.columns(data):
             raise ValueError(f"the input already has a {ROW.name!r} column, which clean writes; rename it")
-        tagger = Tagger(text_column=cfg.text_column, detector=cfg.detector)
+        tagger = Tagger(text_column=cfg.text_column, detector=cfg.detector, provenance=cfg.provenance)
         return engine.map_batches(engine.number_rows(data, ROW.name), TagColumns(tagger), desc="clean: tag"), {}
+
+
+class CalibrateStep(Step):
+    """``sf_label`` from a threshold calibrated on the reference, or the input's own known-human rows
+    (:func:`synthfilter.calibrate_labels`); without either the detector's labels are kept."""
+
+    name = "calibrate"
+    fields = ("target_fpr", "reference_digest")
+    global_pass = True
+
+    def run(self, data: Any, engine: Engine, cfg: CleanConfig,
+            earlier: dict[str, Any] | None = None) -> tuple[Any, ...]:
+        out, report = calibrate_on(engine, data, cfg.quota_config(), cfg.reference, target_fpr=cfg.target_fpr,
+                                   detector=cfg.detector)
+        return out, ({"skipped": True, "text": "no reference: the detector's own labels are kept"} if report is None
+                     else report.to_dict())
 
 
 class QuotaStep(Step):
@@ -72,7 +94,8 @@ class QuotaStep(Step):
     fields = ("max_synthetic", "by", "unknown", "id_column", "seed", "basis", "confidence", "reference_digest")
     global_pass = True
 
-    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:
+    def run(self, data: Any, engine: Engine, cfg: CleanConfig,
+            earlier: dict[str, Any] | None = None) -> tuple[Any, ...]:
         quota = cfg.quota_config()
         kept, report, dropped = enforce_quota_on(engine, data, quota, return_dropped=True, **_references(cfg))
         dropped = engine.map_batches(dropped, QuotaDropReason(quota), desc="clean: quota drop reasons")
@@ -87,13 +110,16 @@ class EmbedStep(Step):
     fields = ("embedder",)
     writes = (EMBEDDING,)
 
-    def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:
+    def run(self, data: Any, engine: Engine, cfg: CleanConfig,
+            earlier: dict[str, Any] | None = None) -> tuple[Any, ...]:
         embedder = Embedder(text_column=cfg.text_column, model=cfg.embedder)
         return engine.map_batches(data, EmbedColumn(embedder), desc="clean: embed"), {"model": cfg.embedder}
 
 
 class DedupStep(Step):
-    """Near-duplicate removal, then the quota again (dropping human duplicates can raise the share).
+    """Near-duplicate removal, then the quota again (dropping human duplicates can raise the share; on the
+    estimated basis the references are cut where the first quota cut the scores, so the rows it kept are
+    estimated and certified against what it would keep of known-human text).
 
     Only rows in a language of the embedder (``sf_lang`` in :attr:`Embedder.languages`) are
     compared; the others are kept uncompared (counted as ``not_compared``): with an English
@@ -105,7 +131,8 @@ class DedupStep(Step):
     global_pass = True
     on_driver = True
 
-    def run(self, ds: datasets.Dataset, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:
+    def run(self, ds: datasets.Dataset, engine: Engine, cfg: CleanConfig,
+            earlier: dict[str, Any] | None = None) -> tuple[Any, ...]:
         info: dict[str, Any] = {"skipped": True}
         dropped = []
         if cfg.dedup_threshold is not None:
@@ -119,7 +146,9 @@ class DedupStep(Step):
             info = dedup_report.to_dict()
             dropped.append(duplicates_dropped(before, dedup_report.duplicate_of))
         quota = cfg.quota_config()
-        kept, requota, requota_dropped = enforce_quota_on(engine, ds, quota, return_dropped=True, **_references(cfg))
+        cuts = ((earlier or {}).get("quota") or {}).get("cuts")  # on the estimated basis: where the quota cut the scores
+        kept, requota, requota_dropped = enforce_quota_on(engine, ds, quota, return_dropped=True, cuts=cuts,
+                                                          **_references(cfg))
         dropped.append(engine.map_batches(requota_dropped, QuotaDropReason(quota), desc="clean: quota drop reasons"))
         dropped = datasets.concatenate_datasets([d.cast(dropped[-1].features) for d in dropped])
         return kept, {**info, "quota_again": requota.to_dict(), "strata": requota.after}, dropped
@@ -137,7 +166,8 @@ class ResampleStep(Step):
     global_pass = True
     on_driver = True
 
-    def run(self, ds: datasets.Dataset, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:
+    def run(self, ds: datasets.Dataset, engine: Engine, cfg: CleanConfig,
+            earlier: dict[str, Any] | None = None) -> tuple[Any, ...]:
         strata = _row_strata(ds, cfg)
         # rows that cannot be embedded (no text) cannot be drawn (invalid="drop"): plan over the others only
         usable = row_features(ds, EMBEDDING.name)[1]
@@ -154,7 +184,7 @@ class ResampleStep(Step):
 
 
 #: The steps of ``clean``, in order.
-STEPS: tuple[Step, ...] = (TagStep(), QuotaStep(), EmbedStep(), DedupStep(), ResampleStep())
+STEPS: tuple[Step, ...] = (TagStep(), CalibrateStep(), QuotaStep(), EmbedStep(), DedupStep(), ResampleStep())
 
 
 def _check_targets(step: str, step_report: dict[str, Any], config: CleanConfig) -> None:
@@ -175,10 +205,8 @@ def _check_targets(step: str, step_report: dict[str, Any], config: CleanConfig) 
 
 
 def _references(cfg: CleanConfig) -> dict[str, Any]:
-    """The quota's reference arguments (paths read by :func:`synthfilter.estimate_share`)."""
-    if cfg.reference is None:
-        return {}
-    return {"reference": cfg.reference, "ai_reference": cfg.ai_reference}
+    """The quota's reference arguments (paths read by :func:`synthfilter.estimate_share`, text tagged by ``--detector``)."""
+    return {"reference": cfg.reference, "ai_reference": cfg.ai_reference, "detector": cfg.detector}
 
 
 def _strata_counts(strata: dict[str, dict[str, int]]) -> dict[tuple[Any, int], int]:
@@ -187,11 +215,15 @@ def _strata_counts(strata: dict[str, dict[str, int]]) -> dict[tuple[Any, int], i
 
 
 def _row_strata(ds: datasets.Dataset, cfg: CleanConfig) -> list[str]:
-    """Per row, ``"group\x1fclass"``: the group as the quota reports it, the class as the label says."""
+    """Per row, ``"group\x1fclass"``: the group as the quota reports it (rows known by provenance apart, as
+    ``"<group> (known)"``, so tail resampling keeps the share of known-human rows the quota's bound counted on),
+    the class as the label says."""
     labels = ds[LABEL_COLUMN]
     groups = ds[cfg.by] if cfg.by else [None] * len(labels)
+    reasons = ds[REASON.name] if REASON.name in ds.column_names else [""] * len(labels)
     names = []
-    for group, label in zip(groups, labels):
+    for group, label, reason in zip(groups, labels, reasons):
         name = "all" if cfg.by is None else (NULL_GROUP if group is None or group != group else str(group))
-        names.append(f"{name}\x1f{label if label in CLASS_NAMES else 'unknown'}")
+        known = " (known)" if reason and reason.startswith(REASON_PREFIX) else ""
+        names.append(f"{name}{known}\x1f{label if label in CLASS_NAMES else 'unknown'}")
     return names

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
-from ..columns import LABEL, SCORE
+from ..columns import LABEL, REASON, SCORE
 
-__all__ = ["QuotaConfig", "HUMAN", "SYNTHETIC", "UNKNOWN", "CLASS_NAMES", "NULL_GROUP"]
+__all__ = ["QuotaConfig", "HUMAN", "SYNTHETIC", "UNKNOWN", "CLASS_NAMES", "NULL_GROUP", "BASES"]
+
+#: What a quota's share is measured on (see :attr:`QuotaConfig.basis`).
+BASES = ("auto", "labels", "estimated")
 
 HUMAN, SYNTHETIC, UNKNOWN = 0, 1, 2
 CLASS_NAMES = ("human", "synthetic", "unknown")
@@ -51,12 +54,18 @@ class QuotaConfig:
         ``mode="exact"`` raises ``ValueError`` if fewer rows would remain (per group).
         Default 1.
     basis:
-        What the share is measured on. ``"labels"`` (default): rows counted by class.
-        ``"estimated"``: the *estimated true* share (:func:`synthfilter.estimate_share`
-        against a known-human ``reference``): the most-likely-synthetic rows (highest
-        ``score_column``, default ``sf_score``) are dropped until the top of the
-        ``confidence`` interval of the kept rows' estimated share is at most
-        ``max_synthetic``. Only ``mode="cap"``.
+        What the share is measured on. ``"estimated"``: the *estimated true* share
+        (:func:`synthfilter.estimate_share`) against known-human text of the same kind: a
+        ``reference``, or without one the corpus's own rows known human by provenance
+        (``provenance`` rules, or rows a tagger with rules decided); the most-likely-synthetic
+        rows (highest ``score_column``, default ``sf_score``) are dropped until the top of the
+        certified ``confidence`` interval of the output's share is at most ``max_synthetic``
+        (the cut is chosen on half of the rows and certified on the other half). Only
+        ``mode="cap"``. ``"labels"``: rows counted by class; a share counted from detector
+        labels understates the true share on unseen sources, and the report says so.
+        ``"auto"`` (default): ``"estimated"`` when a reference or known-human provenance is
+        there (and scores, in ``mode="cap"`` without ``synthetic_column``/``score_threshold``),
+        else ``"labels"``.
     confidence:
         Coverage of the interval whose top the ``"estimated"`` basis holds to the
         target. Default 0.9.
@@ -83,7 +92,7 @@ class QuotaConfig:
     text_column: str = "text"
     seed: int = 0
     min_rows: int = 1
-    basis: Literal["labels", "estimated"] = "labels"
+    basis: Literal["auto", "labels", "estimated"] = "auto"
     confidence: float = 0.9
     method: str = "auto"
     provenance: Any = None
@@ -92,14 +101,17 @@ class QuotaConfig:
 
     def __post_init__(self) -> None:
         from ..provenance import Provenance
-        from .estimate import METHODS
+        from .estimators import METHODS
 
         object.__setattr__(self, "provenance", Provenance.build(self.provenance, first_seen_column=self.first_seen_column,
                                                                 human_before=self.human_before))
         object.__setattr__(self, "first_seen_column", None)
         object.__setattr__(self, "human_before", None)
-        if self.basis not in ("labels", "estimated"):
-            raise ValueError(f"basis must be 'labels' or 'estimated', got {self.basis!r}")
+        if self.basis not in BASES:
+            raise ValueError(f"basis must be one of {BASES}, got {self.basis!r}")
+        if self.basis == "auto" and (self.mode == "exact" or self.synthetic_column is not None
+                                     or self.score_threshold is not None):
+            object.__setattr__(self, "basis", "labels")  # an explicit class, or a mode only labels support
         if isinstance(self.confidence, bool) or not isinstance(self.confidence, (int, float)) or not 0 < self.confidence < 1:
             raise ValueError(f"confidence must be in (0, 1), got {self.confidence!r}")
         if self.method not in METHODS:
@@ -128,9 +140,19 @@ class QuotaConfig:
         if not isinstance(self.min_rows, int) or self.min_rows < 0:
             raise ValueError(f"min_rows must be a non-negative integer, got {self.min_rows!r}")
 
+    def resolved(self, estimated: bool) -> "QuotaConfig":
+        """This config with ``basis="auto"`` settled: ``"estimated"`` when ``estimated`` (a reference or
+        known-human provenance is there), else ``"labels"``."""
+        if self.basis != "auto":
+            return self
+        from dataclasses import replace
+
+        return replace(self, basis="estimated" if estimated else "labels",
+                       score_column=self.score_column or (SCORE.name if estimated else None))
+
     def class_column(self) -> str:
         """The column the class is read from."""
-        if self.basis == "estimated":
+        if self.basis != "labels":
             return self.label_column
         return self.synthetic_column or self.score_column or self.label_column
 
@@ -138,7 +160,7 @@ class QuotaConfig:
         """The columns a quota pass reads: the row key, the class and group columns (those present;
         classification names a missing one in its error)."""
         wanted = [self.key_column(columns)]
-        extra = (self.score_column,) if self.basis == "estimated" else ()
+        extra = (self.score_column or SCORE.name, REASON.name) if self.basis != "labels" else ()
         extra += tuple(self.provenance.columns) if self.provenance is not None else ()
         for c in (self.class_column(), self.by) + extra:
             if c is not None and c not in wanted and c in columns:

@@ -1,7 +1,7 @@
 """Quotas on Hugging Face ``datasets``: in memory, sharded, with ``num_proc``, and streaming.
 
 Adapters over the engine-neutral plan (:mod:`synthfilter.quota.plan`): every shard's
-rows are keyed once (:func:`~synthfilter.quota.plan.row_keys`), then summarised,
+rows are keyed once (:func:`~synthfilter.quota.keys.row_keys`), then summarised,
 planned and selected by the same functions the Ray path calls.
 """
 
@@ -20,8 +20,10 @@ from tqdm.auto import tqdm
 from ..columns import SCORE
 from .config import HUMAN, NULL_GROUP, SYNTHETIC, UNKNOWN, QuotaConfig
 from .classify import classify, group_codes, row_class
-from .estimate_plan import keys_from_tables, keys_table, make_estimated_plan
-from .plan import RowKeys, Summary, make_plan, row_keys
+from .basis import settle_basis, warn_labels
+from .estimate_plan import make_estimated_plan
+from .keys import RowKeys, keys_from_tables, keys_table, own_reference_rows, row_keys
+from .plan import Summary, make_plan
 from .report import QuotaReport, counts_by_group, make_report
 
 __all__ = ["enforce_quota", "quota_report"]
@@ -33,16 +35,25 @@ def _arrow(ds: datasets.Dataset, columns: list[str]) -> pa.Table:
 
 def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic: float | None = None, *,
                   config: QuotaConfig | None = None, reference: Any = None, ai_reference: Any = None,
-                  num_shards: int = 1, num_proc: int | None = None, return_report: bool = False,
+                  detector: Any = None, num_shards: int = 1, num_proc: int | None = None, return_report: bool = False,
                   progress: bool = False, **options: Any):
     """Drop rows so the synthetic share is at most ``max_synthetic``; keep the rest in order.
+
+    By default (``basis="auto"``) the quota holds the *estimated true* share whenever there
+    is known-human text of the same kind to estimate it against: ``reference=``, or the
+    corpus's own rows known human by provenance (``provenance=``/``first_seen_column=``
+    rules, or rows a :class:`~synthfilter.Tagger` with such rules decided). Otherwise it
+    holds the share counted from labels; counted from detector labels that is a lower
+    bound on unseen sources, which the report says (and a
+    :class:`~synthfilter.quota.basis.LabelsUnderstate` warning, unless ``basis="labels"``
+    was asked for).
 
     Parameters
     ----------
     ds:
         A ``datasets.Dataset`` (exact, two-pass) or ``IterableDataset`` (streaming: the
         running synthetic share of what has been yielded stays at or below the target at
-        every prefix; O(1) memory per group; no ``mode="exact"``).
+        every prefix; O(1) memory per group; labels only, no ``mode="exact"``).
     max_synthetic, options:
         The target share and any other :class:`QuotaConfig` field by name (``mode``,
         ``by``, ``label_column``, ``synthetic_column``, ``score_column``,
@@ -54,9 +65,12 @@ def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic
         A ready :class:`QuotaConfig` instead of ``max_synthetic``/``options``.
     reference, ai_reference:
         Known-human (and optionally known-AI) text of the same kind, in any form
-        :func:`synthfilter.estimate_share` takes. Required with
-        ``basis="estimated"``; with the default ``basis="labels"`` a reference only
-        adds the estimated true share before and after to the report.
+        :func:`synthfilter.estimate_share` takes. A reference is used instead of the
+        corpus's own known-human rows. With ``basis="labels"`` it only adds the estimated
+        share before and after to the report.
+    detector:
+        The detector that tagged ``ds`` (registry name, ``.npz`` path or object), to tag a
+        reference given as text. Default: the registry detector its ``sf_detector`` names.
     num_shards:
         Run the sharded two-pass algorithm over this many contiguous shards (what runs on
         a cluster); the result is identical to ``num_shards=1``. Default 1.
@@ -68,9 +82,6 @@ def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic
         Show a progress bar over shards in the counting pass. Default ``False``.
     """
     cfg = QuotaConfig.build(max_synthetic, config, options)
-    if cfg.basis == "estimated" and reference is None:
-        raise ValueError("basis='estimated' needs reference= (known-human text of the same kind: a Dataset, "
-                         "a path, a Reservoir, texts or scores)")
     if isinstance(ds, datasets.IterableDataset):
         if cfg.basis == "estimated" or reference is not None:
             raise ValueError("basis='estimated' and reference= need the whole dataset; use a datasets.Dataset")
@@ -78,12 +89,17 @@ def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic
             raise ValueError("mode='exact' needs the whole dataset; use a datasets.Dataset or mode='cap'")
         if return_report:
             raise ValueError("return_report is not available for a stream; use quota_report on the output")
-        return _stream_quota(ds, cfg)
+        return _stream_quota(ds, cfg.resolved(False))
     if not isinstance(ds, datasets.Dataset):
         raise TypeError(f"ds must be a datasets.Dataset or IterableDataset, got {type(ds).__name__}")
     if isinstance(num_shards, bool) or not isinstance(num_shards, int) or num_shards < 1:
         raise ValueError(f"num_shards must be a positive integer, got {num_shards!r}")
+    explicit_labels = cfg.basis == "labels"
+    cfg = settle_basis(cfg, ds.column_names, reference=reference is not None,
+                       own_rows=lambda: own_reference_rows(_arrow(ds, _probe_columns(ds, cfg)), cfg))
     cfg.needed_columns(ds.column_names)  # fail fast on a missing key column
+    tag = _corpus_tag(ds)
+    note = warn_labels(cfg, ds.column_names, tag, explicit_labels)
     shards, offset = [], 0
     num_shards = min(num_shards, max(ds.num_rows, 1))
     for i in tqdm(range(num_shards), desc="quota: count", unit="shard", disable=not progress):
@@ -92,7 +108,9 @@ def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic
         shards.append(_parallel_keys(part, cfg, offset, num_proc) if parallel else _keys(part, cfg, offset))
         offset += part.num_rows
     if cfg.basis == "estimated":
-        refs = _references(ds, cfg, reference, ai_reference, num_proc)
+        from .reference import quota_references
+
+        refs = quota_references(reference, ai_reference, cfg, tag, detector, num_proc)
         plan = make_estimated_plan(keys_from_tables(keys_table(k) for k in shards), cfg, *refs)
     else:
         plan = make_plan(Summary.merge_all(Summary.of(k) for k in shards), cfg)
@@ -103,24 +121,34 @@ def enforce_quota(ds: datasets.Dataset | datasets.IterableDataset, max_synthetic
     if not return_report:
         return out
     report = plan.report()
+    if note:
+        report.notes.append(note)
     if cfg.basis == "labels" and reference is not None:
         from .share import estimate_share
 
         shared = dict(ai_reference=ai_reference, by=cfg.by, confidence=cfg.confidence, seed=cfg.seed, method=cfg.method,
                       label_column=cfg.label_column, text_column=cfg.text_column, num_proc=num_proc,
-                      score_column=cfg.score_column or SCORE.name)
+                      score_column=cfg.score_column or SCORE.name, detector=detector)
         report.estimate_before = estimate_share(ds, reference, **shared)
         report.estimate_after = estimate_share(out, reference, **shared)
     return out, report
 
 
-def _references(ds: datasets.Dataset, cfg: QuotaConfig, reference: Any, ai_reference: Any, num_proc: int | None):
-    """``(human, ai)`` reference scores for the estimated basis, scored by the corpus's detector."""
+def _corpus_tag(ds: datasets.Dataset) -> str | None:
+    """The ``name@version`` of the detector that tagged ``ds`` (its ``sf_detector``), if any."""
     from ..columns import DETECTOR
-    from .reference import corpus_detector, quota_references
+    from .reference import corpus_detector
 
-    detector = corpus_detector(ds.unique(DETECTOR.name)) if DETECTOR.name in ds.column_names else None
-    return quota_references(reference, ai_reference, cfg, detector, num_proc)
+    return corpus_detector(ds.unique(DETECTOR.name)) if DETECTOR.name in ds.column_names else None
+
+
+def _probe_columns(ds: datasets.Dataset, cfg: QuotaConfig) -> list[str]:
+    """The columns that say whether rows can be the corpus's own reference (those present)."""
+    from ..columns import REASON
+
+    wanted = [cfg.score_column or SCORE.name, cfg.label_column, REASON.name]
+    wanted += list(cfg.provenance.columns) if cfg.provenance is not None else []
+    return [c for c in dict.fromkeys(wanted) if c in ds.column_names]
 
 
 def _keys(ds: datasets.Dataset, cfg: QuotaConfig, offset: int) -> RowKeys:
@@ -135,6 +163,7 @@ def _parallel_keys(ds: datasets.Dataset, cfg: QuotaConfig, offset: int, num_proc
         out = {"_sf_class": pa.array(keys.classes), "_sf_hash": pa.array(keys.hashes)}
         if keys.scores is not None:
             out["_sf_score"] = pa.array(keys.scores, pa.float64())
+            out["_sf_known"] = pa.array(keys.known, pa.bool_())
         if cfg.by is not None:
             out[cfg.by] = table.column(cfg.by)
         return pa.table(out)
@@ -144,10 +173,12 @@ def _parallel_keys(ds: datasets.Dataset, cfg: QuotaConfig, offset: int, num_proc
         per_batch, batched=True, num_proc=num_proc, remove_columns=cols, desc="quota: classify and hash")
     table = mapped.with_format("arrow")[:]
     groups, names = group_codes(table, cfg)
-    scores = table.column("_sf_score").to_numpy(zero_copy_only=False) if "_sf_score" in table.column_names else None
+    scored = "_sf_score" in table.column_names
+    scores = table.column("_sf_score").to_numpy(zero_copy_only=False) if scored else None
+    known = table.column("_sf_known").to_numpy(zero_copy_only=False).astype(bool) if scored else None
     return RowKeys(groups, names, table.column("_sf_class").to_numpy().astype(np.int8),
                    table.column("_sf_hash").to_numpy().astype(np.uint64),
-                   np.arange(offset, offset + ds.num_rows, dtype=np.int64), scores)
+                   np.arange(offset, offset + ds.num_rows, dtype=np.int64), scores, known)
 
 
 # --------------------------------------------------------------------------- streaming

@@ -30,59 +30,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..hashing import hash_column
-from .classify import classify, group_codes
+from .keys import BUCKET_BITS, RowKeys, row_keys
 from .config import HUMAN, SYNTHETIC, UNKNOWN, QuotaConfig
 from .report import QuotaReport, report_from_strata
 
 __all__ = ["RowKeys", "Summary", "QuotaPlan", "row_keys", "make_plan", "plan_keep", "BUCKET_BITS"]
-
-#: Bits of the hash histogrammed per stratum in the first pass (65,536 buckets).
-BUCKET_BITS = 16
-
-
-@dataclass
-class RowKeys:
-    """What the quota needs of each row of a batch."""
-
-    groups: np.ndarray
-    """Group code per row (an index into ``names``)."""
-    names: list
-    """Group value per code (``[None]`` without ``by``; ``NULL_GROUP`` for null/NaN)."""
-    classes: np.ndarray
-    """0 human, 1 synthetic, 2 unknown, per row."""
-    hashes: np.ndarray
-    """``hash64(seed, row key)`` per row (uint64)."""
-    positions: np.ndarray
-    """Global position per row (int64): ties between equal hashes go to the earlier row."""
-    scores: np.ndarray | None = None
-    """Detector score per row for ``basis="estimated"`` (NaN where the row is not scored), else ``None``."""
-
-    @property
-    def strata(self) -> np.ndarray:
-        return self.groups * 3 + self.classes
-
-    def stratum(self, code: int) -> tuple[Any, int]:
-        return self.names[int(code) // 3], int(code) % 3
-
-    @property
-    def buckets(self) -> np.ndarray:
-        return (self.hashes >> np.uint64(64 - BUCKET_BITS)).astype(np.int64)
-
-
-def row_keys(table: pa.Table, cfg: QuotaConfig, positions: np.ndarray | int = 0) -> RowKeys:
-    """:class:`RowKeys` of an Arrow batch; ``positions`` is an array or the first row's global position."""
-    if isinstance(positions, (int, np.integer)):
-        positions = np.arange(int(positions), int(positions) + table.num_rows, dtype=np.int64)
-    groups, names = group_codes(table, cfg)
-    scores = None
-    if cfg.basis == "estimated":
-        from .estimate_plan import estimated_classes
-        classes, scores = estimated_classes(table, cfg)
-    else:
-        classes = classify(table, cfg)
-    return RowKeys(groups, names, classes, hash_column(table.column(cfg.key_column(table.column_names)), cfg.seed),
-                   np.asarray(positions, dtype=np.int64), scores)
 
 
 # --------------------------------------------------------------------------- pass 1: summaries

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,14 @@ class QuotaReport(Report):
     estimate_before: Any = None
     """:class:`~synthfilter.quota.estimate.ShareEstimate` of the input (when a reference was given)."""
     estimate_after: Any = None
-    """:class:`~synthfilter.quota.estimate.ShareEstimate` of the output (when a reference was given)."""
+    """:class:`~synthfilter.quota.estimate.ShareEstimate` of the output (when a reference was given); on the
+    estimated basis, the certified share of the kept rows (measured on the half that did not choose the cut)."""
+    certification: Any = None
+    """On the estimated basis, per group: the score cut, the bound it was held to and every cut tested."""
+    cuts: Any = None
+    """On the estimated basis, the score cut per ``str(group)`` (scored rows below it were kept)."""
+    notes: list = field(default_factory=list)
+    """What the reader must know about these figures (e.g. that labels understate the share on unseen sources)."""
 
     def _share(self, c: dict[str, int]) -> float:
         """Synthetic share with unknown rows counted as ``unknown_as`` says."""
@@ -46,7 +53,8 @@ class QuotaReport(Report):
                 "realised_share": round(self._share(_total(self.after)), 6),
                 "dropped": self.dropped, "groups": groups, "basis": self.basis,
                 "estimated_share_before": None if self.estimate_before is None else self.estimate_before.to_dict(),
-                "estimated_share_after": None if self.estimate_after is None else self.estimate_after.to_dict()}
+                "estimated_share_after": None if self.estimate_after is None else self.estimate_after.to_dict(),
+                "certification": self.certification, "cuts": self.cuts, "notes": list(self.notes)}
 
     def summary_lines(self) -> list[str]:
         d = self.to_dict()
@@ -56,9 +64,14 @@ class QuotaReport(Report):
                  "dropped: " + (", ".join(f"{k}={v}" for k, v in self.dropped.items()) or "nothing")]
         if self.estimate_before is not None:
             lines.append(f"before: {self.estimate_before.describe()}")
-            lines.append(f"after:  {self.estimate_after.describe()}")
-        else:
+            after = self.estimate_after.describe()
+            if self.basis == "estimated":
+                after += (f" (measured on the half of the rows that did not choose the cut; the output is held to "
+                          f"<= {self.target:g} at the top of the interval)")
+            lines.append(f"after:  {after}")
+        elif not self.notes:
             lines.append("true share not estimated (no reference: pass a known-human reference to see it)")
+        lines += [f"note: {n}" for n in self.notes]
         if self.by:
             lines.append(f"{'group':<20} {'before':>9} {'after':>9} {'share before':>12} {'share after':>11}")
             for g, x in d["groups"].items():
