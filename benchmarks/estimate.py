@@ -1,406 +1,368 @@
-"""Share-estimation benchmark: ``estimate_share`` and the estimated-basis quota on sources the detector never saw.
+"""Share estimation and the quota on the true share, on sources the detector never saw.
 
-    python benchmarks/estimate.py [--data ../shared/data/detect] [--seeds 5] [--folders a,b] [--cap 3000]
+    python benchmarks/estimate.py [--seeds 20] [--folders a,b] [--rows 1500] [--readme | --check]
 
-For every folder of ``../shared/data/detect``: a ``FastDetector`` is trained on all
-*other* folders (texts and groups shared with the held-out folder removed, at most
-``--cap`` documents per source and label, source-balanced weights; threshold set
-at 1% FPR on a grouped 20% of the training humans), exactly as
-``benchmarks/detect.py`` does. The held-out folder is tagged once through the real
-pipeline (``Dataset.map(synthfilter.Tagger(detector=...), batched=True)``): rows in
-a language the detector does not declare come out ``sf_label="unknown"``; a folder
-where most rows are unknown is reported as not estimable.
+Each English folder of ``../shared/data/detect`` is tagged by the shipped ``fast`` recipe
+retrained without it (``benchmarks/_lofo.py``), as a user's corpus from an unseen source
+would be. Per seed its ``group`` values are split: a third of the groups give the
+**same-kind reference** (their human rows), the other two thirds the corpus pool. For each
+planted true share ``a`` a corpus of ``--rows`` rows (fewer where the pool is short),
+``round(a * n)`` of them AI, is drawn. References of **another kind** are the human rows of
+another folder scored by the same detector: the one whose humans score highest (the unsafe
+direction: it makes the share look smaller) and the one whose humans score lowest.
 
-Per seed the folder's ``group`` values are split 1/3 reference, 2/3 corpus. The
-human rows of the reference groups are the human reference, their AI rows the AI
-reference. For each planted true share ``a`` a corpus of ``n = min(2000, what the
-pool allows)`` rows of the corpus groups, ``round(a * n)`` of them AI, is drawn.
-Measured: ``estimate_share`` with the human reference (``bbe``) and with both
-references (``mle``): absolute error of the estimate and of the label count
-(``naive``), coverage of the 90% interval; and the true synthetic share left by
-``enforce_quota(max_synthetic=0.1, basis="estimated")`` beside ``basis="labels"``.
-Errors and coverage are measured against the true share of the *scored* rows (what
-the estimator estimates; rows labelled unknown are excluded from it); the quota's
-true share is over every kept row.
+Measured, with the package's defaults (``estimate_share``, ``enforce_quota(max_synthetic=0.1)``):
 
-Targets (over folders where the LOFO detector's AUROC is >= 0.8, every such folder):
-median absolute error <= 0.03, coverage >= 0.85, true share after the estimated
-quota <= 0.12. Writes benchmarks/results/estimate.json and estimate.png.
+* the estimate against each reference: error, and coverage of its 90% interval with a
+  90% cluster-bootstrap interval over seeds (the runs of one seed share a split);
+* the quota: the true share of the kept rows (worst run and median), rows kept, and rows
+  kept against an oracle that knows the labels and drops the highest-scoring rows until
+  it reaches the same true share; whether the certified "after" interval holds the truth;
+  whether an other-kind reference is refused (``UnfitReference``);
+* a **dated** corpus (the same-kind reference rows put into the corpus, dated before the
+  cut; the quota takes them as its own reference through ``first_seen_column``);
+* **no reference**: the default quota (labels, with the warning) and its true share;
+* **tiny references** (1, 5 and 20 rows): refused or not.
+
+Writes ``benchmarks/results/estimate.json`` and the README section between the markers.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import multiprocessing as mp
-import platform
 import sys
 import time
+import warnings
 from pathlib import Path
 
+import datasets
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import datasets  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import synthfilter as sf  # noqa: E402
-from synthfilter.detect.corpus import (  # noqa: E402
-    balanced_weights, cap_per_cell, default_corpus_dir, exclude_overlap, grouped_split, load_corpus,
-)
-from synthfilter.detect.fast import FastDetector  # noqa: E402
-from synthfilter.hashing import hash64  # noqa: E402
+from _lofo import cache_dir, lofo_detector_path, tagged_folder  # noqa: E402
+from benchmarks._proc import RESULTS, add_readme_flags, rewrite_readme_section, write_result  # noqa: E402
+from synthfilter.detect.corpus import default_corpus_dir, load_corpus  # noqa: E402
+from synthfilter.quota import UnfitReference  # noqa: E402
+from synthfilter.quota.estimate import estimate_scores  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
-SHARES = (0.0, 0.02, 0.05, 0.1, 0.3, 0.5)
-METHODS = ("bbe", "mle")
-MAX_ROWS = 2000
+ENGLISH = ("fastdetectgpt", "glimpse", "l2r", "outfox", "seqxgpt")
+SHARES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
+QUOTA_SHARES = (0.2, 0.4)
+TINY = (1, 5, 20)
 MAX_SYNTHETIC = 0.1
 CONFIDENCE = 0.9
-REFERENCE_FRACTION = 1 / 3
-MIN_SCORED_SHARE = 0.5  # a folder with more unknown rows than this is "not estimable"
-TARGETS = {"median_abs_error": 0.03, "coverage": 0.85, "true_share_after_estimated_quota": 0.12, "min_auroc": 0.8}
+OTHER_ROWS = 1000
+BEGIN, END = "<!-- estimate:begin -->", "<!-- estimate:end -->"
 
 
-# --------------------------------------------------------------------------- detector and tagging
-def lofo_detector(docs, held: str, cap: int) -> tuple[FastDetector, dict]:
-    """A FastDetector that never saw ``held`` (as benchmarks/detect.py trains it), threshold at 1% FPR."""
-    test = [d for d in docs if d.source == held]
-    train_all = cap_per_cell(exclude_overlap([d for d in docs if d.source != held], test), cap=cap)
-    fit_part, calib_part = grouped_split(train_all, test_fraction=0.2)
-    t0 = time.perf_counter()
-    det = FastDetector().fit([d.text for d in fit_part], [d.label for d in fit_part],
-                             sample_weight=balanced_weights(fit_part))
-    det.calibrate([d.text for d in calib_part if d.label == 0], target_fpr=0.01)
-    return det, {"n_train": len(fit_part), "fit_seconds": round(time.perf_counter() - t0, 1),
-                 "threshold": round(float(det.threshold_), 6), "languages": list(det.languages_)}
+# --------------------------------------------------------------------------- data
+def scored(ds: datasets.Dataset) -> datasets.Dataset:
+    """The rows the detector scored (its language, enough text)."""
+    return ds.select(np.flatnonzero(np.isfinite(np.asarray(ds["sf_score"], dtype=np.float64))))
 
 
-def tag_folder(docs, det: FastDetector) -> datasets.Dataset:
-    """The held-out folder as a user would have it after ``ds.map(sf.Tagger(...), batched=True)``."""
-    ds = datasets.Dataset.from_dict({
-        "text": [d.text for d in docs],
-        "truth": [int(d.label) for d in docs],
-        "group": [d.group for d in docs],
-    })
-    return ds.map(sf.Tagger(detector=det), batched=True, batch_size=1000, desc="tagging")
+def other_kind(data: Path, held: str, docs) -> dict[str, np.ndarray]:
+    """Human scores of every other English folder under ``held``'s detector (cached), by folder."""
+    out = {}
+    for other in ENGLISH:
+        if other == held:
+            continue
+        path = cache_dir(data) / f"humans_{other}_by_{held}.npy"
+        if not path.exists():
+            texts = [d.text for d in docs if d.source == other and d.label == 0]
+            texts = [texts[i] for i in np.random.default_rng(0).permutation(len(texts))[:3000]]
+            det = sf.load_detector(str(lofo_detector_path(data, held)))
+            np.save(path, det.score_texts(texts))
+        scores = np.load(path)
+        out[other] = scores[np.isfinite(scores)]
+    return out
 
 
-# --------------------------------------------------------------------------- sampling
-def corpus_size(n_human: int, n_ai: int, share: float, cap: int = MAX_ROWS) -> int:
+def corpus_size(n_human: int, n_ai: int, share: float, cap: int) -> int:
     """Largest ``n <= cap`` with ``round(share * n) <= n_ai`` and ``n - round(share * n) <= n_human``."""
     n = cap
-    if share < 1:
-        n = min(n, int(np.floor(n_human / (1 - share))) + 1)
-    if share > 0:
-        n = min(n, int(np.floor(n_ai / share)) + 1)
     while n > 0 and (round(share * n) > n_ai or n - round(share * n) > n_human):
         n -= 1
     return n
 
 
-def split_groups(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Boolean mask of rows whose group is a reference group (a third of the groups, seeded)."""
-    unique = np.unique(groups)
-    ref = unique[rng.permutation(len(unique))[: int(round(len(unique) * REFERENCE_FRACTION))]]
-    return np.isin(groups, ref)
+def oracle_kept(scores: np.ndarray, truth: np.ndarray, share: float) -> int:
+    """The most rows a cut at a score keeps (lowest scores first) with a true AI share at most ``share``."""
+    order = np.argsort(scores, kind="stable")
+    ai = np.cumsum(truth[order])
+    n = np.arange(1, len(order) + 1)
+    ok = np.flatnonzero(ai <= share * n + 1e-9)
+    return int(n[ok[-1]]) if len(ok) else 0
 
 
-# --------------------------------------------------------------------------- one folder
-def _share(x: float) -> float | None:
+def _num(x) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), 6)
 
 
-def run_folder(name: str, tagged: datasets.Dataset, seeds: int, folder_seed: int) -> list[dict]:
-    """Every (seed, share) run of one estimable folder."""
+# --------------------------------------------------------------------------- one seed
+def run_seed(name: str, tagged: datasets.Dataset, others: dict[str, np.ndarray], unsafe: str, safe: str,
+             rows: int, seed: int) -> list[dict]:
+    rng = np.random.default_rng([seed, sum(map(ord, name))])
     truth = np.asarray(tagged["truth"], dtype=np.int8)
-    labels = np.asarray(tagged["sf_label"])
-    scored = labels != "unknown"
+    scores = np.asarray(tagged["sf_score"], dtype=np.float64)
     groups = np.asarray(tagged["group"], dtype=object)
-    runs = []
-    for seed in range(seeds):
-        rng = np.random.default_rng([folder_seed, seed])
-        is_ref = split_groups(groups, rng)
-        human_ref = tagged.select(np.flatnonzero(is_ref & (truth == 0)))
-        ai_ref = tagged.select(np.flatnonzero(is_ref & (truth == 1)))
-        pool_h, pool_a = np.flatnonzero(~is_ref & (truth == 0)), np.flatnonzero(~is_ref & (truth == 1))
-        refs = {"bbe": {"reference": human_ref}, "mle": {"reference": human_ref, "ai_reference": ai_ref}}
-        for share in SHARES:
-            n = corpus_size(len(pool_h), len(pool_a), share)
-            k = int(round(share * n))
-            idx = np.sort(np.concatenate([rng.choice(pool_a, k, replace=False), rng.choice(pool_h, n - k, replace=False)]))
-            corpus = tagged.select(idx)
-            row = {"folder": name, "seed": seed, "planted": share, "n": n, "n_scored": int(scored[idx].sum()),
-                   "reference_human": int((is_ref & (truth == 0) & scored).sum()),
-                   "reference_ai": int((is_ref & (truth == 1) & scored).sum()),
-                   "truth_all": round(k / n, 6) if n else None,
-                   "truth": _share(truth[idx][scored[idx]].mean()) if scored[idx].any() else None}
-            t0 = time.perf_counter()
-            out, _ = sf.enforce_quota(corpus, MAX_SYNTHETIC, return_report=True)
-            row["labels_quota"] = {"true_share": _share(np.mean(out["truth"])) if len(out) else None,
-                                   "kept": round(len(out) / n, 6)}
-            for method in METHODS:
-                est = sf.estimate_share(corpus, method=method, confidence=CONFIDENCE, seed=seed, **refs[method])
-                out, report = sf.enforce_quota(corpus, MAX_SYNTHETIC, basis="estimated", method=method,
-                                               confidence=CONFIDENCE, seed=seed, return_report=True, **refs[method])
-                after = report.estimate_after
-                row[method] = {
-                    "share": _share(est.share), "low": _share(est.low), "high": _share(est.high),
-                    "separation": _share(est.separation), "reference_auroc": _share(est.reference_auroc),
-                    "quota": {"true_share": _share(np.mean(out["truth"])) if len(out) else None,
-                              "kept": round(len(out) / n, 6),
-                              "estimated_after": _share(after.share), "high_after": _share(after.high)},
-                }
-                row["naive"] = _share(est.naive)
-            row["seconds"] = round(time.perf_counter() - t0, 2)
-            runs.append(row)
-        print(f"    seed {seed}: " + "  ".join(
-            f"a={r['planted']:.2f}: truth {_f(r['truth'], '.3f')} naive {_f(r['naive'], '.3f')} "
-            f"bbe {_f(r['bbe']['share'], '.3f')} mle {_f(r['mle']['share'], '.3f')}" for r in runs[-len(SHARES):]),
-            flush=True)
-    return runs
-
-
-# --------------------------------------------------------------------------- summaries
-def _f(x: float | None, fmt: str = ".4f") -> str:
-    """``x`` formatted, or ``n/a`` when there is no value (no run could be estimated)."""
-    return "n/a" if x is None else format(x, fmt)
-
-
-def _median(xs) -> float | None:
-    xs = [x for x in xs if x is not None]
-    return round(float(np.median(xs)), 4) if xs else None
-
-
-def _max(xs) -> float | None:
-    xs = [x for x in xs if x is not None]
-    return round(float(np.max(xs)), 4) if xs else None
-
-
-def _mean(xs) -> float | None:
-    xs = [x for x in xs if x is not None]
-    return round(float(np.mean(xs)), 4) if xs else None
-
-
-def method_summary(runs: list[dict], method: str) -> dict:
-    valid = [r for r in runs if r["truth"] is not None and r[method]["share"] is not None]
-    err = [abs(r[method]["share"] - r["truth"]) for r in valid]
-    naive = [abs(r["naive"] - r["truth"]) for r in valid if r["naive"] is not None]
-    cover = [r[method]["low"] - 1e-9 <= r["truth"] <= r[method]["high"] + 1e-9 for r in valid]
-    high = [r for r in runs if r["planted"] >= MAX_SYNTHETIC]
-    by_share = {}
-    for a in SHARES:
-        rs = [r for r in valid if r["planted"] == a]
-        by_share[str(a)] = {
-            "truth": _mean([r["truth"] for r in rs]),
-            "mean_estimate": _mean([r[method]["share"] for r in rs]),
-            "mean_bias": _mean([r[method]["share"] - r["truth"] for r in rs]),
-            "mean_naive": _mean([r["naive"] for r in rs]),
-            "coverage": _mean([float(r[method]["low"] - 1e-9 <= r["truth"] <= r[method]["high"] + 1e-9) for r in rs]),
-            "mean_width": _mean([r[method]["high"] - r[method]["low"] for r in rs]),
-            "true_share_after_estimated_quota": _mean([r[method]["quota"]["true_share"] for r in rs]),
-            "kept_estimated_quota": _mean([r[method]["quota"]["kept"] for r in rs]),
-        }
-    return {
-        "runs": len(valid),
-        "median_abs_error": _median(err), "median_abs_error_naive": _median(naive),
-        "mean_signed_error": _mean([r[method]["share"] - r["truth"] for r in valid]),
-        "coverage": _mean([float(c) for c in cover]),
-        "mean_interval_width": _mean([r[method]["high"] - r[method]["low"] for r in valid]),
-        "true_share_after_estimated_quota": {
-            "max_all": _max([r[method]["quota"]["true_share"] for r in runs]),
-            "median_all": _median([r[method]["quota"]["true_share"] for r in runs]),
-            "max_planted_ge_0.1": _max([r[method]["quota"]["true_share"] for r in high]),
-            "median_planted_ge_0.1": _median([r[method]["quota"]["true_share"] for r in high]),
-        },
-        "true_share_after_labels_quota": {
-            "max_all": _max([r["labels_quota"]["true_share"] for r in runs]),
-            "median_all": _median([r["labels_quota"]["true_share"] for r in runs]),
-            "max_planted_ge_0.1": _max([r["labels_quota"]["true_share"] for r in high]),
-            "median_planted_ge_0.1": _median([r["labels_quota"]["true_share"] for r in high]),
-        },
-        "kept_estimated_quota": {"median_all": _median([r[method]["quota"]["kept"] for r in runs]),
-                                 "median_planted_ge_0.1": _median([r[method]["quota"]["kept"] for r in high])},
-        "kept_labels_quota": {"median_all": _median([r["labels_quota"]["kept"] for r in runs]),
-                              "median_planted_ge_0.1": _median([r["labels_quota"]["kept"] for r in high])},
-        "by_planted_share": by_share,
-    }
-
-
-def targets(folders: dict, runs: list[dict], min_auroc: float | None) -> dict:
-    """Each target, per method, over estimable folders (with AUROC >= ``min_auroc`` when given)."""
-    chosen = [f for f, x in folders.items() if x["estimable"] and (min_auroc is None or x["auroc"] >= min_auroc)]
-    out = {"folders": chosen}
-    for method in METHODS:
-        per = {f: folders[f]["methods"][method] for f in chosen}
-        pooled = method_summary([r for r in runs if r["folder"] in chosen], method) if chosen else None
-        worst_err = _max([p["median_abs_error"] for p in per.values()])
-        worst_cov = min((p["coverage"] for p in per.values() if p["coverage"] is not None), default=None)
-        worst_q = _max([p["true_share_after_estimated_quota"]["max_all"] for p in per.values()])
-        out[method] = {
-            "worst_folder_median_abs_error": worst_err,
-            "worst_folder_coverage": worst_cov,
-            "worst_true_share_after_estimated_quota": worst_q,
-            "pooled_median_abs_error": pooled and pooled["median_abs_error"],
-            "pooled_median_abs_error_naive": pooled and pooled["median_abs_error_naive"],
-            "pooled_coverage": pooled and pooled["coverage"],
-            "met": {
-                "median_abs_error": bool(chosen) and worst_err is not None and worst_err <= TARGETS["median_abs_error"],
-                "coverage": bool(chosen) and worst_cov is not None and worst_cov >= TARGETS["coverage"],
-                "true_share_after_estimated_quota": bool(chosen) and worst_q is not None
-                and worst_q <= TARGETS["true_share_after_estimated_quota"],
-            },
-        }
+    unique = np.unique(groups)
+    ref_groups = unique[rng.permutation(len(unique))[: len(unique) // 3]]
+    in_ref = np.isin(groups, ref_groups)
+    ref_rows = np.flatnonzero(in_ref & (truth == 0))
+    ref_rows = rng.choice(ref_rows, min(len(ref_rows), 1000), replace=False)
+    pool_h, pool_a = np.flatnonzero(~in_ref & (truth == 0)), np.flatnonzero(~in_ref & (truth == 1))
+    refs = {"same": scores[ref_rows],
+            "other_higher": rng.choice(others[unsafe], min(OTHER_ROWS, len(others[unsafe])), replace=False),
+            "other_lower": rng.choice(others[safe], min(OTHER_ROWS, len(others[safe])), replace=False)}
+    out = []
+    for share in SHARES:
+        n = corpus_size(len(pool_h), len(pool_a), share, rows)
+        k = int(round(share * n))
+        idx = np.sort(np.r_[rng.choice(pool_a, k, replace=False), rng.choice(pool_h, n - k, replace=False)])
+        run = {"folder": name, "seed": seed, "planted": share, "rows": n, "truth": round(k / n, 6), "estimates": {}}
+        for ref_name, ref in refs.items():
+            est = estimate_scores(scores[idx], ref, confidence=CONFIDENCE, seed=seed)
+            run["estimates"][ref_name] = {"share": _num(est.share), "low": _num(est.low), "high": _num(est.high),
+                                          "verdict": est.check.verdict}
+        if share == 0.2:
+            for m in TINY:
+                est = estimate_scores(scores[idx], refs["same"][:m], confidence=CONFIDENCE, seed=seed)
+                run["estimates"][f"tiny_{m}"] = {"verdict": est.check.verdict, "share": _num(est.share),
+                                                 "width": _num(est.high - est.low)}
+        if share in QUOTA_SHARES:
+            run["quota"] = quota_runs(tagged, idx, ref_rows, refs, seed)
+        out.append(run)
     return out
 
 
-# --------------------------------------------------------------------------- plot
-def plot(folders: dict, runs: list[dict], path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def quota_runs(tagged: datasets.Dataset, idx: np.ndarray, ref_rows: np.ndarray, refs: dict, seed: int) -> dict:
+    """The default quota with each reference, on the corpus as a user would have it."""
+    corpus = tagged.select(idx)
+    truth = np.asarray(corpus["truth"])
+    scores = np.asarray(corpus["sf_score"], dtype=np.float64)
+    result = {}
 
-    names = list(folders)
-    cols = min(4, len(names))
-    rows = int(np.ceil(len(names) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 4.0 * rows), squeeze=False)
-    style = {"bbe": ("tab:blue", -0.008, "bbe (human ref.)"), "mle": ("tab:green", 0.0, "mle (human + AI ref.)"),
-             "naive": ("tab:red", 0.008, "naive label count")}
-    for ax, name in zip(axes.flat, names):
-        info = folders[name]
-        ax.plot([0, 0.55], [0, 0.55], color="grey", lw=0.8, ls="--")
-        ax.set_xlim(-0.03, 0.56)
-        ax.set_ylim(-0.03, 0.8)
-        ax.set_xlabel("true share (scored rows)")
-        ax.set_ylabel("estimate")
-        if not info["estimable"]:
-            ax.set_title(f"{name}: not estimable")
-            ax.text(0.27, 0.4, f"{info['unknown_share']:.0%} of rows unknown\n(languages {info['detector_languages']})",
-                    ha="center", va="center", fontsize=9)
+    def record(key: str, make) -> None:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                out, report = make()
+        except UnfitReference as err:
+            result[key] = {"refused": True, "why": str(err)[:160]}
+            return
+        kept_truth = np.asarray(out["truth"])
+        true_share = float(kept_truth.mean()) if len(kept_truth) else 0.0
+        after = report.estimate_after
+        entry = {"refused": False, "basis": report.basis, "kept": len(out), "true_share": round(true_share, 6),
+                 "warned": any("labels understate" in str(w.message) for w in caught)}
+        if after is not None and np.isfinite(after.high):
+            entry.update(after_share=_num(after.share), after_low=_num(after.low), after_high=_num(after.high),
+                         after_holds_truth=bool(after.low - 1e-9 <= true_share <= after.high + 1e-9))
+        result[key] = entry
+
+    for name in ("same", "other_higher", "other_lower"):
+        record(name, lambda name=name: sf.enforce_quota(corpus, MAX_SYNTHETIC, reference=refs[name], seed=seed,
+                                                        return_report=True))
+    record("none", lambda: sf.enforce_quota(corpus, MAX_SYNTHETIC, seed=seed, return_report=True))
+    dated = tagged.select(np.r_[idx, ref_rows])
+    dated = dated.add_column("date", ["2024-01-01"] * len(idx) + ["2019-01-01"] * len(ref_rows))
+    record("dated", lambda: sf.enforce_quota(dated, MAX_SYNTHETIC, first_seen_column="date", human_before="2022-11-30",
+                                             seed=seed, return_report=True))
+    for key, entry in result.items():
+        if entry.get("refused") or key in ("dated",):
             continue
-        ax.set_title(f"{name} (AUROC {info['auroc']:.2f})")
-        rs = [r for r in runs if r["folder"] == name and r["truth"] is not None]
-        jitter = np.linspace(-0.003, 0.003, max(1, len({r['seed'] for r in rs})))
-        for key, (color, dx, label) in style.items():
-            xs, ys, lo, hi = [], [], [], []
-            for r in rs:
-                x = r["truth"] + dx + jitter[r["seed"] % len(jitter)]
-                if key == "naive":
-                    y, a, b = r["naive"], r["naive"], r["naive"]
-                else:
-                    y, a, b = r[key]["share"], r[key]["low"], r[key]["high"]
-                xs.append(x), ys.append(y), lo.append(y - a), hi.append(b - y)
-            if key == "naive":
-                ax.scatter(xs, ys, s=10, marker="x", color=color, label=label)
-            else:
-                ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o", ms=2.5, lw=0.7, color=color, alpha=0.8, label=label)
-    for ax in axes.flat[len(names):]:
-        ax.axis("off")
-    estimable = [ax for ax, name in zip(axes.flat, names) if folders[name]["estimable"]]
-    if estimable:
-        estimable[0].legend(loc="upper left", fontsize=8)
-    fig.suptitle(f"estimate_share on folders the detector never saw: estimate and {CONFIDENCE:.0%} interval vs truth")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+        entry["oracle_kept"] = oracle_kept(scores, truth, entry["true_share"])
+        entry["kept_vs_oracle"] = round(entry["kept"] / entry["oracle_kept"], 4) if entry["oracle_kept"] else None
+    if "dated" in result and not result["dated"].get("refused"):
+        n_dated = len(ref_rows)
+        d = result["dated"]
+        all_scores = np.r_[scores, np.asarray(tagged.select(ref_rows)["sf_score"], dtype=np.float64)]
+        all_truth = np.r_[truth, np.zeros(n_dated, np.int8)]
+        d["oracle_kept"] = n_dated + oracle_kept_with_known(all_scores[:len(idx)], all_truth[:len(idx)], n_dated,
+                                                            d["true_share"])
+        d["kept_vs_oracle"] = round(d["kept"] / d["oracle_kept"], 4) if d["oracle_kept"] else None
+    return result
+
+
+def oracle_kept_with_known(scores: np.ndarray, truth: np.ndarray, known_human: int, share: float) -> int:
+    """Undecided rows an oracle keeps (lowest scores first) beside ``known_human`` rows at a true share <= ``share``."""
+    order = np.argsort(scores, kind="stable")
+    ai = np.cumsum(truth[order])
+    n = np.arange(1, len(order) + 1)
+    ok = np.flatnonzero(ai <= share * (n + known_human) + 1e-9)
+    return int(n[ok[-1]]) if len(ok) else 0
+
+
+# --------------------------------------------------------------------------- summaries
+def cluster_interval(values: np.ndarray, clusters: np.ndarray, reps: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """90% bootstrap interval of the mean of ``values``, resampling whole clusters."""
+    keys = np.unique(clusters)
+    sums = np.array([values[clusters == k].sum() for k in keys])
+    counts = np.array([(clusters == k).sum() for k in keys])
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(keys), size=(reps, len(keys)))
+    means = sums[draws].sum(1) / counts[draws].sum(1)
+    return float(np.quantile(means, 0.05)), float(np.quantile(means, 0.95))
+
+
+def summarise(runs: list[dict]) -> dict:
+    out = {"estimates": {}, "quota": {}}
+    for ref in ("same", "other_higher", "other_lower"):
+        rs = [r for r in runs if r["estimates"][ref]["verdict"] == "ok" and r["estimates"][ref]["share"] is not None]
+        flagged = [r["estimates"][ref]["verdict"] == "mismatch" for r in runs]
+        if not rs:
+            out["estimates"][ref] = {"runs": 0, "flagged": round(float(np.mean(flagged)), 4)}
+            continue
+        err = np.array([r["estimates"][ref]["share"] - r["truth"] for r in rs])
+        cover = np.array([r["estimates"][ref]["low"] - 1e-9 <= r["truth"] <= r["estimates"][ref]["high"] + 1e-9
+                          for r in rs], dtype=float)
+        lo, hi = cluster_interval(cover, np.array([r["seed"] for r in rs]))
+        out["estimates"][ref] = {
+            "runs": len(rs), "flagged": round(float(np.mean(flagged)), 4),
+            "median_abs_error": round(float(np.median(np.abs(err))), 4), "mean_error": round(float(err.mean()), 4),
+            "coverage": round(float(cover.mean()), 4), "coverage_interval": [round(lo, 4), round(hi, 4)],
+            "by_share": {str(a): {"mean_estimate": round(float(np.mean([r["estimates"][ref]["share"] for r in rs
+                                                                       if r["planted"] == a])), 4),
+                                  "coverage": round(float(np.mean([c for c, r in zip(cover, rs) if r["planted"] == a])), 4)}
+                         for a in SHARES if any(r["planted"] == a for r in rs)}}
+    tiny = {}
+    for m in TINY:
+        xs = [r["estimates"][f"tiny_{m}"] for r in runs if f"tiny_{m}" in r["estimates"]]
+        tiny[str(m)] = {"refused": round(float(np.mean([x["verdict"] != "ok" for x in xs])), 4),
+                        "min_width_when_not_refused": _num(min((x["width"] for x in xs if x["verdict"] == "ok"),
+                                                               default=np.nan))}
+    out["tiny_references"] = tiny
+    for key in ("same", "other_higher", "other_lower", "none", "dated"):
+        xs = [r["quota"][key] for r in runs if "quota" in r]
+        done = [x for x in xs if not x["refused"]]
+        entry = {"runs": len(xs), "refused": round(float(np.mean([x["refused"] for x in xs])), 4) if xs else None}
+        if done:
+            entry.update(worst_true_share=round(max(x["true_share"] for x in done), 4),
+                         median_true_share=round(float(np.median([x["true_share"] for x in done])), 4),
+                         median_kept=float(np.median([x["kept"] for x in done])),
+                         min_kept=min(x["kept"] for x in done),
+                         median_kept_vs_oracle=_num(np.median([x["kept_vs_oracle"] for x in done
+                                                               if x.get("kept_vs_oracle") is not None] or [np.nan])),
+                         after_holds_truth=_num(np.mean([x["after_holds_truth"] for x in done
+                                                         if "after_holds_truth" in x] or [np.nan])),
+                         warned=round(float(np.mean([x["warned"] for x in done])), 4))
+            entry["held_or_flagged"] = round(float(np.mean([x["refused"] or x["true_share"] <= 0.12 for x in xs])), 4)
+        out["quota"][key] = entry
+    return out
+
+
+# --------------------------------------------------------------------------- README
+def render(result: dict) -> str:
+    def f(x, spec=".3f"):
+        return "-" if x is None else format(x, spec)
+
+    p = result["protocol"]
+    lines = [f"Leave-one-folder-out (`fast` retrained without the folder), {p['seeds']} seeds, corpora of up to "
+             f"{p['rows']:,} rows, planted true shares {', '.join(f'{a:g}' for a in p['shares'])}; the quota "
+             f"`enforce_quota(ds, {p['max_synthetic']})` with the package's defaults at planted shares "
+             f"{', '.join(f'{a:g}' for a in p['quota_shares'])}. Coverage: the 90% interval holds the truth, with a "
+             "90% cluster-bootstrap interval over seeds.", "",
+             "**Estimate** (`estimate_share`) against a same-kind reference, and whether a reference of another "
+             "kind is flagged (`reference does not match`):", "",
+             "| held-out folder | AUROC | median abs. error | coverage [interval] | other kind scoring higher: "
+             "flagged | other kind scoring lower: flagged |", "|---|---|---|---|---|---|"]
+    for name, x in result["folders"].items():
+        if not x.get("estimable"):
+            lines.append(f"| {name} | - | not estimable: {x['why']} | | | |")
+            continue
+        e = x["summary"]["estimates"]
+        s = e["same"]
+        lines.append(f"| {name} | {f(x['auroc'])} | {f(s.get('median_abs_error'))} | {f(s.get('coverage'), '.2f')} "
+                     f"[{f(s['coverage_interval'][0], '.2f')}, {f(s['coverage_interval'][1], '.2f')}] | "
+                     f"{x['other_higher']}: {e['other_higher']['flagged']:.0%} | "
+                     f"{x['other_lower']}: {e['other_lower']['flagged']:.0%} |")
+    lines += ["", f"**Quota** `max_synthetic={p['max_synthetic']}`: true share of the kept rows (worst run / median), "
+              "rows kept (median) and against an oracle at the same true share; share of runs refused:", "",
+              "| held-out folder | same-kind reference | kept, vs oracle | certified interval holds truth | dated corpus "
+              "(own reference) | other kind, higher: refused or <= 0.12 | no reference (labels, warned) |",
+              "|---|---|---|---|---|---|---|"]
+    for name, x in result["folders"].items():
+        if not x.get("estimable"):
+            continue
+        q = x["summary"]["quota"]
+        s, d, o, n = q["same"], q["dated"], q["other_higher"], q["none"]
+        lines.append(f"| {name} | {f(s.get('worst_true_share'))} / {f(s.get('median_true_share'))} | "
+                     f"{f(s.get('median_kept'), '.0f')}, {f(s.get('median_kept_vs_oracle'), '.2f')} | "
+                     f"{f(s.get('after_holds_truth'), '.2f')} | {f(d.get('worst_true_share'))} / "
+                     f"{f(d.get('median_true_share'))} | {f(o.get('held_or_flagged'), '.2f')} | "
+                     f"{f(n.get('worst_true_share'))} ({f(n.get('warned'), '.0%')}) |")
+    tiny = result["tiny_references"]
+    lines += ["", "References of " + ", ".join(f"{m} rows: refused in {tiny[m]['refused']:.0%} of runs" for m in tiny)
+              + f" (fewer than {p['min_reference_rows']} scored rows are refused)."]
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=str(default_corpus_dir()))
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--folders", default="", help="comma-separated held-out folders (default: all)")
-    parser.add_argument("--cap", type=int, default=3000, help="training documents per (source, label) (default 3000)")
-    parser.add_argument("--out", default=str(RESULTS / "estimate.json"))
-    parser.add_argument("--save-tagged", default="", help="also save each tagged held-out folder here (for diagnosis)")
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--rows", type=int, default=1500)
+    parser.add_argument("--folders", default=",".join(ENGLISH) + ",airabic,imbd_multilang")
+    add_readme_flags(parser)
     args = parser.parse_args(argv)
+    if args.readme or args.check:
+        import json
+
+        result = json.loads((RESULTS / "estimate.json").read_text())
+        return rewrite_readme_section(BEGIN, END, render(result), args.check, "estimate", "python benchmarks/estimate.py")
     data = Path(args.data)
     if not data.is_dir():
         print(f"SKIP: detector corpus not found at {data} (see ../shared/data/README.md)")
         return 0
-    start = time.perf_counter()
     datasets.disable_progress_bars()
+    start = time.perf_counter()
     docs = load_corpus(data)
-    sources = sorted({d.source for d in docs})
-    held_out = [f for f in args.folders.split(",") if f] or sources
-    unknown = [f for f in held_out if f not in sources]
-    if unknown:
-        parser.error(f"--folders: {unknown} not in {sources}")
-    print(f"{len(docs)} documents from {sources}; held out in turn: {held_out}", flush=True)
-    folders, runs = {}, []
-    for name in held_out:
+    from synthfilter.quota.reference_check import MIN_REFERENCE_ROWS
+
+    result = {"protocol": {"seeds": args.seeds, "rows": args.rows, "shares": list(SHARES),
+                           "quota_shares": list(QUOTA_SHARES), "max_synthetic": MAX_SYNTHETIC, "confidence": CONFIDENCE,
+                           "min_reference_rows": MIN_REFERENCE_ROWS, "other_kind_rows": OTHER_ROWS,
+                           "detector": "fast recipe retrained without the folder (benchmarks/_lofo.py)"},
+              "folders": {}, "runs": []}
+    all_runs = []
+    for name in [f for f in args.folders.split(",") if f]:
         t0 = time.perf_counter()
-        det, fit = lofo_detector(docs, name, args.cap)
-        test = [d for d in docs if d.source == name]
-        tagged = tag_folder(test, det)
-        if args.save_tagged:
-            tagged.save_to_disk(str(Path(args.save_tagged) / name))
-        truth = np.asarray(tagged["truth"])
-        labels = np.asarray(tagged["sf_label"])
-        scores = np.asarray(tagged["sf_score"], dtype=np.float64)
-        scored = labels != "unknown"
-        reasons = {}
-        for r in tagged["sf_reason"]:
-            if r:
-                key = r if not r.startswith("unsupported_language") else "unsupported_language"
-                reasons[key] = reasons.get(key, 0) + 1
-        info = {
-            "n_human": int((truth == 0).sum()), "n_ai": int((truth == 1).sum()), "groups": len(set(tagged["group"])),
-            "detector_languages": fit["languages"], "fit": fit,
-            "unknown_share": round(float(1 - scored.mean()), 4), "unknown_reasons": reasons,
-            "auroc": round(float(roc_auc_score(truth[scored], scores[scored])), 4)
-            if scored.sum() and len(set(truth[scored])) == 2 else None,
-            "labelled_synthetic": {"human": round(float((labels[truth == 0] == "synthetic").mean()), 4),
-                                   "ai": round(float((labels[truth == 1] == "synthetic").mean()), 4)},
-        }
-        info["estimable"] = bool(scored.mean() >= MIN_SCORED_SHARE and info["auroc"] is not None)
-        print(f"  {name}: detector fitted in {fit['fit_seconds']} s on {fit['n_train']} texts (languages "
-              f"{fit['languages']}); AUROC {info['auroc']}, unknown {info['unknown_share']:.1%}, "
-              f"labelled synthetic: human {info['labelled_synthetic']['human']:.3f}, ai {info['labelled_synthetic']['ai']:.3f}",
-              flush=True)
-        if info["estimable"]:
-            folder_runs = run_folder(name, tagged, args.seeds, hash64(0, name) % (2**32))
-            runs += folder_runs
-            info["methods"] = {m: method_summary(folder_runs, m) for m in METHODS}
-            for m in METHODS:
-                s = info["methods"][m]
-                q, lq = s["true_share_after_estimated_quota"], s["true_share_after_labels_quota"]
-                print(f"  {name} {m}: median |err| {_f(s['median_abs_error'])} (naive {_f(s['median_abs_error_naive'])}), "
-                      f"bias {_f(s['mean_signed_error'], '+.4f')}, coverage {_f(s['coverage'], '.2f')}, "
-                      f"width {_f(s['mean_interval_width'], '.3f')}; true share after quota: estimated max "
-                      f"{_f(q['max_all'], '.3f')} / median {_f(q['median_all'], '.3f')} (planted>=0.1: max "
-                      f"{_f(q['max_planted_ge_0.1'], '.3f')}), labels max {_f(lq['max_all'], '.3f')}; kept "
-                      f"{_f(s['kept_estimated_quota']['median_all'], '.2f')} vs {_f(s['kept_labels_quota']['median_all'], '.2f')}",
-                      flush=True)
-        else:
-            print(f"  {name}: not estimable ({info['unknown_share']:.0%} of rows unknown: {reasons})", flush=True)
+        tagged = tagged_folder(data, name)
+        ok = scored(tagged)
+        if name not in ENGLISH or ok.num_rows < 0.5 * tagged.num_rows:
+            result["folders"][name] = {"estimable": False,
+                                       "why": f"{1 - ok.num_rows / tagged.num_rows:.0%} of rows unknown (the detector "
+                                              "scores English only)"}
+            print(f"{name}: not estimable", flush=True)
+            continue
+        others = other_kind(data, name, docs)
+        medians = {k: float(np.median(v)) for k, v in others.items()}
+        unsafe, safe = max(medians, key=medians.get), min(medians, key=medians.get)
+        truth = np.asarray(ok["truth"])
+        info = {"estimable": True, "auroc": round(float(roc_auc_score(truth, ok["sf_score"])), 4),
+                "human_median_score": round(float(np.median(np.asarray(ok["sf_score"])[truth == 0])), 4),
+                "other_median_scores": {k: round(v, 4) for k, v in medians.items()},
+                "other_higher": unsafe, "other_lower": safe}
+        runs = []
+        for seed in range(args.seeds):
+            runs += run_seed(name, ok, others, unsafe, safe, args.rows, seed)
+            print(f"  {name} seed {seed} done ({time.perf_counter() - t0:.0f} s)", flush=True)
+        info["summary"] = summarise(runs)
         info["seconds"] = round(time.perf_counter() - t0, 1)
-        folders[name] = info
-    summary = {"targets": TARGETS,
-               "auroc_ge_0.8": targets(folders, runs, TARGETS["min_auroc"]),
-               "all_estimable": targets(folders, runs, None),
-               "not_estimable": {f: x["unknown_share"] for f, x in folders.items() if not x["estimable"]},
-               "seconds": round(time.perf_counter() - start, 1)}
-    result = {
-        "machine": {"cpus": mp.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "protocol": {"planted_shares": list(SHARES), "seeds": args.seeds, "max_rows": MAX_ROWS,
-                     "reference_fraction_of_groups": round(REFERENCE_FRACTION, 4), "confidence": CONFIDENCE,
-                     "max_synthetic": MAX_SYNTHETIC, "cap_per_cell": args.cap, "methods": list(METHODS),
-                     "min_scored_share_to_estimate": MIN_SCORED_SHARE, "detector": "FastDetector, leave-one-folder-out",
-                     "threshold": "1% FPR on a grouped 20% of the training sources' human texts",
-                     "truth": "share of AI rows among the corpus's scored rows (unknown rows excluded, as the "
-                              "estimator excludes them); quota true share is over every kept row"},
-        "folders": folders, "summary": summary, "runs": runs,
-    }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    plot(folders, runs, out.with_suffix(".png"))
-    print("summary: " + json.dumps({k: v for k, v in summary.items() if k != "targets"}))
-    print(f"wrote {out} and {out.with_suffix('.png')} in {summary['seconds']} s")
-    return 0
+        result["folders"][name] = info
+        all_runs += runs
+        print(f"{name}: {info['summary']['estimates']['same']} | quota {info['summary']['quota']}", flush=True)
+    result["tiny_references"] = summarise(all_runs)["tiny_references"] if all_runs else {}
+    result["runs"] = all_runs
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    write_result("estimate.json", result, indent=1)
+    return rewrite_readme_section(BEGIN, END, render(result), False, "estimate", "python benchmarks/estimate.py")
 
 
 if __name__ == "__main__":

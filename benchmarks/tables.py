@@ -208,57 +208,6 @@ def reliability_tables(r: dict) -> str:
     return "\n".join(rows)
 
 
-def estimate_tables(r: dict) -> str:
-    def f(x, spec=".3f"):
-        return "-" if x is None else format(x, spec)
-
-    p = r["protocol"]
-    out = [f"Planted true shares {p['planted_shares']}, {p['seeds']} seeds, corpora of up to {p['max_rows']:,} rows from "
-           f"2/3 of each folder's groups, references from the other 1/3; detector trained without the folder. "
-           f"Error and {p['confidence']:.0%}-interval coverage against the true share of the scored rows; quota "
-           f"`max_synthetic={p['max_synthetic']}`, true share of the kept rows in the worst run; rows kept: median over planted shares >= 0.1."]
-    names = {"bbe": "`estimate_share(ds, reference=human)` (bbe)",
-             "mle": "`estimate_share(ds, reference=human, ai_reference=ai)` (mle)"}
-    for method in ("bbe", "mle"):
-        rows = ["", f"**{names[method]}**", "",
-                "| held-out folder | AUROC | median abs. error: estimate / label count | coverage | "
-                "worst true share after quota: estimated / labels | rows kept: estimated / labels |",
-                "|---|---|---|---|---|---|"]
-        for name, x in r["folders"].items():
-            if not x["estimable"]:
-                rows.append(f"| {name} | - | not estimable: {x['unknown_share']:.0%} of rows unknown "
-                            f"(detector languages {', '.join(x['detector_languages'])}) | | | |")
-                continue
-            m = x["methods"][method]
-            q, lq = m["true_share_after_estimated_quota"], m["true_share_after_labels_quota"]
-            rows.append(f"| {name} | {f(x['auroc'])} | {f(m['median_abs_error'])} / {f(m['median_abs_error_naive'])} | "
-                        f"{f(m['coverage'], '.2f')} | {f(q['max_all'])} / {f(lq['max_all'])} | "
-                        f"{f(m['kept_estimated_quota']['median_planted_ge_0.1'], '.2f')} / "
-                        f"{f(m['kept_labels_quota']['median_planted_ge_0.1'], '.2f')} |")
-        out.append("\n".join(rows))
-    s = r["summary"]
-    t = s["targets"]
-    lines = [""]
-    for key, label in (("auroc_ge_0.8", f"folders with AUROC >= {t['min_auroc']}"), ("all_estimable", "all estimable folders")):
-        x = s[key]
-        if not x["folders"]:
-            lines.append(f"Targets over {label}: no such folder.")
-            continue
-        parts = []
-        for method in ("bbe", "mle"):
-            m, met = x[method], x[method]["met"]
-            parts.append(f"{method}: worst median abs. error {f(m['worst_folder_median_abs_error'])} (target <= "
-                         f"{t['median_abs_error']}: {'met' if met['median_abs_error'] else 'missed'}), worst coverage "
-                         f"{f(m['worst_folder_coverage'], '.2f')} (>= {t['coverage']}: {'met' if met['coverage'] else 'missed'}), "
-                         f"worst true share after the estimated quota {f(m['worst_true_share_after_estimated_quota'])} "
-                         f"(<= {t['true_share_after_estimated_quota']}: "
-                         f"{'met' if met['true_share_after_estimated_quota'] else 'missed'})")
-        note = "" if key == "auroc_ge_0.8" else " (for reference: the targets apply where AUROC >= 0.8)"
-        lines.append(f"Over {label} ({', '.join(x['folders'])}){note}: " + "; ".join(parts) + ".")
-    out.append("\n".join(lines))
-    return "\n".join(out)
-
-
 def dedup_language_tables(r: dict) -> str:
     models = list(r["embedders"])
     rows = ["| language (texts) | " + " | ".join(f"`{m}`: nn >= 0.95 / >= 0.9 / median nn" for m in models) + " |",
@@ -282,7 +231,7 @@ def main() -> None:
         print(f"### detect tiers\n\n{tier_tables(json.loads(detect.read_text()))}\n")
     for name, render in (("detect", detect_tables), ("detect_heads", head_tables), ("quota", quota_tables), ("resample", resample_tables),
                          ("collapse_anchors", anchor_tables),
-                         ("languages", language_tables), ("reliability", reliability_tables), ("estimate", estimate_tables),
+                         ("languages", language_tables), ("reliability", reliability_tables),
                          ("dedup_languages", dedup_language_tables)):
         path = RESULTS / f"{name}.json"
         if path.exists():

@@ -242,7 +242,11 @@ def test_provenance_reads_metadata_like_tagger_reads_columns():
     want = datasets.Dataset.from_dict({"text": texts, "source": sources}).map(Tagger(provenance=rules), batched=True)
     assert [d.metadata["sf_label"] for d in tagged] == want["sf_label"]
     assert [d.metadata["sf_reason"] for d in tagged] == want["sf_reason"]
-    assert tagged[0].metadata["sf_reason"] == "provenance:source=gpt" and tagged[0].metadata["sf_score"] is None
+    assert [d.metadata["sf_score"] for d in tagged] == pytest.approx(want["sf_score"])  # decided documents are scored too
+    assert tagged[0].metadata["sf_reason"] == "provenance:source=gpt" and tagged[0].metadata["sf_label"] == "synthetic"
+    # a score threshold never drops a document provenance decided human
+    forum = [d for d in tagged if d.metadata.get("source") == "forum"]
+    assert forum and all(SynthfilterFilter(max_score=0.0).filter(d) is True for d in forum)
     nobody = [Document(text=t, id=str(i)) for i, t in enumerate(texts)]
     with pytest.raises(KeyError, match="provenance key 'source'"):
         list(SynthfilterTagger(provenance=rules).run(iter(nobody)))

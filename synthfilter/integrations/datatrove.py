@@ -57,7 +57,7 @@ from ..columns import DETECTOR, LABEL, LANG, REASON, SCORE, TAG_COLUMNS
 from ..detect.base import BaseDetector
 from ..detect.registry import load_detector
 from ..models import is_loaded
-from ..provenance import Provenance
+from ..provenance import REASON_PREFIX, Provenance
 from ..tag import Tagger
 
 __all__ = ["SynthfilterTagger", "SynthfilterFilter", "MissingTagsError", "TAG_KEYS"]
@@ -185,7 +185,9 @@ class SynthfilterFilter(BaseFilter):
         when ``max_score`` is given. Pass both to apply both.
     max_score:
         Drop documents whose ``sf_score >= max_score`` (reason ``sf_score>=<max_score>``),
-        whatever their label; unscored documents (``sf_score`` None) never match.
+        whatever their label; unscored documents (``sf_score`` None) and documents whose
+        class provenance decided (``sf_reason`` ``provenance:...``; they are scored too)
+        never match.
     drop_unknown:
         Also drop ``"unknown"`` documents (those not scored), with reason
         ``unknown:<sf_reason>`` (e.g. ``unknown:too_short``). Default ``False``: they are
@@ -244,6 +246,8 @@ class SynthfilterFilter(BaseFilter):
             return True
         if label in self.drop_labels:
             return False, f"{LABEL.name}={label}"
-        if self.max_score is not None and score is not None and not math.isnan(score) and score >= self.max_score:
+        decided = str(doc.metadata.get(REASON.name) or "").startswith(REASON_PREFIX)  # provenance beats a score
+        if self.max_score is not None and not decided and score is not None and not math.isnan(score) \
+                and score >= self.max_score:
             return False, f"{SCORE.name}>={self.max_score!r}"
         return True

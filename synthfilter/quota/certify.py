@@ -1,32 +1,36 @@
 """The score cut of the quota on the estimated share: chosen on one half of the rows, certified on the other.
 
 A cut keeps the corpus rows scoring below it. The estimated share of what a cut keeps
-follows from the whole half's estimate ``a`` (one fit on all its rows, far steadier than
-a fit on a narrow low-score range): the kept human rows are ``(1 - a) * N * H(t)``,
+follows from the corpus's human rows ``N_h``: the kept human rows are ``N_h * H(t)``,
 ``H(t)`` being the reference's share below the cut, so the kept share is
-``1 - (1 - a) * N * H(t) / K(t)`` with ``K(t)`` the rows kept (:func:`kept_shares`).
+``1 - N_h * H(t) / K(t)`` with ``K(t)`` the rows kept (:func:`kept_shares`). ``N_h`` comes
+from an anchor (below) or the two-reference likelihood.
 
 Choosing the cut and vouching for it on the same rows is optimistic: the largest of
 thousands of correlated cuts that happens to pass is the one taken. So the rows of
 corpus and reference are split in two by the lowest bit of each row's hash:
 
-1. the *selection* half estimates the kept share of every cut, with its interval, and
-   proposes a ladder of cuts in ascending order, to a little past the largest cut whose
-   estimate meets the target; with a human reference only (``"bbe"``) the ladder starts
-   at the selection half's best-bin *anchor* (the low-score bin up to which best-bin
-   estimation takes the corpus to be human), else at the cut whose interval top is lowest
-   (a cut keeping few rows is uncertain, one keeping many holds more synthetic rows);
+1. the *selection* half estimates the kept share of every cut and proposes a ladder of
+   cuts in ascending order, to a little past the largest cut whose estimate meets the
+   target;
 2. the *certification* half tests them in that order (fixed-sequence testing, so no
    correction for the number of cuts is owed): a cut passes when the top of the
    bootstrap ``confidence`` interval of its kept share, on the certification half, puts
    the output at or below the target; the last cut before the first failure is taken.
 
 The certified figures (``share``, ``low``, ``high``) are measured on the certification
-half, whose rows did not choose the cut. With ``"bbe"`` the certification half takes the
-selection half's anchor: its estimate counts its own rows, at a bin its rows did not
-choose, so its bootstrap has only the counts' noise; at the anchor itself the kept share
-is 0 by best-bin's own assumption, and each rung above adds the synthetic rows the
-certification half finds between the anchor and the rung.
+half, whose rows did not choose the cut.
+
+With a human reference only (``"bbe"``) nothing tells synthetic text that scores like
+human text apart: every estimate rests on an *anchor*, a score up to which the corpus is
+taken to be human, and holds only as far as that is true. The anchor is
+:func:`~synthfilter.quota.estimators.low_anchor` of all the rows (the lowest ratio of corpus
+to reference share among scores below which at least 30% of the reference lies); both
+halves estimate at it, the ladder starts at it (where the kept share is 0 by that
+assumption), and the certification half's bootstrap then has only its counts' noise.
+Chosen where the ratio of all the rows is lowest, the certification half's ratio there
+leans low, which overstates the synthetic rows kept: the safe direction. With an AI
+reference (``"mle"``) the ladder starts at the cut whose selection-half interval top is lowest.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from .estimators import (ScoreBins, bbe_anchor, bootstrap_counts, choose_method, interval_bounds, likelihood_bins,
+from .estimators import (ScoreBins, bootstrap_counts, choose_method, interval_bounds, likelihood_bins, low_anchor,
                          point_estimate)
 
 __all__ = ["LADDER_STEPS", "LADDER_OVERSHOOT", "CutDecision", "kept_shares", "split_bins", "certify_cut"]
@@ -155,22 +159,26 @@ def certify_cut(full: ScoreBins, select: ScoreBins, certify: ScoreBins, target: 
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(kept > 0, share * kept / (kept + known_human), 0.0)
 
-    # the selection half: the estimated output share of every cut, and the top of its interval
+    # with a human reference only, every estimate is anchored at one bin: up to it the corpus is taken to be
+    # human (its cut keeps share 0), and the ladder starts there; chosen on all rows, the certification half's
+    # ratio at it leans low, which overstates the synthetic rows: the safe direction
+    anchor = low_anchor(full.corpus, full.human) if method == "bbe" else None
     groups = likelihood_bins(select.human, select.ai) if method == "mle" else None
     scale = kept_all[-1] / max(int(select.corpus.sum()), 1)
     kept_select = np.concatenate([[0], np.cumsum(select.corpus)]) * scale
-    point_select = kept_shares(method, select.corpus, select.human, select.ai, groups)
-    _, high_select = interval_bounds(point_select, kept_shares(
-        method, *bootstrap_counts(select, method, n_boot, seed + 1), groups), confidence)
-    anchor = start = None
-    if method == "bbe":  # the ladder starts at the anchor, where best-bin assumes every kept row human
-        anchor = bbe_anchor(select.corpus, select.human)
+    point_select = kept_shares(method, select.corpus, select.human, select.ai, groups, anchor)
+    start = None
+    if anchor is not None:
         at_or_below = np.flatnonzero(valid & (kept_all > 0) & (np.arange(len(kept_all)) <= anchor + 1))
         start = int(at_or_below[-1]) if len(at_or_below) else None
+        high_select = point_select
+    else:  # the two-reference likelihood: start at the cut the selection half is surest of
+        _, high_select = interval_bounds(point_select, kept_shares(
+            method, *bootstrap_counts(select, method, n_boot, seed + 1), groups), confidence)
     ladder = _ladder(output_share(np.nan_to_num(point_select, nan=1.0), kept_select),
                      output_share(high_select, kept_select), valid & (kept_all > 0), kept_all, target, start)
 
-    # the certification half: best-bin anchored where the selection half anchors (its choice, not these rows')
+    # the certification half: measured on its own rows, at the anchor chosen above
     groups = likelihood_bins(certify.human, certify.ai) if method == "mle" else None
     point = kept_shares(method, certify.corpus, certify.human, certify.ai, groups, anchor)
     reps = kept_shares(method, *bootstrap_counts(certify, method, n_boot, seed), groups, anchor)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ScoreBins", "bbe_share", "bbe_anchor", "mle_share", "likelihood_bins", "point_estimate", "bootstrap_counts",
+__all__ = ["ScoreBins", "bbe_share", "bbe_anchor", "low_anchor", "ANCHOR_MIN_REFERENCE", "mle_share", "likelihood_bins", "point_estimate", "bootstrap_counts",
            "interval_bounds", "auroc_of_counts", "METHODS", "choose_method", "MAX_BINS", "MLE_BINS"]
 
 METHODS = ("auto", "bbe", "mle")
@@ -36,6 +36,8 @@ MAX_BINS = 2048
 MLE_BINS = 20
 _ALPHA_GRID = np.linspace(0.0, 1.0, 501)
 _BBE_GAMMA, _BBE_DELTA = 0.01, 0.1
+#: Least share of the reference below the quota's anchor (:func:`low_anchor`).
+ANCHOR_MIN_REFERENCE = 0.3
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,22 @@ def _bbe_objective(corpus: np.ndarray, human: np.ndarray) -> tuple[np.ndarray, n
 def bbe_anchor(corpus: np.ndarray, human: np.ndarray) -> int:
     """The bin best-bin estimation anchors on: the corpus's and reference's shares up to it give the human share."""
     return int(np.argmin(_bbe_objective(np.asarray(corpus), np.asarray(human))[0]))
+
+
+def low_anchor(corpus: np.ndarray, human: np.ndarray, min_reference: float = ANCHOR_MIN_REFERENCE) -> int:
+    """The bin with the lowest corpus-to-reference ratio of cumulative shares among those below which at least
+    ``min_reference`` of the reference lies (the last bin always qualifies).
+
+    Up to such a bin the corpus is taken to be human, as best-bin estimation takes it up to
+    its anchor; best-bin's confidence correction moves its anchor to higher scores, where
+    more synthetic text hides, and without a floor on the reference's share the lowest ratio
+    is the noise of a few rows. Used by the quota's certification
+    (:mod:`synthfilter.quota.certify`); see ``benchmarks/estimate.py``.
+    """
+    _, qu, qh = _bbe_objective(np.asarray(corpus), np.asarray(human))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(qh >= min_reference - 1e-12, qu / qh, np.inf)
+    return int(np.argmin(ratio))
 
 
 def bbe_share(corpus: np.ndarray, human: np.ndarray) -> np.ndarray:
