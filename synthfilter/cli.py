@@ -263,8 +263,6 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     if estimated:
         print(f"synthetic share before: {estimated['before_text']}")
         print(f"synthetic share after:  {estimated['after_text']}")
-        if estimated.get("output_text"):
-            print(f"synthetic share output: {estimated['output_text']}")
     for note in report.get("notes") or []:
         print(f"warning: {_in_command_line_terms(note, args.parser)}", file=sys.stderr)
     print(f"{report['rows_in']} -> {report['rows_out']} rows, labelled synthetic share "

@@ -123,11 +123,16 @@ def _prelude_quotas(tagged) -> dict:
     return {"sf": sf, "ds": tagged, "h": h, "s": s, "before": tagged, "after": sf.enforce_quota(tagged, 0.1)}
 
 
-def _prelude_estimate(tagged) -> dict:
-    """``ds`` tagged by ``sf.tag`` (domains include ``news``); known-human and known-AI text of the same kind."""
-    return {"sf": sf, "ds": tagged,
-            "human_ds": datasets.Dataset.from_dict({"text": _texts("human", 5)}),
-            "ai_ds": datasets.Dataset.from_dict({"text": _texts("ai", 6)})}
+def _prelude_true_share(tagged) -> dict:
+    """``ds`` untagged, with ``crawl_date`` (a third of its human rows before 2022-11-30, the rest after),
+    ``source`` (its early human rows come from ``wiki-2019``) and ``domain``; ``human_ds``, known-human text
+    of the same kind."""
+    rows = [r for r in corpus_rows(900, seed=8)]
+    early = [r["kind"] == "human" and i % 3 == 0 for i, r in enumerate(rows)]
+    ds = datasets.Dataset.from_list([{"text": r["text"], "domain": r["domain"],
+                                      "crawl_date": "2019-05-01" if e else "2024-02-01",
+                                      "source": "wiki-2019" if e else "crawl"} for r, e in zip(rows, early)])
+    return {"sf": sf, "ds": ds, "human_ds": datasets.Dataset.from_dict({"text": _texts("human", 5)})}
 
 
 def _prelude_provenance(tagged) -> dict:
@@ -135,7 +140,7 @@ def _prelude_provenance(tagged) -> dict:
     sources = ["wikipedia-2019", "gen-v2", "forum-dump"]
     dates = ["2019-05-01", "2022-11-29", "2023-03-15", "2024-01-02"]
     ds = datasets.Dataset.from_list([{"text": r["text"], "source": sources[i % 3], "crawl_date": dates[i % 4]}
-                                     for i, r in enumerate(corpus_rows(60, seed=7))])
+                                     for i, r in enumerate(corpus_rows(300, seed=7))])
     return {"sf": sf, "ds": ds}
 
 
@@ -144,7 +149,7 @@ RUN = {
     "import datasets, synthfilter as sf": None,  # the quick start: reads ./corpus.jsonl (written by the test)
     'det = sf.load_detector("fast")': _prelude_detectors,
     "ds = sf.enforce_quota(ds, max_synthetic=0.1)": _prelude_quotas,
-    "est = sf.estimate_share(ds, reference=human_ds": _prelude_estimate,
+    'ds = ds.map(sf.Tagger(first_seen_column="crawl_date"': _prelude_true_share,
     'rules = {"column": "source"': _prelude_provenance,
 }
 

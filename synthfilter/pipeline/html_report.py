@@ -116,7 +116,6 @@ def write_html_report(out: Path, report: dict[str, Any], tagged: Any, *, by: str
     est = report.get("estimated_synthetic_share")
     if est:
         lines = [f"Before: {est['before_text']}", f"After: {est['after_text']}"]
-        lines += [f"Output: {est['output_text']}"] if est.get("output_text") else []
         parts.append("<p>" + "<br>".join(html.escape(line) for line in lines) + "</p>")
     calibration = steps.get("calibrate", {})
     if calibration.get("text"):

@@ -247,11 +247,11 @@ def _notes(step_report: dict[str, Any]) -> list[str]:
 def _estimates(labelled: Any, final: Any, config: CleanConfig, steps: dict[str, Any]) -> dict[str, Any]:
     """The estimated true synthetic share of the input, and what can be said of the output's, beside the label counts.
 
-    On the estimated basis, ``after`` is the last quota pass's certified share (after
-    near-duplicate removal; measured on the half of the rows that did not choose its cut)
-    and ``output`` the estimate of the final output against its own known-human rows when
-    the reference is the input's own (tail resampling draws known and other rows alike).
-    On the labels basis with a reference, ``after`` is the output's estimate.
+    On the estimated basis, ``after`` is the quota's certified share of what it kept (measured
+    on the half of the rows that did not choose its cut), carried through near-duplicate
+    removal (:class:`~synthfilter.pipeline.steps.DedupStep`); tail resampling then draws
+    known-human and other rows, and each label, in the proportions the quota left. On the
+    labels basis with a reference, ``after`` is the output's estimate.
     """
     from ..quota import estimate_share
 
@@ -268,14 +268,6 @@ def _estimates(labelled: Any, final: Any, config: CleanConfig, steps: dict[str, 
                              f"[{100 * after['low']:.1f}%, {100 * after['high']:.1f}%], measured on the half of the "
                              "rows that did not choose the cut; held to at most "
                              f"{100 * config.max_synthetic:g}% at the top of that interval")
-        if config.reference is None:
-            try:
-                output = estimate_share(final, None, cut=steps["quota"]["cuts"], **options)
-                out["output"], out["output_text"] = output.to_dict(), (
-                    "estimated share of the output after tail resampling, against its own known-human rows: "
-                    + output.describe())
-            except ValueError as err:
-                out["output_text"] = f"the output's share cannot be estimated: {err}"
     else:
         after = estimate_share(final, config.reference, **options)
         out.update(after=after.to_dict(), after_text=after.describe())

@@ -118,8 +118,8 @@ class EmbedStep(Step):
 
 class DedupStep(Step):
     """Near-duplicate removal, then the quota again (dropping human duplicates can raise the share; on the
-    estimated basis the references are cut where the first quota cut the scores, so the rows it kept are
-    estimated and certified against what it would keep of known-human text).
+    estimated basis the quota step's certified share of the scored rows it kept is carried over, and scored
+    rows go only where fewer known-human rows now dilute it past the target).
 
     Only rows in a language of the embedder (``sf_lang`` in :attr:`Embedder.languages`) are
     compared; the others are kept uncompared (counted as ``not_compared``): with an English
@@ -146,8 +146,8 @@ class DedupStep(Step):
             info = dedup_report.to_dict()
             dropped.append(duplicates_dropped(before, dedup_report.duplicate_of))
         quota = cfg.quota_config()
-        cuts = ((earlier or {}).get("quota") or {}).get("cuts")  # on the estimated basis: where the quota cut the scores
-        kept, requota, requota_dropped = enforce_quota_on(engine, ds, quota, return_dropped=True, cuts=cuts,
+        prior = ((earlier or {}).get("quota") or {}).get("certification")  # the estimated basis: carried over
+        kept, requota, requota_dropped = enforce_quota_on(engine, ds, quota, return_dropped=True, prior=prior,
                                                           **_references(cfg))
         dropped.append(engine.map_batches(requota_dropped, QuotaDropReason(quota), desc="clean: quota drop reasons"))
         dropped = datasets.concatenate_datasets([d.cast(dropped[-1].features) for d in dropped])

@@ -28,7 +28,7 @@ def corpus_tag_on(engine: Any, data: Any) -> str | None:
 
 
 def enforce_quota_on(engine: Any, data: Any, cfg: QuotaConfig, *, reference: Any = None, ai_reference: Any = None,
-                     detector: Any = None, cuts: Mapping[str, float] | None = None,
+                     detector: Any = None, prior: Mapping[str, Mapping[str, float]] | None = None,
                      return_dropped: bool = False) -> tuple[Any, ...]:
     """Keep the rows :func:`synthfilter.enforce_quota` keeps, with ``engine`` doing the passes.
 
@@ -41,7 +41,7 @@ def enforce_quota_on(engine: Any, data: Any, cfg: QuotaConfig, *, reference: Any
     and hash (about 20 bytes and the group per row) and the detector name, the plan is made
     on the driver against ``reference``/``ai_reference`` (text tagged with ``detector``,
     default: the registry detector the corpus's ``sf_detector`` names) or the corpus's own
-    known-human rows (``cuts``: where an earlier quota pass already cut the scores, see
+    known-human rows (or, with ``prior``, an earlier pass's certification carried over, see
     :func:`~synthfilter.quota.estimate_plan.make_estimated_plan`), and pass 2 filters. Returns the kept rows (order kept) and the report,
     and with ``return_dropped=True`` also the dropped rows (order kept; a third, inverted filter).
     """
@@ -60,7 +60,8 @@ def enforce_quota_on(engine: Any, data: Any, cfg: QuotaConfig, *, reference: Any
     note = warn_labels(cfg, all_columns, tag, explicit_labels)
     if cfg.basis == "estimated":
         keys = keys_from_tables(engine.reduce(data, lambda t, p: keys_table(row_keys(t, cfg, p)), columns))
-        plan = make_estimated_plan(keys, cfg, *quota_references(reference, ai_reference, cfg, tag, detector), cuts=cuts)
+        plan = make_estimated_plan(keys, cfg, *quota_references(reference, ai_reference, cfg, tag, detector),
+                                   prior=prior)
     else:
         summary = Summary.from_tables(engine.reduce(data, lambda t, p: Summary.of(row_keys(t, cfg, p)).to_arrow(), columns))
         plan = make_plan(summary, cfg)

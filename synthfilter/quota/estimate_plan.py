@@ -86,23 +86,41 @@ class EstimatedPlan:
         report.dropped = {k: v for k, v in (("likely-synthetic", lost["human"] + lost["synthetic"]),
                                             ("unknown", lost["unknown"])) if v}
         report.estimate_before, report.estimate_after = combined(self.before), combined(self.after)
-        report.certification = {str(g): {"edge": d.edge, "bound": round(d.bound, 6), "ladder": d.ladder}
+        report.certification = {str(g): {"edge": d.edge, "share": round(d.share, 6), "low": round(d.low, 6),
+                                         "high": round(d.high, 6), "bound": round(d.bound, 6), "ladder": d.ladder}
                                 for g, d in self.decisions.items()}
-        report.cuts = {g: c["edge"] for g, c in report.certification.items()}
         if self.cfg.by is not None:
             report.estimate_before.by = {str(g): e for g, e in self.before.items()}
             report.estimate_after.by = {str(g): e for g, e in self.after.items()}
         return report
 
 
+def _carried(prior: Mapping[str, float], scores: np.ndarray, known_h: int, target: float, cfg: QuotaConfig,
+             naive: float, unknown: int, ref: Reference) -> tuple[ShareEstimate, CutDecision]:
+    """An earlier pass's certified share of the kept scored rows, carried to these rows (see :func:`make_estimated_plan`)."""
+    share, low, high = (float(prior[k]) for k in ("share", "low", "high"))
+    carried = ShareEstimate(share, low, high, naive, cfg.confidence, "bbe" if cfg.method == "auto" else cfg.method,
+                            len(scores), unknown, len(ref), reference_source=ref.source, basis="certified")
+    keep = len(scores)
+    if high > target and high * keep > target * (keep + known_h):
+        keep = max(0, math.floor(target * known_h / (high - target) + 1e-9))
+    ordered = np.sort(scores)
+    edge = math.inf if keep >= len(scores) else float(ordered[keep])
+    bound = high * keep / (keep + known_h) if keep else 0.0
+    return carried, CutDecision(keep, edge, share if keep else 0.0, low if keep else 0.0, high if keep else 0.0, bound,
+                                [{"carried_from": "an earlier quota pass", "kept": keep, "high": high, "bound": bound}])
+
+
 def make_estimated_plan(keys: RowKeys, cfg: QuotaConfig, human: Reference | None, ai: Reference | None = None,
-                        n_boot: int = 200, cuts: Mapping[str, float] | None = None) -> EstimatedPlan:
+                        n_boot: int = 200, prior: Mapping[str, Mapping[str, float]] | None = None) -> EstimatedPlan:
     """The plan from every row's :class:`~synthfilter.quota.keys.RowKeys` (concatenated) and the references.
 
     ``human=None`` takes each group's own rows known human by provenance as its reference.
-    ``cuts`` (per ``str(group)``) says where an earlier quota already cut the scored rows (its
-    report's ``certification`` edges): the references are cut there too, so the rows it kept
-    are estimated against what it would keep of text like the references.
+    ``prior`` (an earlier pass's report ``certification``, per ``str(group)``) says the rows
+    are what that pass kept, less some it did not choose by class (near-duplicates): its
+    certified share of the kept scored rows is carried over, not estimated again (a corpus
+    cut at a score no longer looks like the reference), and scored rows go, highest scores
+    first, only where fewer known-human rows now dilute it past the target.
     Raises :class:`~synthfilter.quota.reference_check.UnfitReference` (a ``ValueError``)
     when a group with scored rows has no fit reference.
     """
@@ -119,8 +137,6 @@ def make_estimated_plan(keys: RowKeys, cfg: QuotaConfig, human: Reference | None
                 plan.counts[(group, c)] = int((cls == c).sum())
         ref = own_reference(scores, known & (cls == HUMAN), keys.certify_half[g]) if human is None else human.part(group)
         a_ref = None if ai is None else ai.part(group)
-        if cuts and str(group) in cuts:
-            ref, a_ref = ref.below(cuts[str(group)]), None if a_ref is None else a_ref.below(cuts[str(group)])
         known_h = int((known & (cls == HUMAN)).sum())
         unknown = ~scored & ~known & (cls == UNKNOWN)
         surely_syn = ~scored & ((cls == SYNTHETIC) | (unknown & (cfg.unknown == "synthetic")))
@@ -129,20 +145,23 @@ def make_estimated_plan(keys: RowKeys, cfg: QuotaConfig, human: Reference | None
         where = f" (group {group!r} of {cfg.by!r})" if cfg.by is not None else ""
         options = dict(confidence=cfg.confidence, seed=cfg.seed, method=cfg.method, n_boot=n_boot,
                        reference_source=ref.source)
-        try:
-            before = estimate_scores(scores[scored], ref.scores, None if a_ref is None else a_ref.scores, naive=naive,
-                                     unknown=int(unknown.sum()), strict=bool(scored.any()), **options)
-        except UnfitReference as err:
-            raise UnfitReference(f"{err}{where}") from None
-        plan.before[group] = before.with_known(known_h, int(surely_syn.sum()))
-        if scored.any():
-            full, select, certify = split_bins(scores[scored], keys.certify_half[g][scored], ref.scores, ref.halves,
-                                               None if a_ref is None else a_ref.scores,
-                                               None if a_ref is None else a_ref.halves)
-            decision = certify_cut(full, select, certify, target, known_human=known_h, confidence=cfg.confidence,
-                                   seed=cfg.seed, method=before.method, n_boot=n_boot)
+        if prior is not None and str(group) in prior:
+            before, decision = _carried(prior[str(group)], scores[scored], known_h, target, cfg, naive,
+                                        int(unknown.sum()), ref)
         else:
+            try:
+                before = estimate_scores(scores[scored], ref.scores, None if a_ref is None else a_ref.scores,
+                                         naive=naive, unknown=int(unknown.sum()), strict=bool(scored.any()), **options)
+            except UnfitReference as err:
+                raise UnfitReference(f"{err}{where}") from None
             decision = CutDecision(0, math.inf, 0.0, 0.0, 0.0, 0.0)
+            if scored.any():
+                full, select, certify = split_bins(scores[scored], keys.certify_half[g][scored], ref.scores,
+                                                   ref.halves, None if a_ref is None else a_ref.scores,
+                                                   None if a_ref is None else a_ref.halves)
+                decision = certify_cut(full, select, certify, target, known_human=known_h, confidence=cfg.confidence,
+                                       seed=cfg.seed, method=before.method, n_boot=n_boot)
+        plan.before[group] = before.with_known(known_h, int(surely_syn.sum()))
         plan.decisions[group] = decision
         plan.edges[group] = decision.edge
         keep_scored = scored & (scores < decision.edge)

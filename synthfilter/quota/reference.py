@@ -61,12 +61,6 @@ class Reference:
         mask = self.groups == group
         return Reference(self.scores[mask], self.groups[mask], self.halves[mask], self.source)
 
-    def below(self, cut: float) -> "Reference":
-        """The rows scoring below ``cut``: what a quota that cut the corpus there kept of text like this."""
-        mask = self.scores < cut
-        return Reference(self.scores[mask], None if self.groups is None else self.groups[mask], self.halves[mask],
-                         self.source)
-
     @classmethod
     def of_scores(cls, scores: Any, seed: int = 0, source: str = "reference") -> "Reference":
         """A reference from an array of scores (NaNs dropped); halves by the hash of each row's position."""

@@ -31,9 +31,8 @@ class QuotaReport(Report):
     """:class:`~synthfilter.quota.estimate.ShareEstimate` of the output (when a reference was given); on the
     estimated basis, the certified share of the kept rows (measured on the half that did not choose the cut)."""
     certification: Any = None
-    """On the estimated basis, per group: the score cut, the bound it was held to and every cut tested."""
-    cuts: Any = None
-    """On the estimated basis, the score cut per ``str(group)`` (scored rows below it were kept)."""
+    """On the estimated basis, per ``str(group)``: the score cut (scored rows below it were kept), the certified
+    share of the kept scored rows with its interval, the bound the output was held to, and every cut tested."""
     notes: list = field(default_factory=list)
     """What the reader must know about these figures (e.g. that labels understate the share on unseen sources)."""
 
@@ -54,7 +53,7 @@ class QuotaReport(Report):
                 "dropped": self.dropped, "groups": groups, "basis": self.basis,
                 "estimated_share_before": None if self.estimate_before is None else self.estimate_before.to_dict(),
                 "estimated_share_after": None if self.estimate_after is None else self.estimate_after.to_dict(),
-                "certification": self.certification, "cuts": self.cuts, "notes": list(self.notes)}
+                "certification": self.certification, "notes": list(self.notes)}
 
     def summary_lines(self) -> list[str]:
         d = self.to_dict()

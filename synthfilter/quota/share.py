@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from collections.abc import Mapping
 from typing import Any
 
 import datasets
@@ -15,7 +14,7 @@ from ..hashing import hash_column
 from ..provenance import Provenance
 from .classify import group_values
 from .config import HUMAN, SYNTHETIC, UNKNOWN, QuotaConfig
-from .estimate import ShareEstimate, combined, estimate_scores
+from .estimate import ShareEstimate, estimate_scores
 from .keys import estimated_classes
 from .notes import REFERENCE_HOWTO
 from .reference import Reference, corpus_detector, own_reference, reference_scores
@@ -46,9 +45,8 @@ class CorpusScores:
         return own_reference(self.scores[m], (self.known & (self.classes == HUMAN))[m], self.halves[m])
 
     def estimate(self, mask: np.ndarray | None, human: Reference | None, ai: Reference | None,
-                 cut: float | None = None, **options: Any) -> ShareEstimate:
-        """The estimate over the rows in ``mask`` (all rows when ``None``) against ``human`` (else their own
-        reference), both references cut at ``cut`` when a quota cut the scored rows there."""
+                 **options: Any) -> ShareEstimate:
+        """The estimate over the rows in ``mask`` (all rows when ``None``) against ``human`` (else their own reference)."""
         m = np.ones(len(self.scores), bool) if mask is None else mask
         undecided = m & ~self.known & np.isfinite(self.scores)
         labelled = m & (self.classes != UNKNOWN)
@@ -56,8 +54,6 @@ class CorpusScores:
         kh = int((m & self.known & (self.classes == HUMAN)).sum())
         ks = int((m & self.known & (self.classes == SYNTHETIC)).sum())
         ref = self.own_reference(m) if human is None else human
-        if cut is not None:
-            ref, ai = ref.below(cut), None if ai is None else ai.below(cut)
         est = estimate_scores(self.scores[undecided], ref.scores, None if ai is None else ai.scores, naive=naive,
                               unknown=int(m.sum()) - int(undecided.sum()) - kh - ks, reference_source=ref.source,
                               **options)
@@ -92,7 +88,7 @@ def estimate_share(ds: datasets.Dataset, reference: Any = None, *, ai_reference:
                    score_column: str = SCORE.name, label_column: str = LABEL.name, text_column: str = "text",
                    id_column: str | None = None, detector: Any = None, provenance: Any = None,
                    first_seen_column: str | None = None, human_before: Any = None,
-                   cut: float | Mapping[str, float] | None = None, num_proc: int | None = None) -> ShareEstimate:
+                   num_proc: int | None = None) -> ShareEstimate:
     """Estimate the true synthetic share of a tagged dataset, with an interval, beside the label count.
 
     Parameters
@@ -132,10 +128,6 @@ def estimate_share(ds: datasets.Dataset, reference: Any = None, *, ai_reference:
     provenance, first_seen_column, human_before:
         Provenance rules (see :class:`~synthfilter.provenance.Provenance`): rows they decide
         count with their class, and the human ones are the reference when ``reference`` is ``None``.
-    cut:
-        For the output of a quota on the estimated basis: the score below which it kept the
-        rows whose class is not known (its report's ``cuts``, per ``str(group)`` with ``by``, or
-        one number). The references are cut there too. Default ``None`` (an uncut corpus).
     num_proc:
         Processes for tagging an untagged reference. Default ``None``.
     """
@@ -144,17 +136,11 @@ def estimate_share(ds: datasets.Dataset, reference: Any = None, *, ai_reference:
         text_column=text_column, id_column=id_column, detector=detector, provenance=provenance,
         first_seen_column=first_seen_column, human_before=human_before, seed=seed, num_proc=num_proc)
     options = dict(confidence=confidence, seed=seed, method=method, n_boot=n_boot)
-    per_group_cut = isinstance(cut, Mapping)
-    if by is None:
-        return corpus.estimate(None, human, ai, cut=cut.get("None") if per_group_cut else cut, **options)
-    per_group = {}
-    for group in sorted(set(corpus.groups.tolist()), key=str):
-        per_group[str(group)] = corpus.estimate(corpus.groups == group, None if human is None else human.part(group),
-                                                None if ai is None else ai.part(group),
-                                                cut=cut.get(str(group)) if per_group_cut else cut, **options)
-    # with a cut per group, the whole corpus has no one cut: it is the groups' estimates combined
-    result = combined(per_group) if per_group_cut else corpus.estimate(None, human, ai, cut=cut, **options)
-    result.by = per_group
+    result = corpus.estimate(None, human, ai, **options)
+    if by is not None:
+        for group in sorted(set(corpus.groups.tolist()), key=str):
+            result.by[str(group)] = corpus.estimate(corpus.groups == group, None if human is None else human.part(group),
+                                                    None if ai is None else ai.part(group), **options)
     return result
 
 
