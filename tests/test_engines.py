@@ -45,13 +45,16 @@ def test_local_map_batches_keeps_rows_order_and_types_for_any_worker_count():
 
 def test_steps_declare_what_they_depend_on_and_fingerprints_change_only_downstream():
     names = [s.name for s in STEPS]
-    assert names == ["tag", "quota", "embed", "dedup", "resample"]
+    assert names == ["tag", "calibrate", "quota", "embed", "dedup", "resample"]
     fields = [f for s in STEPS for f in s.fields]
     assert len(fields) == len(set(fields)), "each option belongs to one step"
     inputs = [{"sha256": "x", "bytes": 1}]
-    base = _step_fingerprints(CleanConfig(max_synthetic=0.1, resample=10), inputs)
-    changed = _step_fingerprints(CleanConfig(max_synthetic=0.1, resample=10, embedder="hashing"), inputs)
+    base = _step_fingerprints(CleanConfig(max_synthetic=0.1, resample=10, basis="labels"), inputs)
+    changed = _step_fingerprints(CleanConfig(max_synthetic=0.1, resample=10, basis="labels", embedder="hashing"), inputs)
     assert [s for s in names if base[s] != changed[s]] == ["embed", "dedup", "resample"]
+    dated = _step_fingerprints(CleanConfig(max_synthetic=0.1, resample=10, first_seen_column="d",
+                                           human_before="2022-11-30"), inputs)
+    assert all(dated[s] != base[s] for s in names), "provenance rules change the tags and everything after them"
     assert [s.name for s in STEPS if s.on_driver] == ["dedup", "resample"]
 
 

@@ -91,7 +91,7 @@ class CalibrateStep(Step):
 
 class QuotaStep(Step):
     name = "quota"
-    fields = ("max_synthetic", "by", "unknown", "id_column", "seed", "basis", "confidence", "reference_digest")
+    fields = ("max_synthetic", "by", "unknown", "id_column", "seed", "basis", "confidence")
     global_pass = True
 
     def run(self, data: Any, engine: Engine, cfg: CleanConfig,
