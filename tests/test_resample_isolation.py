@@ -13,15 +13,15 @@ from synthfilter.diversity.isolation import isolation_scores
 
 
 def absorbed(n=3000, rare=60, seed=0, dim=16):
-    """Three common blobs; the rare rows sit 3 standard deviations off one blob, along an axis of its own:
-    too few and too close to get a cluster of their own, far from every centroid."""
+    """Three common blobs; the rare rows sit 3 standard deviations off one blob along one axis: too few
+    and too close to get a cluster of their own, farther from every centroid than the blob's rows."""
     rng = np.random.default_rng(seed)
     centres = rng.normal(0, 6, (3, dim))
     X = centres[rng.integers(0, 3, n)] + rng.normal(0, 1, (n, dim))
     is_rare = np.zeros(n, dtype=bool)
     is_rare[:rare] = True
-    X[:rare] = centres[0] + rng.normal(0, 0.5, (rare, dim))
-    X[:rare, -1] += 3.5
+    X[:rare] = centres[0] + rng.normal(0, 1, (rare, dim))
+    X[:rare, -1] += 3.0
     return datasets.Dataset.from_dict({"id": np.arange(n), "sf_embedding": X.astype(np.float32).tolist(),
                                        "rare": is_rare.tolist()})
 
@@ -31,21 +31,22 @@ def gain(ds, **kw):
     return np.mean(out["rare"]) / np.mean(ds["rare"])
 
 
-def test_isolation_keeps_absorbed_rare_rows_where_hash_sampling_does_not():
-    ds = absorbed()
+@pytest.mark.parametrize("seed", [0, 1])
+def test_isolation_keeps_absorbed_rare_rows_better_than_hash_sampling(seed):
+    ds = absorbed(seed=seed)
     assert sf.ResampleConfig().within == "isolation"
-    assert gain(ds) >= 4.0
-    assert gain(ds, within="hash") < 2.0
+    default, hashed = gain(ds), gain(ds, within="hash")
+    assert default >= 2.8 and default >= hashed + 0.8, (default, hashed)
 
 
 def test_isolation_scores_are_ranks_of_usable_rows_and_order_free():
     rng = np.random.default_rng(1)
     X = rng.normal(0, 1, (500, 8)).astype(np.float32)
-    X[:5] += 8  # far from everything
     rows = np.arange(1, 500)  # row 0 left out
     s = isolation_scores(X, rows, rows, seed=0)
     assert s[0] == 0 and (s[rows] > 0).all() and (s[rows] <= 1).all()
-    assert s[1:5].min() > np.quantile(s[rows], 0.95)
+    by_norm = rows[np.argsort(np.linalg.norm(X[rows], axis=1))]
+    assert s[by_norm[-50:]].mean() > 0.7 > 0.4 > s[by_norm[:50]].mean(), "the blob's edge is more isolated"
     perm = rng.permutation(500)
     inv = np.argsort(perm)  # row r of X is row inv[r] of X[perm]
     s2 = isolation_scores(X[perm], inv[rows], inv[rows], seed=0)  # the same sample, in the same order
