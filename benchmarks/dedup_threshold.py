@@ -138,6 +138,12 @@ def main(argv: list[str] | None = None) -> int:
                     "rule": "highest threshold merging >= 95% of edits with <= 1% of distinct texts dropped, "
                             "chosen on half 0, reported on half 1",
                     "load_average_at_start": [round(x, 1) for x in os.getloadavg()], "models": {}}
+    path = RESULTS / "dedup_threshold.json"
+    if path.exists():  # keep the models not run now, measured on the same texts and edits
+        import json
+        old = json.loads(path.read_text())
+        if (old.get("texts"), old.get("edits_per_half")) == (result["texts"], result["edits_per_half"]):
+            result["models"] = {m: x for m, x in old["models"].items() if m not in args.models.split(",")}
     rng = np.random.default_rng(0)
     halves = []
     for h in (0, 1):

@@ -53,8 +53,10 @@ __all__ = ["Embedder", "EMBEDDING_COLUMN", "MULTILINGUAL_E5", "minilm_path", "bu
 MULTILINGUAL_E5 = "multilingual-e5"
 
 #: Near-duplicate cosine threshold of each embedder (:attr:`Embedder.dedup_threshold`), from
-#: ``benchmarks/dedup_threshold.py``: planted light edits of real text merged, distinct texts kept.
-DEDUP_THRESHOLDS = {"static": 0.95, "minilm": 0.95, "hashing": 0.95}
+#: ``benchmarks/dedup_threshold.py`` (planted light edits of real text; held-out half): static 0.96
+#: merges 98.3% of the edits and drops 0.6% of distinct texts, hashing 0.92 97.0% / 0.0%; minilm
+#: keeps the 0.95 it always had.
+DEDUP_THRESHOLDS = {"static": 0.96, "minilm": 0.95, "hashing": 0.92}
 #: The threshold of a model not measured there.
 DEFAULT_DEDUP_THRESHOLD = 0.95
 
