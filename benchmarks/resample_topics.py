@@ -21,6 +21,8 @@ budget water-filled down to the leaves, an unbiased sample of each), a uniformly
 20%, and an "oracle" embedder (topic one-hot plus noise) that shows what clustering can
 recover when topics are perfectly separated. Diagnostics per embedder: the share of a
 rare row's 5 nearest neighbours from its own topic, and the mean cosine between rows.
+Suspects (first model): the previous default with about 10 rows per leaf instead of
+sqrt(rows) leaves, and both methods on centred, re-normalised vectors.
 Writes benchmarks/results/resample_topics.json.
 """
 
@@ -86,7 +88,8 @@ def _neighbours(X: np.ndarray, labels: np.ndarray, rare: np.ndarray, k: int = 5)
     return float((labels[nn] == labels[rare, None]).mean()), mean_cos
 
 
-def run_family(family: str, models: list[str], rotations: int, vectors_dir: str | None) -> dict:
+def run_family(family: str, models: list[str], rotations: int, vectors_dir: str | None,
+               with_suspects: bool = True) -> dict:
     import synthfilter as sf
 
     texts, labels, names = _pool(family)
@@ -98,6 +101,12 @@ def run_family(family: str, models: list[str], rotations: int, vectors_dir: str 
     vectors["oracle"] = oracle / np.linalg.norm(oracle, axis=1, keepdims=True)
     methods = [(m, w) for m in models for w in ("isolation", "hash")] + [("oracle", "isolation"), ("oracle", "hash")]
     runs: dict[str, list[float]] = {f"{m}/{w}": [] for m, w in methods} | {"random": []}
+    first = models[0]  # the suspects, measured on the first model: more leaves, centred vectors
+    suspects = {f"{first}/hash, leaves = rows/10": dict(within="hash", leaves=True),
+                f"{first}/hash, centred vectors": dict(within="hash", centred=True),
+                f"{first}/isolation, centred vectors": dict(within="isolation", centred=True)} if with_suspects else {}
+    runs.update({k: [] for k in suspects})
+    centred_purity: list[float] = []
     diag: dict[str, list[tuple[float, float]]] = {m: [] for m in models}
     protocol = []
     for r, draw in enumerate(draws):
@@ -114,12 +123,24 @@ def run_family(family: str, models: list[str], rotations: int, vectors_dir: str 
             runs[f"{m}/{w}"].append(float(rare[kept].mean() / rare.mean()))
         for m in models:
             diag[m].append(_neighbours(vectors[m][rows], labels[rows], rare))
+        if suspects:
+            C = vectors[first][rows] - vectors[first][rows].mean(axis=0)
+            C = (C / np.linalg.norm(C, axis=1, keepdims=True)).astype(np.float32)
+            centred_purity.append(_neighbours(C, labels[rows], rare)[0])
+        for key, how in suspects.items():
+            X = C if how.get("centred") else vectors[first][rows]
+            extra = {"n_clusters": (max(2, len(rows) // 10), 10)} if how.get("leaves") else {}
+            kept = np.asarray(sf.resample_tails(_as_dataset(X), size, id_column="id", seed=r, within=how["within"],
+                                                **extra)["id"])
+            runs[key].append(float(rare[kept].mean() / rare.mean()))
     summary = {k: {"gain_mean": round(float(np.mean(v)), 3), "gain_min": round(float(np.min(v)), 3),
                    "gain_se": round(float(np.std(v, ddof=1) / np.sqrt(len(v))), 3)} for k, v in runs.items()}
     return {"rows_per_common_topic": FAMILIES[family], "topics": len(names), "rotations": rotations,
             "summary": summary, "per_rotation": {k: [round(x, 3) for x in v] for k, v in runs.items()},
             "rare_row_5nn_same_topic": {m: round(float(np.mean([d[0] for d in v])), 3) for m, v in diag.items()},
             "mean_cosine": {m: round(float(np.mean([d[1] for d in v])), 3) for m, v in diag.items()},
+            "suspects": list(suspects),
+            "rare_row_5nn_same_topic_centred": round(float(np.mean(centred_purity)), 3) if centred_purity else None,
             "protocol": protocol}
 
 
@@ -138,10 +159,19 @@ def render(r: dict) -> str:
             s = r["families"][f]["summary"][key]
             cells.append(f"{s['gain_mean']:.2f} ± {s['gain_se']:.2f} / {s['gain_min']:.2f}")
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    for key in r["families"][fams[0]].get("suspects", []):
+        m, _, rest = key.partition("/")
+        rows.append(f"| suspect: `{m}`, `within=\"{rest.split(',')[0]}\"`,{rest.split(',', 1)[1]} | "
+                    + " | ".join(f"{r['families'][f]['summary'][key]['gain_mean']:.2f} ± "
+                                 f"{r['families'][f]['summary'][key]['gain_se']:.2f} / "
+                                 f"{r['families'][f]['summary'][key]['gain_min']:.2f}" for f in fams) + " |")
     for m in models:
         rows.append(f"| `{m}`: rare row's 5 nearest neighbours from its own topic; mean cosine | "
                     + " | ".join(f"{r['families'][f]['rare_row_5nn_same_topic'][m]:.2f}; "
                                  f"{r['families'][f]['mean_cosine'][m]:.2f}" for f in fams) + " |")
+    if r["families"][fams[0]].get("rare_row_5nn_same_topic_centred") is not None:
+        rows.append(f"| `{models[0]}`, centred and re-normalised: rare row's 5 nearest neighbours from its own topic | "
+                    + " | ".join(f"{r['families'][f]['rare_row_5nn_same_topic_centred']:.2f}" for f in fams) + " |")
     rot = {f: r["families"][f]["rotations"] for f in fams}
     rows += ["", f"Keep 20%, gain = rare topics' share after / before (max 5.0); rotations: "
              + ", ".join(f"{f} {n}" for f, n in rot.items()) + f". Load average at start: {r['load_average_at_start'][0]}."]

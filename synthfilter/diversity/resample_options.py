@@ -115,8 +115,8 @@ class ResampleConfig:
         seeded hash; with ``reference`` or ``by`` the budget still goes down to the leaves
         or categories), ``"hash"`` (down to the leaves, then smallest seeded hash: an
         unbiased sample of each leaf) or ``"centroid"`` (down to the leaves, closest to the
-        centroid first). On real text with planted rare topics ``"isolation"`` keeps 2.5-3.4
-        times their share where ``"hash"`` keeps 1.5-2.2 times (``benchmarks/resample_topics.py``).
+        centroid first). On real text with planted rare topics ``"isolation"`` keeps 2.2-3.1
+        times their share where ``"hash"`` keeps 1.4-1.6 times (``benchmarks/resample_topics.py``).
     max_copies:
         The most copies of one row in the result. ``1`` means no repetition; with ``k > 1``
         a cluster whose share exceeds its rows repeats them (each at most ``k`` times), and
