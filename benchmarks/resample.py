@@ -12,14 +12,9 @@
    WikiText-2 lines from ../shared/data when present (generated text otherwise).
 4. Determinism: the selection with embeddings computed with num_proc=1 and 2.
 5. Embedders compared (hashing, static, MiniLM): documents/second on 200-word
-   WikiText documents, and recovery of planted rare topics in real text: from the
-   shared data's l2r folder (20 domains), 3 common domains hold most rows and 5 rare
-   domains are planted at 1% each; ``resample_tails`` keeps 20%, and the rare domains'
-   share before/after (gain), overall recall and worst-domain recall are averaged over
-   rotations of which domains are common and rare, beside a uniformly random 20% and an
-   "oracle" control (domain one-hot + noise: what the resampler recovers when topics are
-   perfectly separated); plus each embedder's 10-NN same-domain share over all 20
-   domains (``--only embedders`` runs just this).
+   WikiText documents (wall, and per CPU-second on one thread), measured in one run, and
+   the default embedder's first use in a fresh process on an empty cache
+   (``--only embedders`` runs just this). Planted rare real topics: resample_topics.py.
 Writes benchmarks/results/resample.json (``--only`` updates its sections in place).
 """
 
@@ -27,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -35,11 +31,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _proc import in_fresh_process, reset_peak, rss_kb, write_result  # noqa: E402
+from _proc import in_fresh_process, reset_peak, rewrite_readme_section, rss_kb, write_result  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WIKITEXT = Path(__file__).resolve().parents[2] / "shared" / "data" / "wikitext2" / "valid.txt"
-L2R = Path(__file__).resolve().parents[2] / "shared" / "data" / "detect" / "l2r" / "data.jsonl"
 EMBEDDERS = ("hashing", "static", "minilm")
 
 
@@ -169,127 +164,41 @@ def _docs_per_s(emb, corpus: list[str], n: int) -> dict:
     return {"wall": round(n / wall, 1), "cpu_one_thread": round(n / cpu, 1), "docs": n, "threads": threads}
 
 
-def _l2r_pool(per_domain: int, seed: int = 0) -> tuple[list[str], np.ndarray, list[str]]:
-    """``per_domain`` random rows (human and AI) of each l2r domain: texts, domain index, domain names."""
-    rows: dict[str, list[str]] = {}
-    with L2R.open(encoding="utf-8") as f:
-        for line in f:
-            r = json.loads(line)
-            if r.get("domain") and isinstance(r.get("text"), str) and r["text"].strip():
-                rows.setdefault(r["domain"], []).append(" ".join(r["text"].split()))
-    names = sorted(rows)
-    rng = np.random.default_rng(seed)
-    texts, dom = [], []
-    for d, name in enumerate(names):
-        pick = rng.choice(len(rows[name]), min(per_domain, len(rows[name])), replace=False)
-        texts += [rows[name][i] for i in sorted(pick)]
-        dom += [d] * len(pick)
-    return texts, np.array(dom), names
-
-
-def _knn_same_domain(X: np.ndarray, dom: np.ndarray, k: int = 10, chunk: int = 1000) -> float:
-    """Share of each row's ``k`` nearest neighbours (cosine) from the same domain: how well the
-    embedder separates the 20 topics, apart from what the resampler makes of it."""
-    same = 0
-    for lo in range(0, len(X), chunk):
-        S = X[lo:lo + chunk] @ X.T
-        S[np.arange(len(S)), np.arange(lo, lo + len(S))] = -np.inf
-        nn = np.argpartition(-S, k, axis=1)[:, :k]
-        same += int((dom[nn] == dom[lo:lo + chunk, None]).sum())
-    return round(same / (len(X) * k), 4)
-
-
-def embedders(per_domain: int = 600, rotations: int = 20, common: int = 3, rare: int = 5,
-              rare_share: float = 0.01, keep: float = 0.2, speed_docs: dict | None = None,
-              vectors_dir: str | None = None) -> dict:
-    """Speed and planted-rare-topic recovery of each embedder (see the module docs, step 5).
-
-    ``vectors_dir`` keeps the l2r pool's vectors between runs (MiniLM takes 10+ minutes on 2 cores)."""
-    import hashlib
-    import os
+def _first_use() -> dict:
+    """Seconds from a fresh interpreter to the first vector of ``Embedder()`` on an empty cache."""
+    import subprocess
     import tempfile
 
+    code = ("import time; t0 = time.perf_counter(); import synthfilter as sf; v = sf.Embedder().encode(['first use']); "
+            "print(time.perf_counter() - t0, sf.Embedder().model, len(v[0]))")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "SYNTHFILTER_CACHE": str(Path(tmp) / "cache"), "HF_HUB_OFFLINE": "1"}
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        wall = time.perf_counter() - t0
+        seconds, model, dim = out.stdout.split()
+        return {"model": model, "dim": int(dim), "import_to_first_vector_s": round(float(seconds), 2),
+                "process_wall_s": round(wall, 2), "cache_files_written": sum(1 for _ in Path(tmp).rglob("*"))}
+
+
+def embedders(speed_docs: dict | None = None) -> dict:
+    """Speed of each embedder on 200-word documents, and the default's first use (see the module docs, step 5)."""
     import synthfilter as sf
-    from synthfilter.diversity.encoders import build_static_model, static_model_path
+    from synthfilter.diversity.static_model import SHIPPED_STATIC
+
     speed_docs = speed_docs or {"hashing": 5000, "static": 5000, "minilm": 256}
     out: dict = {"embedders": list(EMBEDDERS), "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
                  "cores": os.cpu_count()}
-    with tempfile.TemporaryDirectory() as tmp:  # time one distillation, apart from the cached model used below
-        t0, c0 = time.perf_counter(), time.process_time()
-        build_static_model(Path(tmp) / "static")
-        out["static_build"] = {"wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(time.process_time() - c0, 1),
-                               "load_average_after": [round(x, 1) for x in os.getloadavg()]}
-    print("static build: " + json.dumps(out["static_build"]), flush=True)
-    sf.Embedder(model="static").encode(["warm up"])  # builds the cached model if it is not there yet
-    out["static_model"] = json.loads((static_model_path() / "synthfilter-static.json").read_text())
+    out["first_use"] = _first_use()
+    print("first use: " + json.dumps(out["first_use"]), flush=True)
+    out["static_model"] = json.loads((SHIPPED_STATIC / "static.json").read_text())
     corpus = documents(max(speed_docs.values()))
     out["speed"] = {"texts": "WikiText-2 valid, 200-word documents", "words": 200,
                     "docs_per_s": {m: _docs_per_s(sf.Embedder(model=m), corpus, speed_docs[m]) for m in EMBEDDERS},
                     "load_average_after": [round(x, 1) for x in os.getloadavg()]}
+    sp = out["speed"]["docs_per_s"]
+    out["static_over_minilm"] = {k: round(sp["static"][k] / sp["minilm"][k], 1) for k in ("wall", "cpu_one_thread")}
     print("embedders speed: " + json.dumps(out["speed"]), flush=True)
-    if not L2R.exists():
-        out["planted_topics"] = {"skipped": f"{L2R} not found"}
-        return out
-    texts, dom, names = _l2r_pool(per_domain)
-    out["l2r_pool_mean_words"] = round(float(np.mean([len(t.split()) for t in texts])), 1)
-    key = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:12]
-    vectors = {}
-    for m in EMBEDDERS:
-        cached = Path(vectors_dir) / f"l2r-{key}-{m}.npy" if vectors_dir else None
-        if cached is not None and cached.exists():
-            vectors[m] = np.load(cached)
-            continue
-        t1 = time.perf_counter()
-        emb = sf.Embedder(model=m)
-        vs = [v for i in range(0, len(texts), 256) for v in emb.encode(texts[i:i + 256])]
-        vectors[m] = np.stack([np.full(len(next(v for v in vs if v is not None)), np.nan, np.float32)
-                               if v is None else v for v in vs]).astype(np.float32)
-        print(f"embedded the l2r pool ({len(texts)} rows) with {m} in {time.perf_counter() - t1:.1f} s", flush=True)
-        if cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            np.save(cached, vectors[m])
-    usable = np.all([~np.isnan(vectors[m]).any(axis=1) for m in EMBEDDERS], axis=0)
-    # control: an "embedder" that knows the domain (one-hot + noise) shows what the resampler can recover
-    noise = np.random.default_rng(7).normal(0, 0.15, (len(dom), len(names)))
-    oracle = (np.eye(len(names))[dom] + noise).astype(np.float32)
-    vectors["oracle"] = oracle / np.linalg.norm(oracle, axis=1, keepdims=True)
-    methods = EMBEDDERS + ("oracle",)
-    out["knn10_same_domain"] = {m: _knn_same_domain(vectors[m][usable], dom[usable]) for m in EMBEDDERS}
-    rng = np.random.default_rng(0)
-    runs: dict[str, list[dict]] = {m: [] for m in methods + ("random",)}
-    protocol = []
-    for rot in range(rotations):
-        order = rng.permutation(len(names))
-        common_d, rare_d = order[:common], order[common:common + rare]
-        base = np.flatnonzero(np.isin(dom, common_d) & usable)
-        k = max(1, round(rare_share * len(base) / (1 - rare * rare_share)))  # rows per rare domain
-        planted_rows = [rng.choice(np.flatnonzero((dom == d) & usable), k, replace=False) for d in rare_d]
-        rows = np.concatenate([base, *planted_rows])
-        is_rare = np.isin(dom[rows], rare_d)
-        size = round(keep * len(rows))
-        protocol.append({"common": [names[d] for d in common_d], "rare": [names[d] for d in rare_d],
-                         "rows": int(len(rows)), "rows_per_rare_domain": int(k), "size": int(size)})
-        picks = {"random": np.random.default_rng(100 + rot).choice(len(rows), size, replace=False)}
-        for m in methods:
-            kept = sf.resample_tails(as_dataset(vectors[m][rows]), size, id_column="id", seed=rot)["id"]
-            picks[m] = np.asarray(kept)
-        for m, kept in picks.items():
-            r = is_rare[kept]
-            per_domain_recall = [float((dom[rows][kept] == d).sum() / k) for d in rare_d]
-            runs[m].append({"share_before": float(is_rare.mean()), "share_after": float(r.mean()),
-                            "gain": float(r.mean() / is_rare.mean()), "recall": float(r.sum() / is_rare.sum()),
-                            "worst_domain_recall": min(per_domain_recall)})
-    summary = {m: {key: round(float(np.mean([x[key] for x in v])), 4) for key in v[0]} for m, v in runs.items()}
-    for m, v in runs.items():
-        gains = np.array([x["gain"] for x in v])
-        summary[m]["gain_min"] = round(float(gains.min()), 2)
-        summary[m]["gain_se"] = round(float(gains.std(ddof=1) / np.sqrt(len(gains))), 3) if len(gains) > 1 else None
-    out["planted_topics"] = {
-        "data": "l2r (shared data), human and AI rows", "pool_rows_per_domain": per_domain, "rotations": rotations,
-        "common_domains": common, "rare_domains": rare, "rare_share_each": rare_share, "keep": keep,
-        "max_gain": round(1 / keep, 2), "protocol": protocol, "summary": summary,
-        "per_rotation": {m: [{k: round(x, 4) for k, x in r.items()} for r in v] for m, v in runs.items()}}
-    out["static_over_minilm_recall"] = round(summary["static"]["recall"] / summary["minilm"]["recall"], 3)
     return out
 
 
@@ -299,8 +208,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--planted-rows", type=int, default=200_000)
     parser.add_argument("--only", nargs="+", choices=["planted_tail", "scale", "embedding", "embedders"],
                         help="run only these sections, keeping the others from the existing resample.json")
-    parser.add_argument("--vectors-dir", default=None,
-                        help="keep the embedders section's l2r vectors here between runs (MiniLM takes minutes)")
     args = parser.parse_args(argv)
     existing = RESULTS / "resample.json"
     result = json.loads(existing.read_text()) if args.only and existing.exists() else {}
@@ -315,10 +222,12 @@ def main(argv: list[str] | None = None) -> int:
         result["embedding"] = embedding_throughput()
         print("embedding: " + json.dumps(result["embedding"]), flush=True)
     if "embedders" in run:
-        result["embedders"] = embedders(vectors_dir=args.vectors_dir)
-        print("embedders: " + json.dumps({k: v for k, v in result["embedders"].items() if k != "planted_topics"}
-                                         | {"summary": result["embedders"].get("planted_topics", {}).get("summary")}),
-              flush=True)
+        result["embedders"] = embedders()
+        write_result("resample.json", result)
+        from tables import embedder_tables
+        return rewrite_readme_section("<!-- embedders:begin -->", "<!-- embedders:end -->",
+                                      embedder_tables(result["embedders"]), False, "embedders",
+                                      "python benchmarks/resample.py --only embedders")
     write_result("resample.json", result)
     return 0
 

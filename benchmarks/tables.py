@@ -88,17 +88,6 @@ def head_tables(r: dict) -> str:
     return "\n".join(rows)
 
 
-def scale_tables(r: dict) -> str:
-    rows = [f"| engine ({r['rows']:,} documents, resample to {r['resample']:,}, {r['workers']} workers) | wall time (s) | documents/second | rows out |",
-            "|---|---|---|---|"]
-    for engine, x in r["runs"].items():
-        rows.append(f"| {engine} | {x['wall_s']} | {x['docs_per_s']:,} | {x['rows_out']:,} |")
-    if "identical_output" in r:
-        rows += ["", f"Ray / local wall time: {r['ray_over_local_wall']}x; byte-identical output: "
-                 f"{'yes' if r['identical_output'] else 'NO'}."]
-    return "\n".join(rows)
-
-
 def quota_tables(r: dict) -> str:
     rows = ["| mode | rows | seconds | rows/second | peak extra memory (MB) | realised synthetic share |", "|---|---|---|---|---|---|"]
     for x in r["runs"]:
@@ -127,34 +116,20 @@ def resample_tables(r: dict) -> str:
 def embedder_tables(x: dict) -> str:
     names = x["embedders"]
     sp = x["speed"]["docs_per_s"]
-    pt = x.get("planted_topics", {})
-    s = pt.get("summary", {})
-    cols = names + [c for c in ("random", "oracle") if c in s]
-    heads = {"random": "random 20%", "oracle": "control: oracle topics"}
-    rows = ["| embedder (`Embedder(model=...)`) | " + " | ".join(heads.get(n, f"`{n}`") for n in cols) + " |",
-            "|---|" + "---|" * len(cols)]
-    pad = " |" * (len(cols) - len(names) + 1)
-    rows += [f"| documents/second, {x['speed']['words']}-word documents, {x['cores']} cores (wall) | "
-             + " | ".join(f"{sp[n]['wall']:,}" for n in names) + pad,
-             "| documents per CPU-second, one thread | " + " | ".join(f"{sp[n]['cpu_one_thread']:,}" for n in names) + pad]
-    if "knn10_same_domain" in x:
-        rows.append("| 10 nearest neighbours from the same l2r domain (20 domains) | "
-                    + " | ".join(f"{x['knn10_same_domain'][n]:.3f}" for n in names) + pad)
-    if s:
-        rows += [f"| rare domains' share, input -> after keeping {pt['keep']:.0%} | "
-                 + " | ".join(f"{s[n]['share_before']:.3f} -> {s[n]['share_after']:.3f}" for n in cols) + " |",
-                 f"| gain (max {pt['max_gain']}), mean ± s.e. / worst rotation | "
-                 + " | ".join(f"{s[n]['gain']:.2f} ± {s[n]['gain_se']:.2f} / {s[n]['gain_min']:.2f}" for n in cols) + " |",
-                 "| recall of planted rare rows | " + " | ".join(f"{s[n]['recall']:.3f}" for n in cols) + " |",
-                 "| worst rare domain's recall (mean over rotations) | "
-                 + " | ".join(f"{s[n]['worst_domain_recall']:.3f}" for n in cols) + " |",
-                 "",
-                 f"Planted topics: l2r (shared data), {pt['common_domains']} common domains ({pt['pool_rows_per_domain']} rows each) "
-                 f"and {pt['rare_domains']} rare domains at {pt['rare_share_each']:.0%} each, {pt['rotations']} rotations of "
-                 f"which domains are common or rare; `resample_tails` keeps {pt['keep']:.0%}. Static model: "
-                 f"{x['static_model']['pca_dims']}-d, distilled from MiniLM in {x['static_build']['wall_s']} s "
-                 f"({x['static_build']['cpu_s']} CPU-seconds). Load average during the "
-                 f"run: {x['load_average_at_start'][0]} (start), {x['speed']['load_average_after'][0]} (after the speed runs)."]
+    f = x["first_use"]
+    rows = ["| embedder (`Embedder(model=...)`) | " + " | ".join(f"`{n}`" for n in names) + " |",
+            "|---|" + "---|" * len(names),
+            f"| documents/second, {x['speed']['words']}-word documents, {x['cores']} cores (wall) | "
+            + " | ".join(f"{sp[n]['wall']:,}" for n in names) + " |",
+            "| documents per CPU-second, one thread | " + " | ".join(f"{sp[n]['cpu_one_thread']:,}" for n in names) + " |",
+            "",
+            f"`static` / `minilm` throughput, measured in one run: {x['static_over_minilm']['wall']}x (wall), "
+            f"{x['static_over_minilm']['cpu_one_thread']}x (per CPU-second). First use of `Embedder()` "
+            f"(`{f['model']}`, {f['dim']}-d) in a fresh process on an empty cache: {f['import_to_first_vector_s']} s "
+            f"from `import synthfilter` to the first vector ({f['process_wall_s']} s with interpreter start), "
+            f"{f['cache_files_written']} files written to the cache. Shipped model: {x['static_model']['pca_dims']}-d, "
+            f"{x['static_model']['tokens']:,} tokens, {x['static_model']['storage']}. Load average during the run: "
+            f"{x['load_average_at_start'][0]} (start), {x['speed']['load_average_after'][0]} (after the speed runs)."]
     return "\n".join(rows)
 
 
@@ -224,8 +199,6 @@ def dedup_language_tables(r: dict) -> str:
 
 
 def main() -> None:
-    for path in sorted(RESULTS.glob("scale*.json")):
-        print(f"### {path.stem}\n\n{scale_tables(json.loads(path.read_text()))}\n")
     detect = RESULTS / "detect.json"
     if detect.exists() and "tiers" in json.loads(detect.read_text()):
         print(f"### detect tiers\n\n{tier_tables(json.loads(detect.read_text()))}\n")

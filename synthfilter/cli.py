@@ -193,9 +193,9 @@ def _add_estimate_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _add_resample_arguments(parser: argparse.ArgumentParser, max_copies_default: int | None) -> None:
     group = parser.add_argument_group("tail resampling")
-    group.add_argument("--embedder", default="minilm",
-                       help="minilm (default), static (~100x faster; distilled from MiniLM on first use; see the "
-                            "README before deduplicating with it), hashing, or a sentence-transformers path")
+    group.add_argument("--embedder", default="static",
+                       help="static (default: distilled from MiniLM, shipped, over 100x faster), minilm, hashing, "
+                            "or a sentence-transformers path")
     group.add_argument("--max-copies", type=int, default=max_copies_default,
                        help="the most copies of one row in the output (default: 1, no repetition)")
     group.add_argument("--no-junk-rule", dest="junk", action="store_false",
@@ -240,7 +240,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
     cfg = CleanConfig(max_synthetic=args.max_synthetic, resample=args.resample, engine=args.engine,
                       workers=args.workers, detector=args.detector, embedder=args.embedder,
-                      dedup_threshold=None if args.no_dedup else args.dedup_threshold, by=args.by,
+                      dedup_threshold=None if args.no_dedup else (args.dedup_threshold or "auto"), by=args.by,
                       text_column=args.text_column, id_column=args.id_column, unknown=args.unknown,
                       seed=args.seed, keep_embeddings=args.keep_embeddings, batch_size=args.batch_size,
                       max_copies=args.max_copies, junk=args.junk, min_words=args.min_words,
@@ -371,7 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--engine", choices=["local", "ray"], default="local")
     cl.add_argument("--workers", type=int, default=2, help="processes (local) or actors (ray) (default: 2)")
     cl.add_argument("--detector", default="fast", help="registry name or saved .npz (default: fast)")
-    cl.add_argument("--dedup-threshold", type=float, default=0.95, help="cosine similarity (default: 0.95)")
+    cl.add_argument("--dedup-threshold", type=float, default=None,
+                    help="cosine similarity (default: the embedder's measured threshold)")
     cl.add_argument("--no-dedup", action="store_true", help="skip near-duplicate removal")
     cl.add_argument("--by", default=None, help="group column: enforce the quota within every group")
     cl.add_argument("--unknown", choices=["human", "synthetic", "drop"], default="human")

@@ -190,10 +190,10 @@ def test_embedder_minilm_loads_offline(monkeypatch, tmp_path):
                                               "Stock markets fell sharply today."]})
     ds.save_to_disk(str(tmp_path / "ds"))
     ds = datasets.load_from_disk(str(tmp_path / "ds"))
-    out = ds.map(sf.Embedder(), batched=True)
+    out = ds.map(sf.Embedder(model="minilm"), batched=True)
     v = np.array(out["sf_embedding"])
     assert v.shape == (3, 384)
     assert v[0] @ v[1] > v[0] @ v[2] + 0.2
-    fresh = sf.Embedder()
+    fresh = sf.Embedder(model="minilm")
     again = ds.map(fresh, batched=True)
     assert again._fingerprint == out._fingerprint and not is_loaded(fresh, "loaded_model"), "second map served from cache"

@@ -341,7 +341,7 @@ def _vector_ds(n: int, seed: int, dup: int = 0, dim: int = 3) -> datasets.Datase
 
 @settings(max_examples=12, deadline=None, suppress_health_check=SLOW)
 @given(st.integers(12, 70), st.integers(0, 10), st.data(), st.sampled_from([None, 2, 3, (4, 2)]),
-       st.sampled_from(["hash", "centroid"]), st.integers(0, 3))
+       st.sampled_from(["isolation", "hash", "centroid"]), st.integers(0, 3))
 def test_resample_subset_in_order_exact_size_deterministic_and_row_order_free(n, dup, data, k, within, seed):
     ds = _vector_ds(n, seed, dup=min(dup, n // 2))
     size = data.draw(st.integers(0, n), label="size")

@@ -243,7 +243,7 @@ def test_same_selection_for_embeddings_from_any_batch_size():
 # --------------------------------------------------------------------------- properties
 @settings(max_examples=15, deadline=None, suppress_health_check=SLOW)
 @given(st.integers(40, 160), st.floats(0.0, 0.3), st.floats(0.0, 0.2), st.integers(1, 3), st.data(),
-       st.sampled_from([None, 4, (6, 2)]), st.sampled_from(["hash", "centroid"]), st.integers(0, 3))
+       st.sampled_from([None, 4, (6, 2)]), st.sampled_from(["isolation", "hash", "centroid"]), st.integers(0, 3))
 def test_junk_share_never_rises_exact_size_capped_copies_row_order_free(n, boiler, unknown, copies, data, k,
                                                                        within, seed):
     ds = corpus(n, sizes=(0.5, 0.3, 0.15, 0.05), boiler=boiler, unknown=unknown, seed=seed)

@@ -1,4 +1,5 @@
-"""Embedder(model="static"): distilled once into the cache, reused, deterministic; formatted datasets.
+"""Embedder(model="static") where the shipped model is missing: distilled once into the cache, reused,
+deterministic; formatted datasets. (The shipped model itself: tests/test_resample_isolation.py.)
 
 Distillation runs through the real model2vec code path, but from a 1-layer, 32-wide random
 BERT with 3,000 of MiniLM's tokens (seconds, not the minutes of the real MiniLM). The real
@@ -17,7 +18,7 @@ import numpy as np
 import pytest
 
 import synthfilter as sf
-from synthfilter.diversity import encoders
+from synthfilter.diversity import encoders, static_model
 from synthfilter.models import is_loaded
 
 needs_distill = pytest.mark.skipif(find_spec("model2vec") is None or find_spec("skeletoken") is None,
@@ -59,8 +60,10 @@ def tiny_source(tmp_path_factory):
 
 @pytest.fixture
 def cache(monkeypatch, tmp_path, tiny_source):
-    """A fresh cache folder, the tiny source, and a count of distillations."""
+    """A fresh cache folder, the tiny source, no shipped model (so the cache path is taken), and a
+    count of distillations."""
     monkeypatch.setenv("SYNTHFILTER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(static_model, "is_shipped", lambda folder=None: False)
     monkeypatch.setattr(encoders, "_static_source", lambda: tiny_source)
     monkeypatch.setattr(encoders, "STATIC_PCA_DIMS", 16)
     calls = []
@@ -207,6 +210,7 @@ def test_numpy_values_direct_call():
                            "synthfilter.diversity.encoders.build_static_model())")
 def test_real_static_model_ranks_paraphrases_closer(monkeypatch):
     monkeypatch.setenv("SYNTHFILTER_CACHE", str(REAL_STATIC.parent))
+    monkeypatch.setattr(static_model, "is_shipped", lambda folder=None: False)
     v = np.stack(sf.Embedder(model="static").encode(TEXTS[:4]))
     assert v.shape == (4, encoders.STATIC_PCA_DIMS)
     assert v[0] @ v[1] > max(v[0] @ v[2], v[0] @ v[3]) + 0.1

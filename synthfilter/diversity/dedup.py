@@ -141,13 +141,18 @@ def dedup_semantic(ds: datasets.Dataset, threshold: float = 0.95, *, embedding_c
     keep = np.ones(ds.num_rows, dtype=bool)
     duplicate_of = np.full(ds.num_rows, -1, dtype=np.int64)
     dropped: dict[str, int] = {}
-    clusters = np.unique(labels[usable])
-    for c in tqdm(clusters, desc="dedup", disable=not progress):
-        members = usable[labels[usable] == c]
+    clusters, sizes = np.unique(labels[usable], return_counts=True)
+    order = np.argsort(labels[usable], kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    bar = tqdm(total=len(usable), desc="dedup", unit="row", disable=not progress)
+    for i, c in enumerate(clusters):
+        members = usable[order[bounds[i]:bounds[i + 1]]]
         mask, of = _greedy_keep(X[members], threshold)
+        bar.update(len(members))
         keep[members[~mask]] = False
         duplicate_of[members[~mask]] = members[of[~mask]]
         dropped[str(int(c))] = int((~mask).sum())
+    bar.close()
     out = ds.select(np.flatnonzero(keep)) if not keep.all() else ds
     if return_report:
         return out, DedupReport(threshold, ds.num_rows, out.num_rows, dropped, duplicate_of, not_compared)

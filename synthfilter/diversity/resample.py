@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 from ..columns import CLUSTER
 from ..hashing import hash_keys
 from .clustering import Hierarchy, assign_clusters, default_levels, fit_hierarchy, row_features, row_hashes, water_fill
+from .isolation import isolation_scores
 from .junk import JunkRows, junk_rows
 from .resample_options import ResampleConfig, ResampleReport
 
@@ -73,6 +74,9 @@ class _Clusters:
     weights: np.ndarray | None = None
     n_invalid: int = 0
     junk: JunkRows | None = None
+    units: np.ndarray | None = None
+    """Per row, the cluster the budget is water-filled over when not the leaves (the top level)."""
+    isolation: np.ndarray | None = None
 
 
 def resample_tails(ds: datasets.Dataset, size: int, *, config: ResampleConfig | None = None,
@@ -187,7 +191,15 @@ def _cluster(ds: datasets.Dataset, size: int, cfg: ResampleConfig, reference: da
             raise ValueError(f"reference vectors have {ref_X.shape[1]} dimensions, the data {X.shape[1]}")
         ref_leaves, _ = assign_clusters(ref_X[ref_valid], hierarchy.centroids)
         weights = np.bincount(ref_leaves, minlength=n_leaf).astype(np.float64)
-    return _Clusters(leaves, dist, hashes, usable, n_leaf, hierarchy=hierarchy, weights=weights, n_invalid=n_invalid)
+    out = _Clusters(leaves, dist, hashes, usable, n_leaf, hierarchy=hierarchy, weights=weights, n_invalid=n_invalid)
+    if cfg.within == "isolation":
+        out.isolation = isolation_scores(X, usable, sample, cfg.seed)
+        if weights is None and hierarchy.parents:  # balanced over the top level, isolated rows first inside it
+            top = np.arange(n_leaf)
+            for parent in hierarchy.parents:
+                top = parent[top]
+            out.units = top[leaves]
+    return out
 
 
 def _choose(c: _Clusters, size: int, cfg: ResampleConfig, strata: Sequence | None,
@@ -199,35 +211,38 @@ def _choose(c: _Clusters, size: int, cfg: ResampleConfig, strata: Sequence | Non
     over those caps, and only if that cannot fill the budget do junk rows get the rest of
     their copies, in a second water-filling.
     """
+    # the budget goes over the top level (units) or down the hierarchy to the leaves
+    units, n_units = (c.units, int(c.units.max(initial=-1)) + 1) if c.units is not None else (c.leaves, c.n_leaf)
     # ties between clusters by a hash of the cluster, or of the category's value (its index follows row order)
-    tie = hash_keys(np.arange(c.n_leaf, dtype=np.int64), cfg.seed) if c.names is None else hash_keys(c.names, cfg.seed)
-    rank = c.hashes.astype(np.float64) if cfg.within == "hash" else c.dist.astype(np.float64)
+    tie = hash_keys(np.arange(n_units, dtype=np.int64), cfg.seed) if c.names is None else hash_keys(c.names, cfg.seed)
+    rank = {"hash": c.hashes.astype(np.float64), "centroid": c.dist.astype(np.float64),
+            "isolation": -c.isolation if c.isolation is not None else c.hashes.astype(np.float64)}[cfg.within]
     junk = c.junk.mask if (cfg.junk_rule and c.junk is not None and c.junk.kinds) else None
     copies = cfg.copies
 
     def allocate(capacity: np.ndarray, budget: int) -> np.ndarray:
-        if c.hierarchy is not None and c.hierarchy.parents:
+        if c.units is None and c.hierarchy is not None and c.hierarchy.parents:
             return _allocate_hierarchy(c.hierarchy, capacity, budget, c.weights, tie)
-        return water_fill(capacity, budget, c.weights, tie)
+        return water_fill(capacity, budget, c.weights if c.units is None else None, tie)
 
     picks = []
     for name, members, budget in _strata_budgets(c.usable, size, strata, stratum_sizes, n_rows):
-        # members grouped by leaf, in rank order inside each leaf
+        # members grouped by unit, in rank order inside each unit
         members = _rank_order(members, rank, c.hashes)
-        members = members[np.argsort(c.leaves[members], kind="stable")]
-        bounds = np.searchsorted(c.leaves[members], np.arange(c.n_leaf + 1))
+        members = members[np.argsort(units[members], kind="stable")]
+        bounds = np.searchsorted(units[members], np.arange(n_units + 1))
         caps = np.full(len(members), copies, dtype=np.int64)
         extra = np.zeros(len(members), dtype=np.int64)
         if junk is not None and junk[members].any():
             is_junk = junk[members]
             caps[is_junk] = _junk_caps(members, is_junk, bounds, budget, copies, tie)
             extra[is_junk] = copies - caps[is_junk]
-        leaf_of = c.leaves[members]
-        alloc = allocate(np.bincount(leaf_of, weights=caps, minlength=c.n_leaf).astype(np.int64), budget)
-        more = np.zeros(c.n_leaf, dtype=np.int64)
+        leaf_of = units[members]
+        alloc = allocate(np.bincount(leaf_of, weights=caps, minlength=n_units).astype(np.int64), budget)
+        more = np.zeros(n_units, dtype=np.int64)
         if int(alloc.sum()) < budget and extra.any():
             # the other rows cannot fill the budget: junk rows get the rest of their copies
-            more = allocate(np.bincount(leaf_of, weights=extra, minlength=c.n_leaf).astype(np.int64),
+            more = allocate(np.bincount(leaf_of, weights=extra, minlength=n_units).astype(np.int64),
                             budget - int(alloc.sum()))
         if int(alloc.sum() + more.sum()) < budget:
             where = "" if name is None else f" of stratum {name!r}"

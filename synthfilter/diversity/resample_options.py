@@ -109,8 +109,14 @@ class ResampleConfig:
         Leaf clusters, or a tuple ``(leaves, level2, ...)`` for the hierarchy. Default:
         about ``sqrt(rows)`` leaves (at most 1000) under at most 10 top-level clusters.
     within:
-        How rows are chosen inside a leaf: ``"hash"`` (default; smallest seeded hash, an
-        unbiased sample) or ``"centroid"`` (closest to the centroid first).
+        How rows are chosen inside a cluster: ``"isolation"`` (default: the budget is
+        water-filled over the top-level clusters, and inside each the most atypical rows
+        come first, by :func:`~synthfilter.diversity.isolation.isolation_scores`, ties by
+        seeded hash; with ``reference`` or ``by`` the budget still goes down to the leaves
+        or categories), ``"hash"`` (down to the leaves, then smallest seeded hash: an
+        unbiased sample of each leaf) or ``"centroid"`` (down to the leaves, closest to the
+        centroid first). On real text with planted rare topics ``"isolation"`` keeps 2.2-3.1
+        times their share where ``"hash"`` keeps 1.4-1.6 times (``benchmarks/resample_topics.py``).
     max_copies:
         The most copies of one row in the result. ``1`` means no repetition; with ``k > 1``
         a cluster whose share exceeds its rows repeats them (each at most ``k`` times), and
@@ -157,7 +163,7 @@ class ResampleConfig:
     alpha: float = 0.0
     target: Mapping[Any, float] | None = None
     n_clusters: tuple[int, ...] | int | None = None
-    within: Literal["hash", "centroid"] = "hash"
+    within: Literal["isolation", "hash", "centroid"] = "isolation"
     replace: bool = False
     max_repeats: int | None = None
     max_copies: int | None = None
@@ -172,8 +178,8 @@ class ResampleConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.within not in ("hash", "centroid"):
-            raise ValueError(f"within must be 'hash' or 'centroid', got {self.within!r}")
+        if self.within not in ("isolation", "hash", "centroid"):
+            raise ValueError(f"within must be 'isolation', 'hash' or 'centroid', got {self.within!r}")
         if self.invalid not in ("error", "drop"):
             raise ValueError(f"invalid must be 'error' or 'drop', got {self.invalid!r}")
         for name in ("max_repeats", "max_copies"):

@@ -40,8 +40,9 @@ class CleanConfig:
     engine: ``"local"`` (default) or ``"ray"``.
     workers: processes (local) or actors (Ray) for tagging and embedding. Default 2.
     detector: tagging detector (registry name or ``.npz``). Default ``"fast"``.
-    embedder: ``"minilm"`` (default), ``"hashing"`` or a sentence-transformers path.
-    dedup_threshold: cosine similarity above which rows are near-duplicates (default 0.95);
+    embedder: ``"static"`` (default), ``"minilm"``, ``"hashing"`` or a sentence-transformers path.
+    dedup_threshold: cosine similarity above which rows are near-duplicates; ``"auto"``
+        (default) is the embedder's measured threshold (:attr:`Embedder.dedup_threshold`);
         ``None`` skips dedup.
     by: optional group column for the quota.
     text_column / id_column: the text, and the row key for hashing (default: the text).
@@ -87,8 +88,8 @@ class CleanConfig:
     engine: Literal["local", "ray"] = "local"
     workers: int = 2
     detector: str = "fast"
-    embedder: str = "minilm"
-    dedup_threshold: float | None = 0.95
+    embedder: str = "static"
+    dedup_threshold: float | Literal["auto"] | None = "auto"
     by: str | None = None
     text_column: str = "text"
     id_column: str | None = None
@@ -122,6 +123,10 @@ class CleanConfig:
             raise ValueError(f"engine must be 'local' or 'ray', got {self.engine!r}")
         if self.workers < 1:
             raise ValueError(f"workers must be positive, got {self.workers!r}")
+        if self.dedup_threshold == "auto":
+            from ..diversity import Embedder
+
+            self.dedup_threshold = Embedder(model=self.embedder).dedup_threshold
         if self.dedup_threshold is not None and not 0.0 < self.dedup_threshold <= 1.0:
             raise ValueError(f"dedup_threshold must be in (0, 1], got {self.dedup_threshold!r}")
         if self.basis not in BASES:
