@@ -37,7 +37,7 @@ def test_report_has_every_section_and_embedded_figures(run):
     assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
     assert "http://" not in page and "https://" not in page, "self-contained: nothing fetched"
     text = html.unescape(page)
-    assert "Before: labels say" in text and "certified share of the quota's output" in text
+    assert "Before: labels say" in text and "the quota's output held to at most 10% by a certified cut" in text
     assert "Labels: sf_label threshold" in text and "own known-human rows" in text, "which threshold, and why"
 
 

@@ -55,7 +55,9 @@ def test_dated_rows_are_the_reference_and_the_quota_holds_the_true_share_with_no
     # the labels say nearly nothing (threshold 0.97), the estimate sees the 30% and the certified share holds
     assert report.estimate_before.naive < 0.05 and abs(report.estimate_before.share - 0.3) < 0.06
     after = report.estimate_after
-    assert after.basis == "certified" and after.low <= truth.mean() <= after.high <= 0.1 + 1e-9
+    assert after.basis == "certified" and (after.low, after.high) == (0.0, 0.1) and truth.mean() <= 0.1
+    assert "held to at most 10% by a certified cut" in after.describe()
+    assert report.certification["None"]["bound"] <= 0.1 + 1e-9
     assert "measured on the half of the rows that did not choose the cut" in str(report)
     # the same rows tagged with the rule (sf_reason) need no rule at the quota
     tagged = ds.map(lambda r: {"sf_reason": "provenance:date<2022-11-30" if r["date"] < "2022" else ""})

@@ -264,10 +264,9 @@ def _estimates(labelled: Any, final: Any, config: CleanConfig, steps: dict[str, 
         last = steps["dedup"]["quota_again"]
         after = last["estimated_share_after"]
         out["after"] = after
-        out["after_text"] = (f"certified share of the quota's output {100 * after['share']:.1f}% "
-                             f"[{100 * after['low']:.1f}%, {100 * after['high']:.1f}%], measured on the half of the "
-                             "rows that did not choose the cut; held to at most "
-                             f"{100 * config.max_synthetic:g}% at the top of that interval")
+        out["after_text"] = (f"the quota's output held to at most {100 * after['high']:.0f}% by a certified cut "
+                             f"(estimate {100 * after['share']:.1f}%, measured on the half of the rows that did not "
+                             "choose the cut; it holds where the lowest-scoring rows are human)")
     else:
         after = estimate_share(final, config.reference, **options)
         out.update(after=after.to_dict(), after_text=after.describe())

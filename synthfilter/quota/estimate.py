@@ -58,8 +58,10 @@ class ShareEstimate(Report):
     check:
         The :class:`~synthfilter.quota.reference_check.ReferenceCheck` of the reference.
     basis:
-        What the figures are: ``"estimate"`` (all rows), ``"certified"`` (a quota's kept
-        rows, measured on the half that did not choose the cut) or ``"labels"``.
+        What the figures are: ``"estimate"`` (all rows), or ``"certified"``: a quota's output,
+        with ``share`` estimated on the half of the rows that did not choose the cut and
+        ``[low, high]`` the bound the cut was held to, ``[0, max_synthetic]`` (the cut's own
+        certified bound, at most that, is in the report's ``certification``).
     by:
         Per-group estimates when ``by=`` was given.
     """
@@ -117,8 +119,10 @@ class ShareEstimate(Report):
         """One line: ``labels say 4.1%; estimated true share 23% [19%, 27%]``."""
         if not self.estimable:
             return f"labels say {pct(self.naive)}; true share not estimable ({self.why_not()})"
-        what = "certified share of the kept rows" if self.basis == "certified" else "estimated true share"
-        return f"labels say {pct(self.naive)}; {what} {pct(self.share)} [{pct(self.low)}, {pct(self.high)}]"
+        if self.basis == "certified":
+            return (f"labels say {pct(self.naive)}; held to at most {pct(self.high)} by a certified cut "
+                    f"(estimate {pct(self.share)})")
+        return f"labels say {pct(self.naive)}; estimated true share {pct(self.share)} [{pct(self.low)}, {pct(self.high)}]"
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: (None if isinstance(v, float) and np.isnan(v) else (round(v, 6) if isinstance(v, float) else v))

@@ -185,7 +185,9 @@ def make_estimated_plan(keys: RowKeys, cfg: QuotaConfig, human: Reference | None
                               cfg.confidence, before.method, n_scored, 0 if cfg.unknown == "drop" else int(unknown.sum()),
                               before.reference_rows, before.ai_reference_rows, reference_source=ref.source,
                               check=before.check, basis="certified")
-        plan.after[group] = after.with_known(known_h, n_syn_kept)
+        after = after.with_known(known_h, n_syn_kept)
+        after.low, after.high = 0.0, target  # the bound the cut was held to (its own bound is in the certification)
+        plan.after[group] = after
         for c in (HUMAN, SYNTHETIC, UNKNOWN):
             kept_c = int((keep_scored & (cls == c)).sum())
             if c == HUMAN:

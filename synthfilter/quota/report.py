@@ -66,7 +66,7 @@ class QuotaReport(Report):
             after = self.estimate_after.describe()
             if self.basis == "estimated":
                 after += (f" (measured on the half of the rows that did not choose the cut; the output is held to "
-                          f"<= {self.target:g} at the top of the interval)")
+                          f"<= {self.target:g} at the top of the {self.estimate_after.confidence:.0%} interval)")
             lines.append(f"after:  {after}")
         elif not self.notes:
             lines.append("true share not estimated (no reference: pass a known-human reference to see it)")
