@@ -34,6 +34,7 @@ from sklearn.metrics import roc_auc_score
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _lofo import folder_pools, tagged_folder  # noqa: E402
+from benchmarks._proc import add_readme_flags, rewrite_readme_section  # noqa: E402
 from synthfilter.detect.corpus import default_corpus_dir  # noqa: E402
 from synthfilter.quota.estimators import ScoreBins, bbe_share, bootstrap_counts  # noqa: E402
 
@@ -46,6 +47,7 @@ CONFIDENCE = 0.9
 SCHEMES = ("percentile", "basic", "union", "percentile+")
 #: The scheme the package uses (:func:`synthfilter.quota.estimators.interval_bounds`).
 PACKAGE_SCHEME = "percentile+"
+BEGIN, END = "<!-- estimate-intervals:begin -->", "<!-- estimate-intervals:end -->"
 
 
 def intervals(est: float, reps: np.ndarray) -> dict[str, tuple[float, float]]:
@@ -102,6 +104,20 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def render(result: dict) -> str:
+    """The README section: the protocol, the table per true share, and the package's interval per folder."""
+    p = result["protocol"]
+    return "\n".join([
+        f"Best-bin estimates of {p['corpus_rows']:,}-row corpora against references of "
+        f"{' and '.join(str(m) for m in p['reference_sizes'])} rows, drawn from each English folder's human and AI "
+        f"scores under a `fast` detector trained without it; {p['reps']} corpora per cell, {p['boot']} bootstrap "
+        "redraws. Mean over folders and reference sizes: RMSE of the plain and of the bias-corrected point, and per "
+        "90% interval: coverage / how often its top is above the truth / mean width (`percentile+` is the package's).",
+        "", result["table"], "",
+        "The package's interval per folder (coverage / top above the truth), by true share a:", "",
+        result["folder_table"]])
+
+
 def folder_table(result: dict) -> str:
     """Per folder: AUROC of its populations, and the package's interval per true share (coverage / high end covers)."""
     shares = [a for a in SHARES if a in (0.0, 0.05, 0.1, 0.3, 0.5)]
@@ -123,7 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--boot", type=int, default=200)
     parser.add_argument("--folders", default=",".join(FOLDERS))
     parser.add_argument("--out", default=str(RESULTS / "estimate_intervals.json"))
+    add_readme_flags(parser)
     args = parser.parse_args(argv)
+    if args.readme or args.check:
+        return rewrite_readme_section(BEGIN, END, render(json.loads(Path(args.out).read_text())), args.check,
+                                      "estimate-intervals", "python benchmarks/estimate_intervals.py")
     data = Path(args.data)
     if not data.is_dir():
         print(f"SKIP: detector corpus not found at {data} (see ../shared/data/README.md)")
@@ -153,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     print(result["table"])
     print(result["folder_table"])
     print(f"wrote {out}")
-    return 0
+    return rewrite_readme_section(BEGIN, END, render(result), False, "estimate-intervals",
+                                  "python benchmarks/estimate_intervals.py")
 
 
 if __name__ == "__main__":

@@ -156,8 +156,8 @@ RUN = {
 #: Python blocks not run (first line -> why).
 ILLUSTRATIVE = {
     "ds = ds.map(sf.Embedder(), batched=True)":
-        "needs a corpus of at least 50,000 rows (size=50_000 without replace=True), embedded with MiniLM: "
-        "far too slow for a test",
+        "needs a corpus of at least 50,000 rows (size=50_000 without replace=True) and trusted data for "
+        "reference=: user data, not generated here (tests/test_diversity.py runs the same calls on small data)",
     "from datatrove.executor import LocalPipelineExecutor":
         "reads crawl/ (user data); the same pipeline runs on generated data in tests/test_datatrove.py",
     "import ray, synthfilter.integrations.ray as sfr":
