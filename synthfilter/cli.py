@@ -17,6 +17,7 @@ from .columns import LABEL, SCORE
 from .io import atomic_write_text, check_output, read_dataset, sample_path, write_dataset
 from .diversity import resample_tails
 from .diversity import EMBEDDING_COLUMN, Embedder
+from .batches import EmbedColumn
 from .quota import enforce_quota
 from .tag import Tagger
 
@@ -49,9 +50,16 @@ def _summary(ds, group_column: str | None) -> str:
     return "\n".join(lines)
 
 
+def _map_arrow(ds, fn, **options):
+    """``ds.map(fn, batched=True)`` on Arrow batches: ``fn`` returns the table it was given with its columns
+    set, so every other column is written back as it was read (a ``Json`` column -- a JSON column mixing
+    strings and numbers -- re-encoded from Python values would read the string ``"null"`` as null)."""
+    return ds.with_format("arrow").map(fn, batched=True, **options).with_format(None)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     ds = read_dataset(sample_path())
-    tagged = ds.map(Tagger(detector=args.detector), batched=True, desc="tagging sample")
+    tagged = _map_arrow(ds, Tagger(detector=args.detector), desc="tagging sample")
     print(_summary(tagged, "written_as"))
     print("(sample: hand-written illustrations shipped with the package, not a benchmark;"
           " see benchmarks/detect.py for measured quality)")
@@ -64,17 +72,22 @@ def _cmd_tag(args: argparse.Namespace) -> int:
     languages = None if args.languages is None else [x for x in args.languages.split(",") if x and x != "all"]
     tagger = Tagger(text_column=args.text_column, detector=args.detector, threshold=args.threshold,
                     languages=languages, min_letters=args.min_letters, **_provenance(args))
-    tagged = ds.map(tagger, batched=True, batch_size=args.batch_size, num_proc=args.num_proc, desc="tagging")
+    tagged = _map_arrow(ds, tagger, batch_size=args.batch_size, num_proc=args.num_proc, desc="tagging")
     write_dataset(tagged, args.output)
     print(_summary(tagged, args.group_column))
     print(f"wrote {args.output}")
     return 0
 
 
+def _report_path(output: str, step: str) -> str:
+    """Where a command's JSON report goes: beside its output, ``OUTPUT.<step>.json``."""
+    return f"{str(output).rstrip('/')}.{step}.json"
+
+
 def _write_with_report(out, report, output: str, step: str) -> int:
     """Write the dataset and its JSON report beside it (``OUTPUT.<step>.json``); print the report."""
     write_dataset(out, output)
-    report_path = f"{str(output).rstrip('/')}.{step}.json"
+    report_path = _report_path(output, step)
     atomic_write_text(report_path, report.to_json() + "\n")
     print(report)
     print(f"wrote {output} and {report_path}")
@@ -84,7 +97,7 @@ def _write_with_report(out, report, output: str, step: str) -> int:
 def _cmd_quota(args: argparse.Namespace) -> int:
     if args.basis == "estimated" and not args.reference:
         raise ValueError("--basis estimated needs --reference (known-human text of the same kind)")
-    check_output(args.input, args.output)
+    check_output([args.input, args.reference, args.ai_reference], args.output, _report_path(args.output, "quota"))
     ds = read_dataset(args.input)
     out, report = enforce_quota(
         ds, args.max_synthetic, mode=args.mode, by=args.by, label_column=args.label_column,
@@ -101,10 +114,12 @@ def _cmd_quota(args: argparse.Namespace) -> int:
 def _cmd_estimate(args: argparse.Namespace) -> int:
     from .quota import estimate_share
 
+    if args.json:
+        check_output([args.input, args.reference, args.ai_reference], args.json)
     ds = read_dataset(args.input)
     if SCORE.name not in ds.column_names:
-        ds = ds.map(Tagger(text_column=args.text_column, detector=args.detector), batched=True,
-                    num_proc=args.num_proc, desc="tagging")
+        ds = _map_arrow(ds, Tagger(text_column=args.text_column, detector=args.detector), num_proc=args.num_proc,
+                        desc="tagging")
     est = estimate_share(ds, args.reference, ai_reference=args.ai_reference, by=args.by, confidence=args.confidence,
                          seed=args.seed, method=args.method, text_column=args.text_column, num_proc=args.num_proc)
     print(est)
@@ -164,12 +179,12 @@ def _with_embeddings(ds, args: argparse.Namespace, what: str):
     if EMBEDDING_COLUMN in ds.column_names:
         return ds
     embedder = Embedder(text_column=args.text_column, model=args.embedder)
-    return ds.map(embedder, batched=True, batch_size=256, features=embedder.output_features(ds.features),
-                  desc=f"embedding {what} ({args.embedder})")
+    return _map_arrow(ds, EmbedColumn(embedder), batch_size=256, features=embedder.output_features(ds.features),
+                      desc=f"embedding {what} ({args.embedder})")
 
 
 def _cmd_resample(args: argparse.Namespace) -> int:
-    check_output([args.input] + ([args.reference] if args.reference else []), args.output)
+    check_output([args.input, args.reference], args.output, _report_path(args.output, "resample"))
     ds = read_dataset(args.input)
     reference = None
     if args.by is None:

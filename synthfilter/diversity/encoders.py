@@ -291,6 +291,11 @@ class Embedder(LazyModels):
         declared) for ``"hashing"`` and other models."""
         return ("en",) if self.model in ("minilm", "static") else None
 
+    def model_files(self) -> dict[str, Any]:
+        """A model given by path: its content is part of the pickled state (``datasets``' cache key)."""
+        builtin = self.model in ("hashing", "static", "minilm", MULTILINGUAL_E5)
+        return {} if builtin or not os.path.exists(self.model) else {"loaded_model": self.model}
+
     @lazy
     def loaded_model(self) -> Any:
         """The model, loaded on first use."""

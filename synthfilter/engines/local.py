@@ -9,7 +9,7 @@ import datasets
 import numpy as np
 import pyarrow as pa
 
-from ..io import read_dataset
+from ..io import read_dataset, recorded_files
 from .base import BatchFn, Engine
 
 __all__ = ["LocalEngine"]
@@ -46,8 +46,9 @@ class LocalEngine(Engine):
                              feature=datasets.Value("int64"))
 
     def read(self, folder: Path) -> datasets.Dataset:
-        return datasets.load_dataset("parquet", data_files=sorted(str(p) for p in Path(folder).glob("*.parquet")),
-                                     split="train")
+        # only the files the folder's checksums list, in their order: never a stray or hidden one
+        return datasets.load_dataset("parquet", data_files=[str(p) for p in recorded_files(folder, ".parquet")
+                                                            if p.parent == Path(folder)], split="train")
 
     def write(self, ds: datasets.Dataset, folder: Path) -> int:
         ds.to_parquet(str(Path(folder) / "part-00000.parquet"))

@@ -54,7 +54,7 @@ Modules: :mod:`~synthfilter.io.files` (which files, their format, fingerprints),
 :mod:`~synthfilter.io.lock`, :mod:`~synthfilter.io.checksums`.
 """
 
-from .checksums import verify_checksums, write_checksums
+from .checksums import recorded_files, verify_checksums, write_checksums
 from .files import CHECKSUMS_NAME, LOCK_NAME, data_format, input_files, input_fingerprints, sample_path, sha256_file
 from .lock import LockedError, RunLock, StaleLockWarning
 from .read import read_dataset
@@ -77,6 +77,7 @@ __all__ = [
     "sha256_file",
     "write_checksums",
     "verify_checksums",
+    "recorded_files",
     "CHECKSUMS_NAME",
     "LOCK_NAME",
 ]

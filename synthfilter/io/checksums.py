@@ -81,3 +81,18 @@ def verify_checksums(folder: str | os.PathLike, *, content: bool = True) -> list
         if name not in entries:
             problems.append(f"{name}: not in {CHECKSUMS_NAME} (added)")
     return problems
+
+
+def recorded_files(folder: str | os.PathLike, suffix: str | None = None) -> list[Path]:
+    """The files ``folder/_CHECKSUMS.json`` lists (with ``suffix`` only, when given), in sorted order:
+    what a reader of a finished folder reads, so a file added later, hidden or not, is never read.
+    ``ValueError`` naming the folder when the list is missing or unreadable."""
+    folder = Path(folder)
+    record = folder / CHECKSUMS_NAME
+    try:
+        entries = json.loads(record.read_text(encoding="utf-8"))["files"]
+        if not isinstance(entries, dict):
+            raise TypeError("'files' is not an object")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{record}: no readable list of the folder's files ({exc})") from exc
+    return [folder / name for name in sorted(entries) if suffix is None or name.endswith(suffix)]

@@ -50,10 +50,12 @@ def _bad_json_line(path: Path) -> str | None:
         data = data[3:]
     if data.lstrip().startswith(b"["):
         try:
-            value = json.loads(data.decode("utf-8"))
+            value = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
         except UnicodeDecodeError as exc:
             line = data[:exc.start].count(b"\n") + 1
-            return f"line {line}: not UTF-8 text"
+            return f"line {line}: {_not_utf8(data, exc)}"
+        except _DuplicateKey as exc:
+            return f"{exc}"
         except json.JSONDecodeError as exc:
             return f"line {exc.lineno}: {exc.msg}"
         if not isinstance(value, list):
@@ -63,15 +65,54 @@ def _bad_json_line(path: Path) -> str | None:
         if not raw_line.strip():
             continue
         try:
-            value = json.loads(raw_line.decode("utf-8"))
-        except UnicodeDecodeError:
-            return f"line {number}: not UTF-8 text"
+            value = json.loads(raw_line.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+        except UnicodeDecodeError as exc:
+            return f"line {number}: {_not_utf8(raw_line, exc)}"
+        except _DuplicateKey as exc:
+            return f"line {number}: {exc}"
         except json.JSONDecodeError as exc:
             return f"line {number}: {exc.msg} (column {exc.colno})"
         if not isinstance(value, dict):
             return f"line {number}: expected a JSON object, got {type(value).__name__}"
         if _has_lone_surrogate(value):
             return f"line {number}: {_LONE_SURROGATE}"
+    return None
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(f"the key {key!r} appears twice in one JSON object (which value is meant?)")
+        out[key] = value
+    return out
+
+
+def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+    """What is wrong with bytes that are not UTF-8, and what to do."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "not UTF-8 text (it starts with a UTF-16 byte-order mark); synthfilter reads UTF-8: convert the file"
+    column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+    return (f"not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column}); synthfilter reads UTF-8: convert the "
+            f"file (e.g. iconv -f latin1 -t utf-8)")
+
+
+def _bad_utf8_line(path: Path) -> str | None:
+    """Where a text file stops being UTF-8 ("line N: ..."), or None when all of it is. Line by line:
+    the byte of a newline never occurs inside a UTF-8 character."""
+    try:
+        with open_decompressed(path) as raw:
+            for number, line in enumerate(raw, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    return f"line {number}: {_not_utf8(line, exc)}"
+    except Exception:
+        return None
     return None
 
 
@@ -126,12 +167,79 @@ def _exact_big_ints(unit: InputUnit, ds: datasets.Dataset) -> datasets.Dataset:
         numbers = [v for v in column if v is not None]
         if not any(type(v) is int and not -(2**63) <= v < 2**63 for v in numbers):
             continue  # floats written as floats (1e19): the reader rounded nothing
-        if len(column) != ds.num_rows or not all(type(v) is int and 0 <= v < 2**64 for v in numbers):
-            raise ValueError(f"{unit.path}: column {name!r} holds integers beyond the signed 64-bit range together "
-                             f"with negative or fractional numbers; no column type holds them exactly (they would be "
-                             f"rounded as floats): write them as strings")
+        if len(column) != ds.num_rows:
+            raise ValueError(f"{unit.path}: column {name!r}: {len(column)} records for {ds.num_rows} rows")
+        bad = next(((i, v) for i, v in enumerate(column) if v is not None and not (type(v) is int and 0 <= v < 2**64)),
+                   None)
+        if bad is not None:
+            row, value = bad
+            why = ("is beyond the unsigned 64-bit range (2**64 - 1 at most)" if type(value) is int and value >= 2**64
+                   else "is negative" if type(value) is int else f"is not an integer ({type(value).__name__})")
+            raise ValueError(f"{unit.path}: column {name!r} holds integers beyond the signed 64-bit range, and the "
+                             f"value {value!r} of row {row + 1} {why}: no column type holds all of them exactly (they "
+                             f"would be rounded as floats); write them as strings")
         ds = ds.remove_columns(name).add_column(name, pa.array(column, pa.uint64()))
     return ds.select_columns(table.column_names)
+
+
+def _holds_json(feature: Any) -> bool:
+    if isinstance(feature, datasets.Json):
+        return True
+    if isinstance(feature, dict):
+        return any(_holds_json(f) for f in feature.values())
+    inner = getattr(feature, "feature", None)
+    return inner is not None and _holds_json(inner)
+
+
+def _json_text(value: Any, feature: Any) -> Any:
+    """``value`` with every part that ``feature`` types as ``Json`` written as its exact JSON text."""
+    if value is None:
+        return None
+    if isinstance(feature, datasets.Json):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(feature, dict) and isinstance(value, dict):
+        return {k: _json_text(value.get(k), f) for k, f in feature.items()}
+    inner = getattr(feature, "feature", None)
+    if inner is not None and isinstance(value, list):
+        return [_json_text(v, inner) for v in value]
+    return value
+
+
+def _exact_json_values(unit: InputUnit, ds: datasets.Dataset) -> datasets.Dataset:
+    """``datasets`` stores a column whose values are of several JSON types (a number among strings) as ``Json``,
+    keeping each string as it is when it parses as JSON: the text ``"null"``, ``"42"`` or ``"\"hi\""`` would come
+    back as null, 42 and hi, and the group value ``"1"`` as the integer 1. Such columns are read again from the
+    file, every value written as its exact JSON text, so each comes back as it was written."""
+    names = [name for name, feature in ds.features.items() if _holds_json(feature)]
+    if not names:
+        return ds
+    values: dict[str, list[Any]] = {name: [] for name in names}
+    for record in _json_records(unit.path):
+        for name in names:
+            values[name].append(_json_text(record.get(name) if isinstance(record, dict) else None, ds.features[name]))
+    table = ds.data.table
+    for name, column in values.items():
+        if len(column) != ds.num_rows:
+            raise ValueError(f"{unit.path}: column {name!r}: {len(column)} records for {ds.num_rows} rows")
+        target = table.schema.field(name).type
+        array = pa.array(column, _storage_type(target)).cast(target)
+        table = table.set_column(table.column_names.index(name), name, array)
+    return datasets.Dataset(datasets.table.InMemoryTable(table), info=ds.info)
+
+
+def _storage_type(t: pa.DataType) -> pa.DataType:
+    """``t`` with every extension type (``Json``) replaced by its storage type, for ``pa.array`` of plain values."""
+    if isinstance(t, pa.BaseExtensionType):
+        return _storage_type(t.storage_type)
+    if pa.types.is_struct(t):
+        return pa.struct([t.field(i).with_type(_storage_type(t.field(i).type)) for i in range(t.num_fields)])
+    if pa.types.is_large_list(t):
+        return pa.large_list(_storage_type(t.value_type))
+    if pa.types.is_fixed_size_list(t):
+        return pa.list_(_storage_type(t.value_type), t.list_size)
+    if pa.types.is_list(t):
+        return pa.list_(_storage_type(t.value_type))
+    return t
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -178,11 +286,17 @@ def _load_unit(unit: InputUnit) -> datasets.Dataset | None:
     except Exception as exc:
         if "corresponds to no data" in str(exc):
             return None  # zero rows: a CSV header alone, a Parquet/Arrow file without rows
-        where = _bad_json_line(unit.path) if unit.kind == "json" else None
+        where = _bad_json_line(unit.path) if unit.kind == "json" else _bad_utf8_line(unit.path)
         cause = _root_cause(exc)
         detail = where or f"{type(cause).__name__}: {cause}"
         raise ValueError(f"{unit.path}: not readable as {_describe(unit)}: {detail}") from exc
-    return _exact_big_ints(unit, ds) if unit.kind == "json" else ds
+    if unit.kind != "json":
+        return ds
+    try:  # pyarrow's JSON reader takes bytes that are not UTF-8 into string columns
+        ds.data.table.validate(full=True)
+    except pa.ArrowInvalid as exc:
+        raise ValueError(f"{unit.path}: not readable as {_describe(unit)}: {_bad_utf8_line(unit.path) or exc}") from exc
+    return _exact_json_values(unit, _exact_big_ints(unit, ds))
 
 
 @contextlib.contextmanager

@@ -16,7 +16,8 @@ from ..batches import EmbedColumn, TagColumns
 from ..columns import CLUSTER, COPIES, EMBEDDING, LANG, ROW, TAG_COLUMNS, Column
 from ..diversity import Embedder, dedup_semantic, resample_tails, row_features
 from ..engines.base import Engine
-from ..quota import CLASS_NAMES, NULL_GROUP, plan_sample
+from ..quota import CLASS_NAMES, plan_sample
+from ..quota.classify import group_values
 from ..quota.engine import enforce_quota_on
 from ..tag import LABEL_COLUMN, Tagger
 from .audit import QuotaDropReason, duplicates_dropped, not_selected, with_copies
@@ -57,7 +58,7 @@ class TagStep(Step):
     """Numbers the input rows (``sf_row``, for the audit trail) and tags them."""
 
     name = "tag"
-    fields = ("text_column", "detector")
+    fields = ("text_column", "detector", "detector_digest")
     writes = (ROW,) + TAG_COLUMNS
 
     def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:
@@ -84,7 +85,7 @@ class QuotaStep(Step):
 
 class EmbedStep(Step):
     name = "embed"
-    fields = ("embedder",)
+    fields = ("embedder", "embedder_digest")
     writes = (EMBEDDING,)
 
     def run(self, data: Any, engine: Engine, cfg: CleanConfig) -> tuple[Any, ...]:
@@ -143,7 +144,7 @@ class ResampleStep(Step):
         usable = row_features(ds, EMBEDDING.name)[1]
         counts = Counter(name for name, ok in zip(strata, usable) if ok)
         by_code = {(group, CLASS_NAMES.index(label)): n for (group, label), n in
-                   ((name.split("\x1f"), n) for name, n in counts.items())}
+                   ((name.rsplit("\x1f", 1), n) for name, n in counts.items())}
         plan = plan_sample(by_code, cfg.resample, cfg.quota_config("labels"))
         sizes = {f"{group}\x1f{CLASS_NAMES[c]}": k for (group, c), k in plan.items() if k}
         kept, report = resample_tails(ds, cfg.resample, config=cfg.resample_config(), return_report=True,
@@ -189,9 +190,8 @@ def _strata_counts(strata: dict[str, dict[str, int]]) -> dict[tuple[Any, int], i
 def _row_strata(ds: datasets.Dataset, cfg: CleanConfig) -> list[str]:
     """Per row, ``"group\x1fclass"``: the group as the quota reports it, the class as the label says."""
     labels = ds[LABEL_COLUMN]
-    groups = ds[cfg.by] if cfg.by else [None] * len(labels)
-    names = []
-    for group, label in zip(groups, labels):
-        name = "all" if cfg.by is None else (NULL_GROUP if group is None or group != group else str(group))
-        names.append(f"{name}\x1f{label if label in CLASS_NAMES else 'unknown'}")
-    return names
+    if cfg.by is None:
+        groups = ["all"] * len(labels)
+    else:  # named as the quota names them (its report's strata), so the plan below matches them
+        groups = [str(g) for g in group_values(ds.select_columns([cfg.by]).with_format("arrow")[:], cfg.by)]
+    return [f"{group}\x1f{label if label in CLASS_NAMES else 'unknown'}" for group, label in zip(groups, labels)]
