@@ -18,6 +18,7 @@ from .io import atomic_write_text, check_output, read_dataset, sample_path, writ
 from .diversity import resample_tails
 from .diversity import EMBEDDING_COLUMN, Embedder
 from .batches import EmbedColumn
+from .engines.workers import BoundToParent, children_die_with_me
 from .quota import enforce_quota
 from .tag import Tagger
 
@@ -54,6 +55,8 @@ def _map_arrow(ds, fn, **options):
     """``ds.map(fn, batched=True)`` on Arrow batches: ``fn`` returns the table it was given with its columns
     set, so every other column is written back as it was read (a ``Json`` column -- a JSON column mixing
     strings and numbers -- re-encoded from Python values would read the string ``"null"`` as null)."""
+    if options.get("num_proc"):
+        fn = BoundToParent(fn)  # workers die with this process
     return ds.with_format("arrow").map(fn, batched=True, **options).with_format(None)
 
 
@@ -384,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     args.command_line = "synthfilter " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
     if not _hub_models(args):
         stay_offline()
+    children_die_with_me()  # pool workers do not outlive a killed command
     try:
         return args.func(args)
     except (KeyError, ValueError, FileNotFoundError, TypeError, ImportError, OSError) as err:

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from ..io import read_dataset, recorded_files
 from .base import BatchFn, Engine
+from .workers import BoundToParent
 
 __all__ = ["LocalEngine"]
 
@@ -58,6 +59,8 @@ class LocalEngine(Engine):
         if ds.num_rows == 0:  # datasets.map skips an empty dataset, so the new columns would be missing
             return datasets.Dataset(datasets.table.InMemoryTable(fn(ds.with_format("arrow")[:0])))
         procs = self.workers if self.workers > 1 and ds.num_rows >= 2 * self.batch_size else None
+        if procs:
+            fn = BoundToParent(fn)  # workers die with this process, not minutes later
         out = ds.with_format("arrow").map(fn, batched=True, batch_size=self.batch_size, num_proc=procs, desc=desc)
         return out.with_format(None)
 
