@@ -13,6 +13,7 @@ from typing import Any, Iterable, Iterator
 import datasets
 import pyarrow as pa
 
+from ..arrow_json import is_json
 from .files import TEXT_FORMATS, InputUnit, need_zstandard, open_decompressed, input_units
 
 
@@ -227,6 +228,18 @@ def _exact_json_values(unit: InputUnit, ds: datasets.Dataset) -> datasets.Datase
     return datasets.Dataset(datasets.table.InMemoryTable(table), info=ds.info)
 
 
+def _as_json_columns(ds: datasets.Dataset, names: list[str]) -> datasets.Dataset:
+    """``ds`` with the columns ``names`` turned into ``Json`` columns holding each value's exact JSON text (to join
+    a file where that column mixes JSON types)."""
+    if not names:
+        return ds
+    table = ds.data.table
+    for name in names:
+        values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in table.column(name).to_pylist()]
+        table = table.set_column(table.column_names.index(name), name, pa.array(values, pa.string()).cast(pa.json_()))
+    return datasets.Dataset(datasets.table.InMemoryTable(table.replace_schema_metadata(None)))
+
+
 def _storage_type(t: pa.DataType) -> pa.DataType:
     """``t`` with every extension type (``Json``) replaced by its storage type, for ``pa.array`` of plain values."""
     if isinstance(t, pa.BaseExtensionType):
@@ -335,6 +348,10 @@ def _merge_type(a: pa.DataType, b: pa.DataType) -> pa.DataType | None:
         return b
     if pa.types.is_null(b):
         return a
+    if is_json(a) or is_json(b):  # values of several JSON types in one file: the other file's join them
+        other = b if is_json(a) else a
+        return a if is_json(a) else b if not (pa.types.is_struct(other) or _is_list(other)) or is_json(other) \
+            else None
     if _is_string(a) and _is_string(b):
         return pa.string()
     if _is_binary(a) and _is_binary(b):
@@ -414,6 +431,8 @@ def _combine(parts: list[tuple[InputUnit, datasets.Dataset]]) -> datasets.Datase
     for unit, ds in parts:
         if ds.column_names != ref_cols:
             ds = ds.select_columns(ref_cols)
+        ds = _as_json_columns(ds, [c for c in ref_cols if isinstance(features[c], datasets.Json)
+                                   and not isinstance(ds.features[c], datasets.Json)])
         if ds.features != features:
             try:
                 ds = ds.cast(features)
