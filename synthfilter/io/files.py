@@ -142,6 +142,7 @@ def _input_walk(path: str | os.PathLike) -> _Walk:
         walk.units.append(InputUnit(path, fmt, compression, (path,)))
         return walk
     walk.folders[os.path.realpath(path)] = path
+    _listdir(path)
     _refuse_dataset_dict(path)
     _refuse_reservoir(path)
     if is_saved_folder(path):
@@ -172,19 +173,25 @@ def _walk(folder: Path, walk: _Walk) -> None:
         if is_hidden(name):
             continue
         entry = folder / name
-        if entry.is_dir():
+        try:
+            is_dir = entry.is_dir()
+            is_file = not is_dir and entry.is_file()
+        except OSError as exc:
+            raise ValueError(f"{entry}: cannot read this input entry: {exc.strerror or exc}") from exc
+        if is_dir:
             real = os.path.realpath(entry)
             if real in walk.folders:  # a symlink loop, or a folder reached twice
                 warnings.warn(f"{entry}: the same folder as {walk.folders[real]}; read once", stacklevel=4)
                 continue
             walk.folders[real] = entry
+            _listdir(entry)  # an unreadable folder is named before anything is looked up in it
             _refuse_dataset_dict(entry)
             _refuse_reservoir(entry)
             if is_saved_folder(entry):
                 walk.units.append(InputUnit(entry, "saved", None, tuple(_saved_data_files(entry))))
             else:
                 _walk(entry, walk)
-        elif entry.is_file():
+        elif is_file:
             try:
                 fmt, compression = data_format(entry)
             except ValueError:
