@@ -187,6 +187,8 @@ def _with_embeddings(ds, args: argparse.Namespace, what: str):
 
 
 def _cmd_resample(args: argparse.Namespace) -> int:
+    if args.size < 1:
+        raise ValueError(f"--size must be at least 1 row, got {args.size}")
     check_output([args.input, args.reference], args.output, _report_path(args.output, "resample"))
     ds = read_dataset(args.input)
     reference = None
@@ -376,8 +378,14 @@ def _in_command_line_terms(message: str, parser: argparse.ArgumentParser | None)
         return message
     for action in parser._actions:
         flags = [o for o in action.option_strings if o.startswith("--")]
-        if flags and "_" in action.dest:
+        if not flags:
+            continue
+        if action.nargs == 0:  # a switch: replace=True is --replace
+            message = re.sub(rf"(?<![\w-]){re.escape(action.dest)}=True\b", flags[0], message)
+        if "_" in action.dest:
             message = re.sub(rf"(?<![\w-]){re.escape(action.dest)}(?:=(?=\S))?", flags[0] + " ", message)
+        else:  # a plain word ("size") is an option only as size=...
+            message = re.sub(rf"(?<![\w-]){re.escape(action.dest)}=(?=\S)", flags[0] + " ", message)
     return re.sub(r" {2,}", " ", message)
 
 

@@ -190,3 +190,29 @@ def test_a_full_disk_leaves_no_empty_lock(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "write", real)
     with sio.RunLock(tmp_path / "out"):  # the next run is not blocked
         assert (tmp_path / "out" / ".synthfilter.lock").exists()
+
+
+def test_a_file_named_gzip_that_is_not_is_named(tmp_path):
+    path = tmp_path / "in.jsonl.gz"
+    path.write_text('{"id": 1, "text": "a"}\n')
+    with pytest.raises(ValueError, match=r"in\.jsonl\.gz: its name says gzip-compressed but its bytes are not"):
+        sio.read_dataset(path)
+
+
+def test_a_parquet_file_without_rows_beside_a_data_file_is_skipped(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    _jsonl(tmp_path / "in" / "a.jsonl", [{"id": 1, "text": "a"}])
+    pq.write_table(pa.table({"id": pa.array([], pa.int64()), "text": pa.array([], pa.string())}),
+                   tmp_path / "in" / "b.parquet")
+    assert sio.read_dataset(tmp_path / "in")["id"] == [1]
+
+
+def test_resample_size_errors_are_in_command_line_terms(tmp_path, capsys):
+    src = _jsonl(tmp_path / "in.jsonl", [{"id": i, "text": f"{ENGLISH} {i}"} for i in range(20)])
+    assert main(["resample", str(src), str(tmp_path / "a.jsonl"), "--size", "0", "--embedder", "hashing"]) == 2
+    assert "--size must be at least 1 row" in capsys.readouterr().err and not (tmp_path / "a.jsonl").exists()
+    assert main(["resample", str(src), str(tmp_path / "b.jsonl"), "--size", "50", "--embedder", "hashing"]) == 2
+    err = capsys.readouterr().err
+    assert "--size 50 is larger than the 20 usable rows" in err and "(or --replace)" in err

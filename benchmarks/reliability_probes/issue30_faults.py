@@ -50,7 +50,7 @@ TIMING = textwrap.dedent("""
 """)
 
 DISK = textwrap.dedent("""
-    import json, os, subprocess, sys
+    import json, os, shutil, subprocess, sys
     disk, src, det, cache, repo = sys.argv[1:6]
     env = {**os.environ, "HF_DATASETS_CACHE": cache, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
            "TQDM_DISABLE": "1", "PYTHONPATH": repo}
@@ -77,6 +77,7 @@ DISK = textwrap.dedent("""
     os.remove(filler)
     res["full_rerun_exit"], _ = clean(out)
     res["full_rerun_rows"] = sum(1 for _ in open(os.path.join(out, "output.jsonl"))) if res["full_rerun_exit"] == 0 else 0
+    shutil.rmtree(out)
     subprocess.run(["mount", "-o", "remount,size=160k", disk], check=True)  # room for a few steps only
     out = os.path.join(disk, "mid")
     res["mid_exit"], res["mid_message"] = clean(out)
@@ -187,7 +188,7 @@ class Faults:
         (d / "driver.py").write_text(DISK)
         if not shutil.which("unshare"):
             return [self.verdict(name, "(needs unshare and mount rights)", False, 400)]
-        shell = (f"mount -t tmpfs -o size=1m tmpfs {d / 'disk'} && exec {sys.executable} {d / 'driver.py'} "
+        shell = (f"mount -t tmpfs -o size=64m tmpfs {d / 'disk'} && exec {sys.executable} {d / 'driver.py'} "
                  f"{d / 'disk'} {src} {self.s.detector} {d / 'cache'} {REPO}")
         proc = subprocess.run(["unshare", "-m", "sh", "-c", shell], capture_output=True, text=True, timeout=900,
                               env=env_for(d / "cache"))

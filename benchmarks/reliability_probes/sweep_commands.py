@@ -70,7 +70,7 @@ class SweepCommands(Probes):
         out = []
         rows = [{"id": i, "text": t} for i, t in enumerate(self.texts(40))]
         src = write_jsonl(self.folder("resample sizes") / "in.jsonl", rows)
-        for size, needles in (("100", ["--size 100", "40"]), ("0", ["--size"])):
+        for size, needles in (("100", ["--size 100", "40 usable rows", "--max-copies"]), ("0", ["--size", "at least 1"])):
             name = f"resample --size {size} of 40 rows"
             r = self.run(name, ["resample", src, self.folder(name) / "out.jsonl", "--size", size, "--embedder",
                                 "hashing"])
@@ -90,8 +90,7 @@ class SweepCommands(Probes):
         d = self.folder(name)
         src = write_jsonl(d / "in.jsonl", [{"text": t} for t in self.texts(60) + self.texts(20, "ai")])
         ref = write_jsonl(d / "ref.jsonl", [{"text": t} for t in self.texts(60)])
-        r = self.run(name, ["estimate", src, "--reference", ref, "--detector", self.s.detector, "--json",
-                            d / "new" / "deeper" / "est.json"])
+        r = self.run(name, ["estimate", src, "--reference", ref, "--json", d / "new" / "deeper" / "est.json"])
         ok = r["rc"] == 0 and (d / "new" / "deeper" / "est.json").exists()
         if ok:
             ok = "share" in json.loads((d / "new" / "deeper" / "est.json").read_text())

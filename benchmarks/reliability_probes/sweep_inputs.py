@@ -128,9 +128,12 @@ class SweepInputs(Probes):
         return self.refused(name, "exit 2 naming the file", r, 200, ["in.jsonl.gz"])
 
     def gzip_by_magic(self) -> dict[str, Any]:
-        rows = self.rows(5)
-        return self._tag_file("plain JSONL named .jsonl.gz", "exit 0; every row (compression is read from the "
-                              "bytes)", "in.jsonl.gz", self._lines(rows), rows)
+        name = "plain JSONL named .jsonl.gz"
+        src = self.folder(name) / "in.jsonl.gz"
+        src.write_bytes(self._lines(self.rows(5)))
+        r = self.run(name, ["tag", src, src.parent / "out.jsonl"])
+        return self.refused(name, "exit 2 naming the file: its name says gzip, its bytes are not", r, 5,
+                            ["in.jsonl.gz", "not gzip-compressed"])
 
     def empty_parquet_beside(self) -> dict[str, Any]:
         import pyarrow as pa

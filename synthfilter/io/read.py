@@ -14,7 +14,7 @@ import datasets
 import pyarrow as pa
 
 from ..arrow_json import is_json
-from .files import TEXT_FORMATS, InputUnit, need_zstandard, open_decompressed, input_units
+from .files import _MAGIC, TEXT_FORMATS, InputUnit, input_units, need_zstandard, open_decompressed
 
 
 
@@ -286,6 +286,10 @@ def _load_unit(unit: InputUnit) -> datasets.Dataset | None:
         return None
     if unit.kind in ("parquet", "arrow") and unit.path.stat().st_size == 0:
         raise ValueError(f"{unit.path}: not readable as {unit.kind}: the file is empty (0 bytes)")
+    if unit.kind in ("parquet", "arrow") and _binary_rows(unit) == 0:
+        return None  # a Parquet/Arrow file without rows: skipped, as an empty text file is
+    if unit.compression is not None:
+        _check_compression(unit)
     files = [glob.escape(str(unit.path.absolute()))]
     try:
         try:
@@ -299,7 +303,8 @@ def _load_unit(unit: InputUnit) -> datasets.Dataset | None:
     except Exception as exc:
         if "corresponds to no data" in str(exc):
             return None  # zero rows: a CSV header alone, a Parquet/Arrow file without rows
-        where = _bad_json_line(unit.path) if unit.kind == "json" else _bad_utf8_line(unit.path)
+        where = _bad_json_line(unit.path) if unit.kind == "json" else \
+            _bad_utf8_line(unit.path) if unit.kind == "csv" else None
         cause = _root_cause(exc)
         detail = where or f"{type(cause).__name__}: {cause}"
         raise ValueError(f"{unit.path}: not readable as {_describe(unit)}: {detail}") from exc
@@ -310,6 +315,34 @@ def _load_unit(unit: InputUnit) -> datasets.Dataset | None:
     except pa.ArrowInvalid as exc:
         raise ValueError(f"{unit.path}: not readable as {_describe(unit)}: {_bad_utf8_line(unit.path) or exc}") from exc
     return _exact_json_values(unit, _exact_big_ints(unit, ds))
+
+
+def _binary_rows(unit: InputUnit) -> int | None:
+    """Rows of a Parquet or Arrow file from its metadata (``None`` when it cannot be read: the loader says why)."""
+    import pyarrow.parquet as pq
+
+    try:
+        if unit.kind == "parquet":
+            return pq.ParquetFile(unit.path).metadata.num_rows
+        with pa.memory_map(str(unit.path)) as source:
+            try:
+                return pa.ipc.open_file(source).read_all().num_rows
+            except pa.ArrowInvalid:
+                source.seek(0)
+                return pa.ipc.open_stream(source).read_all().num_rows
+    except Exception:
+        return None
+
+
+def _check_compression(unit: InputUnit) -> None:
+    """A file named as compressed (``.gz``, ...) whose bytes are not: refused, saying so (``datasets`` would
+    report a decompression error)."""
+    with open(unit.path, "rb") as handle:
+        head = handle.read(6)
+    if not head or any(head.startswith(magic) and kind == unit.compression for magic, kind in _MAGIC):
+        return
+    raise ValueError(f"{unit.path}: its name says {unit.compression}-compressed but its bytes are not "
+                     f"{unit.compression}-compressed (it starts with {head!r}); rename it")
 
 
 @contextlib.contextmanager
