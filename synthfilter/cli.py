@@ -18,7 +18,7 @@ from .io import atomic_write_text, check_output, read_dataset, sample_path, writ
 from .diversity import resample_tails
 from .diversity import EMBEDDING_COLUMN, Embedder
 from .batches import EmbedColumn
-from .engines.workers import BoundToParent, children_die_with_me
+from .engines.workers import BoundToParent, children_die_with_me, watch_descendants
 from .quota import enforce_quota
 from .tag import Tagger
 
@@ -212,6 +212,9 @@ def _cmd_resample(args: argparse.Namespace) -> int:
 
 def _cmd_clean(args: argparse.Namespace) -> int:
     from .pipeline import CleanConfig, clean
+
+    if args.engine == "ray":
+        watch_descendants()  # a killed run leaves no Ray process behind
 
     cfg = CleanConfig(max_synthetic=args.max_synthetic, resample=args.resample, engine=args.engine,
                       workers=args.workers, detector=args.detector, embedder=args.embedder,

@@ -68,3 +68,33 @@ def test_the_wrapper_pickles_as_its_function():
     wrapped = BoundToParent(len)
     assert Hasher.hash(wrapped) == Hasher.hash(BoundToParent(len))
     assert pickle.loads(pickle.dumps(wrapped))("abc") == 3
+
+
+WATCHED = textwrap.dedent("""
+    import subprocess, sys, time
+    from synthfilter.engines.workers import watch_descendants
+    watch_descendants()
+    time.sleep(1)
+    shell = subprocess.Popen(["sh", "-c", "sleep 120 & echo $!; sleep 120"], stdout=subprocess.PIPE, text=True)
+    print(shell.pid, shell.stdout.readline().strip(), flush=True)  # a child, and a grandchild started later
+    time.sleep(120)
+""")
+
+
+def test_a_watched_process_tree_ends_with_its_root(tmp_path):
+    script = tmp_path / "root.py"
+    script.write_text(WATCHED)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    pids = [int(x) for x in proc.stdout.readline().split()]
+    time.sleep(1.5)  # the watcher has seen them
+    assert len(pids) == 2 and all(_alive(pid) for pid in pids)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in pids if _alive(pid)]
+    for pid in left:
+        os.kill(pid, 9)
+    assert not left

@@ -103,11 +103,14 @@ def cli(args: list[Any], cache: Path, timeout: float = 600, cwd: Path = REPO, pr
 
 
 def error_line(stderr: str) -> str:
-    """The command's own error message (from the last line starting with 'synthfilter ' to the end), else the
-    last line."""
-    lines = [ln for ln in stderr.splitlines() if ln.strip()]
-    starts = [i for i, ln in enumerate(lines) if ln.startswith("synthfilter ")]
-    return " ".join(ln.strip() for ln in lines[starts[-1]:])[:800] if starts else (lines or [""])[-1][:800]
+    """The command's own error message (``synthfilter <command>: error: ...``, wherever a progress bar left it on
+    its line, with its continuation lines), else the last line."""
+    found = list(re.finditer(r"synthfilter [\w ]+: error: ", stderr))
+    if found:  # the message and its continuation lines, without progress bars
+        lines = re.split(r"[\n\r]", stderr[found[-1].start():])
+        return " ".join(ln.strip() for ln in lines if ln.strip() and not re.search(r"/s\]|\d+%\|", ln))[:800]
+    lines = [ln for ln in re.split(r"[\n\r]", stderr) if ln.strip()]
+    return (lines or [""])[-1][:800]
 
 
 def group_pids(pgid: int) -> list[int]:

@@ -31,12 +31,16 @@ class Issue30(Faults, Probes):
         return [r["sf_label"] for r in read_jsonl(path)] if path.exists() else []
 
     # ----------------------------------------------------------------------------- 1. stale results
-    def stale_tag(self) -> dict[str, Any]:
-        name = "1. detector file replaced at the same path: tag twice with one datasets cache"
+    def _calibration(self, name: str) -> tuple[Path, Path, Path, Path]:
+        """The probe's folder, 300 human texts to calibrate on, the detector's path and a datasets cache."""
         d = self.folder(name)
         human = write_jsonl(d / "human.jsonl", [{"text": t} for t in self.texts(300)])
+        return d, human, d / "c.npz", d / "cache"
+
+    def stale_tag(self) -> dict[str, Any]:
+        name = "1. detector file replaced at the same path: tag twice with one datasets cache"
+        d, human, det, cache = self._calibration(name)
         src = write_jsonl(d / "in.jsonl", self.rows(150, 150))
-        det, cache = d / "c.npz", d / "cache"
         steps = [cli(["calibrate", human, "--target-fpr", "0.01", "--out", det, "--detector", self.s.detector], cache),
                  cli(["tag", src, d / "a.jsonl", "--detector", det], cache),
                  cli(["calibrate", human, "--target-fpr", "0.5", "--out", det, "--force", "--detector",
@@ -52,10 +56,8 @@ class Issue30(Faults, Probes):
 
     def stale_clean(self) -> dict[str, Any]:
         name = "1. detector file replaced at the same path: clean rerun into its folder"
-        d = self.folder(name)
-        human = write_jsonl(d / "human.jsonl", [{"text": t} for t in self.texts(300)])
+        d, human, det, cache = self._calibration(name)
         src = write_jsonl(d / "in.jsonl", self.rows(300, 200))
-        det, cache = d / "c.npz", d / "cache"
         args = ["--max-synthetic", "0.1", "--resample", "100", "--embedder", "hashing", "--detector", det]
         cal = lambda fpr: cli(["calibrate", human, "--target-fpr", fpr, "--out", det, "--force", "--detector",  # noqa: E731
                                self.s.detector], cache)

@@ -9,7 +9,8 @@ the transform does (the same ``datasets`` cache key on every run).
 
 The command line (a process of its own) goes further: :func:`children_die_with_me` makes
 every process it forks from its main thread (pool workers, and the manager process
-``datasets`` starts beside them, which runs none of our code) die with it.
+``datasets`` starts beside them, which runs none of our code) die with it, and with
+``--engine ray`` :func:`watch_descendants` ends the local Ray it started.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 import threading
 from typing import Any, Callable
 
-__all__ = ["BoundToParent", "die_with_parent", "children_die_with_me"]
+__all__ = ["BoundToParent", "die_with_parent", "children_die_with_me", "watch_descendants"]
 
 _PR_SET_PDEATHSIG = 1
 _bound = False
@@ -100,3 +101,61 @@ def children_die_with_me() -> None:
         return
     os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
     _registered = True
+
+
+_WATCH = r"""
+import os, signal, sys, time
+
+def start(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+def parents():
+    out = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    out[int(entry)] = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+driver, first = int(sys.argv[1]), sys.argv[2]
+known = {}
+while start(driver) == first:
+    tree, todo, seen = parents(), [driver], {driver}
+    while todo:  # every descendant, every time: a known process may have started new ones
+        pid = todo.pop()
+        for child, parent in tree.items():
+            if parent == pid and child not in seen and child != os.getpid():
+                seen.add(child)
+                known.setdefault(child, start(child))
+                todo.append(child)
+    time.sleep(0.5)
+for pid, began in known.items():
+    if began is not None and start(pid) == began:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+"""
+
+
+def watch_descendants() -> None:
+    """Start a small watcher process (in its own session) that, once this process has ended in any way,
+    kills every process it saw descend from it. For processes this one starts with ``subprocess`` rather
+    than ``fork``, which :func:`children_die_with_me` cannot reach (a local Ray's raylet and agents, which
+    Ray leaves running when its driver is killed). For a command-line process; Linux only."""
+    if not sys.platform.startswith("linux"):
+        return
+    import subprocess
+
+    with open(f"/proc/{os.getpid()}/stat") as handle:
+        began = handle.read().rsplit(")", 1)[1].split()[19]
+    subprocess.Popen([sys.executable, "-c", _WATCH, str(os.getpid()), began], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
