@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import re
 import shlex
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from ._version import __version__
+from .commands import in_command_line_terms, stay_offline
 from .columns import LABEL, SCORE
 from .io import atomic_write_text, check_output, read_dataset, sample_path, write_dataset
 from .diversity import resample_tails
@@ -362,36 +361,6 @@ def _hub_models(args: argparse.Namespace) -> list[str]:
     return [n for n in names if n and n not in _LOCAL_MODELS and not Path(n).exists()]
 
 
-def stay_offline() -> None:
-    """Switch off Hugging Face hub calls and telemetry for this process (the defaults need no network)."""
-    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
-        os.environ[var] = "1"
-    import datasets.config
-    import huggingface_hub.constants as hub
-
-    hub.HF_HUB_OFFLINE = True
-    hub.HF_HUB_DISABLE_TELEMETRY = True
-    datasets.config.HF_HUB_OFFLINE = True
-    datasets.config.HF_DATASETS_OFFLINE = True
-
-
-def _in_command_line_terms(message: str, parser: argparse.ArgumentParser | None) -> str:
-    """Name options as typed (``--max-synthetic``), not as Python arguments (``max_synthetic``)."""
-    if parser is None:
-        return message
-    for action in parser._actions:
-        flags = [o for o in action.option_strings if o.startswith("--")]
-        if not flags:
-            continue
-        if action.nargs == 0:  # a switch: replace=True is --replace
-            message = re.sub(rf"(?<![\w-]){re.escape(action.dest)}=True\b", flags[0], message)
-        if "_" in action.dest:
-            message = re.sub(rf"(?<![\w-]){re.escape(action.dest)}(?:=(?=\S))?", flags[0] + " ", message)
-        else:  # a plain word ("size") is an option only as size=...
-            message = re.sub(rf"(?<![\w-]){re.escape(action.dest)}=(?=\S)", flags[0] + " ", message)
-    return re.sub(r" {2,}", " ", message)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -404,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyError, ValueError, FileNotFoundError, TypeError, ImportError, OSError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
         sub = parser._subparsers._group_actions[0].choices.get(args.command) if parser._subparsers else None
-        print(f"synthfilter {args.command}: error: {_in_command_line_terms(str(message), sub)}", file=sys.stderr)
+        print(f"synthfilter {args.command}: error: {in_command_line_terms(str(message), sub)}", file=sys.stderr)
         return 2
 
 

@@ -50,7 +50,9 @@ writing into one folder; :func:`write_checksums`/:func:`verify_checksums` detect
 changed, truncated, added or removed file in a finished folder.
 
 Modules: :mod:`~synthfilter.io.files` (which files, their format, fingerprints),
-:mod:`~synthfilter.io.read`, :mod:`~synthfilter.io.write` (output safety, atomic writes),
+:mod:`~synthfilter.io.read` (with :mod:`~synthfilter.io.diagnose`, where a text file goes wrong, and
+:mod:`~synthfilter.io.exact_json`, JSON values read exactly), :mod:`~synthfilter.io.write` (output safety,
+atomic writes),
 :mod:`~synthfilter.io.lock`, :mod:`~synthfilter.io.checksums`.
 """
 

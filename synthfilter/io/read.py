@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import json
 import os
 import re
-from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import datasets
 import pyarrow as pa
 
 from ..arrow_json import is_json
+from .diagnose import bad_json_line, bad_utf8_line
+from .exact_json import as_json_columns, exact_big_ints, exact_json_values, json_features
 from .files import _MAGIC, TEXT_FORMATS, InputUnit, input_units, need_zstandard, open_decompressed
 
 
@@ -38,221 +38,6 @@ def _text_is_empty(unit: InputUnit) -> bool:
         raise
     except Exception as exc:  # corrupt gzip/bz2/xz/zstd stream
         raise ValueError(f"{unit.path}: not readable: {type(exc).__name__}: {exc}") from exc
-
-
-def _bad_json_line(path: Path) -> str | None:
-    """Where a JSON file goes wrong ("line N: ..."), or None when every line parses."""
-    try:
-        with open_decompressed(path) as raw:
-            data = raw.read()
-    except Exception:
-        return None
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if data.lstrip().startswith(b"["):
-        try:
-            value = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
-        except UnicodeDecodeError as exc:
-            line = data[:exc.start].count(b"\n") + 1
-            return f"line {line}: {_not_utf8(data, exc)}"
-        except _DuplicateKey as exc:
-            return f"{exc}"
-        except json.JSONDecodeError as exc:
-            return f"line {exc.lineno}: {exc.msg}"
-        if not isinstance(value, list):
-            return "not a JSON array"
-        return _LONE_SURROGATE if _has_lone_surrogate(value) else None
-    for number, raw_line in enumerate(data.split(b"\n"), start=1):
-        if not raw_line.strip():
-            continue
-        try:
-            value = json.loads(raw_line.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
-        except UnicodeDecodeError as exc:
-            return f"line {number}: {_not_utf8(raw_line, exc)}"
-        except _DuplicateKey as exc:
-            return f"line {number}: {exc}"
-        except json.JSONDecodeError as exc:
-            return f"line {number}: {exc.msg} (column {exc.colno})"
-        if not isinstance(value, dict):
-            return f"line {number}: expected a JSON object, got {type(value).__name__}"
-        if _has_lone_surrogate(value):
-            return f"line {number}: {_LONE_SURROGATE}"
-    return None
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(f"the key {key!r} appears twice in one JSON object (which value is meant?)")
-        out[key] = value
-    return out
-
-
-def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
-    """What is wrong with bytes that are not UTF-8, and what to do."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "not UTF-8 text (it starts with a UTF-16 byte-order mark); synthfilter reads UTF-8: convert the file"
-    column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-    return (f"not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column}); synthfilter reads UTF-8: convert the "
-            f"file (e.g. iconv -f latin1 -t utf-8)")
-
-
-def _bad_utf8_line(path: Path) -> str | None:
-    """Where a text file stops being UTF-8 ("line N: ..."), or None when all of it is. Line by line:
-    the byte of a newline never occurs inside a UTF-8 character."""
-    try:
-        with open_decompressed(path) as raw:
-            for number, line in enumerate(raw, start=1):
-                try:
-                    line.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    return f"line {number}: {_not_utf8(line, exc)}"
-    except Exception:
-        return None
-    return None
-
-
-_LONE_SURROGATE = "a string holds a lone surrogate escape (\\ud800-\\udfff without its pair), which is not Unicode text"
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _json_records(path: Path) -> Iterator[Any]:
-    """The records of a JSON-lines file (or the items of one JSON array), parsed by Python (exact integers)."""
-    with open_decompressed(path) as raw:
-        data = raw.read()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if data.lstrip().startswith(b"["):
-        yield from json.loads(data)
-        return
-    for line in data.split(b"\n"):
-        if line.strip():
-            yield json.loads(line)
-
-
-def _json_features(path: Path) -> datasets.Features:
-    """Column types of a JSON-lines file inferred from all of it (pyarrow's reader; holds the whole file)."""
-    import pyarrow.json as paj
-
-    with open_decompressed(path) as raw:
-        return datasets.Features.from_arrow_schema(paj.read_json(raw).schema)
-
-
-def _exact_big_ints(unit: InputUnit, ds: datasets.Dataset) -> datasets.Dataset:
-    """pyarrow's JSON reader reads integers beyond the signed 64-bit range as float64, rounded (2**63 + 5 comes
-    back as 2**63): read such a column again exactly, as uint64, or refuse it when no type holds it exactly."""
-    import pyarrow.compute as pc
-
-    table = ds.data.table
-    suspects = [name for name in table.column_names if pa.types.is_floating(table.schema.field(name).type)
-                and pc.any(pc.greater_equal(pc.abs(table.column(name)), 2.0**63)).as_py()]
-    if not suspects:
-        return ds
-    values: dict[str, list[Any]] = {name: [] for name in suspects}
-    for record in _json_records(unit.path):
-        for name in suspects:
-            values[name].append(record.get(name) if isinstance(record, dict) else None)
-    for name, column in values.items():
-        numbers = [v for v in column if v is not None]
-        if not any(type(v) is int and not -(2**63) <= v < 2**63 for v in numbers):
-            continue  # floats written as floats (1e19): the reader rounded nothing
-        if len(column) != ds.num_rows:
-            raise ValueError(f"{unit.path}: column {name!r}: {len(column)} records for {ds.num_rows} rows")
-        bad = next(((i, v) for i, v in enumerate(column) if v is not None and not (type(v) is int and 0 <= v < 2**64)),
-                   None)
-        if bad is not None:
-            row, value = bad
-            why = ("is beyond the unsigned 64-bit range (2**64 - 1 at most)" if type(value) is int and value >= 2**64
-                   else "is negative" if type(value) is int else f"is not an integer ({type(value).__name__})")
-            raise ValueError(f"{unit.path}: column {name!r} holds integers beyond the signed 64-bit range, and the "
-                             f"value {value!r} of row {row + 1} {why}: no column type holds all of them exactly (they "
-                             f"would be rounded as floats); write them as strings")
-        ds = ds.remove_columns(name).add_column(name, pa.array(column, pa.uint64()))
-    return ds.select_columns(table.column_names)
-
-
-def _holds_json(feature: Any) -> bool:
-    if isinstance(feature, datasets.Json):
-        return True
-    if isinstance(feature, dict):
-        return any(_holds_json(f) for f in feature.values())
-    inner = getattr(feature, "feature", None)
-    return inner is not None and _holds_json(inner)
-
-
-def _json_text(value: Any, feature: Any) -> Any:
-    """``value`` with every part that ``feature`` types as ``Json`` written as its exact JSON text."""
-    if value is None:
-        return None
-    if isinstance(feature, datasets.Json):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(feature, dict) and isinstance(value, dict):
-        return {k: _json_text(value.get(k), f) for k, f in feature.items()}
-    inner = getattr(feature, "feature", None)
-    if inner is not None and isinstance(value, list):
-        return [_json_text(v, inner) for v in value]
-    return value
-
-
-def _exact_json_values(unit: InputUnit, ds: datasets.Dataset) -> datasets.Dataset:
-    """``datasets`` stores a column whose values are of several JSON types (a number among strings) as ``Json``,
-    keeping each string as it is when it parses as JSON: the text ``"null"``, ``"42"`` or ``"\"hi\""`` would come
-    back as null, 42 and hi, and the group value ``"1"`` as the integer 1. Such columns are read again from the
-    file, every value written as its exact JSON text, so each comes back as it was written."""
-    names = [name for name, feature in ds.features.items() if _holds_json(feature)]
-    if not names:
-        return ds
-    values: dict[str, list[Any]] = {name: [] for name in names}
-    for record in _json_records(unit.path):
-        for name in names:
-            values[name].append(_json_text(record.get(name) if isinstance(record, dict) else None, ds.features[name]))
-    table = ds.data.table
-    for name, column in values.items():
-        if len(column) != ds.num_rows:
-            raise ValueError(f"{unit.path}: column {name!r}: {len(column)} records for {ds.num_rows} rows")
-        target = table.schema.field(name).type
-        array = pa.array(column, _storage_type(target)).cast(target)
-        table = table.set_column(table.column_names.index(name), name, array)
-    return datasets.Dataset(datasets.table.InMemoryTable(table), info=ds.info)
-
-
-def _as_json_columns(ds: datasets.Dataset, names: list[str]) -> datasets.Dataset:
-    """``ds`` with the columns ``names`` turned into ``Json`` columns holding each value's exact JSON text (to join
-    a file where that column mixes JSON types)."""
-    if not names:
-        return ds
-    table = ds.data.table
-    for name in names:
-        values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in table.column(name).to_pylist()]
-        table = table.set_column(table.column_names.index(name), name, pa.array(values, pa.string()).cast(pa.json_()))
-    return datasets.Dataset(datasets.table.InMemoryTable(table.replace_schema_metadata(None)))
-
-
-def _storage_type(t: pa.DataType) -> pa.DataType:
-    """``t`` with every extension type (``Json``) replaced by its storage type, for ``pa.array`` of plain values."""
-    if isinstance(t, pa.BaseExtensionType):
-        return _storage_type(t.storage_type)
-    if pa.types.is_struct(t):
-        return pa.struct([t.field(i).with_type(_storage_type(t.field(i).type)) for i in range(t.num_fields)])
-    if pa.types.is_large_list(t):
-        return pa.large_list(_storage_type(t.value_type))
-    if pa.types.is_fixed_size_list(t):
-        return pa.list_(_storage_type(t.value_type), t.list_size)
-    if pa.types.is_list(t):
-        return pa.list_(_storage_type(t.value_type))
-    return t
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -299,12 +84,12 @@ def _load_unit(unit: InputUnit) -> datasets.Dataset | None:
             # null and its later values fail to cast ("cast array of type bool to null"): type them by all of it
             if unit.kind != "json" or not re.search(r"cast array of type .* to null", str(_root_cause(exc))):
                 raise
-            ds = datasets.load_dataset("json", data_files=files, features=_json_features(unit.path), split="train")
+            ds = datasets.load_dataset("json", data_files=files, features=json_features(unit.path), split="train")
     except Exception as exc:
         if "corresponds to no data" in str(exc):
             return None  # zero rows: a CSV header alone, a Parquet/Arrow file without rows
-        where = _bad_json_line(unit.path) if unit.kind == "json" else \
-            _bad_utf8_line(unit.path) if unit.kind == "csv" else None
+        where = bad_json_line(unit.path) if unit.kind == "json" else \
+            bad_utf8_line(unit.path) if unit.kind == "csv" else None
         cause = _root_cause(exc)
         detail = where or f"{type(cause).__name__}: {cause}"
         raise ValueError(f"{unit.path}: not readable as {_describe(unit)}: {detail}") from exc
@@ -313,8 +98,8 @@ def _load_unit(unit: InputUnit) -> datasets.Dataset | None:
     try:  # pyarrow's JSON reader takes bytes that are not UTF-8 into string columns
         ds.data.table.validate(full=True)
     except pa.ArrowInvalid as exc:
-        raise ValueError(f"{unit.path}: not readable as {_describe(unit)}: {_bad_utf8_line(unit.path) or exc}") from exc
-    return _exact_json_values(unit, _exact_big_ints(unit, ds))
+        raise ValueError(f"{unit.path}: not readable as {_describe(unit)}: {bad_utf8_line(unit.path) or exc}") from exc
+    return exact_json_values(unit, exact_big_ints(unit, ds))
 
 
 def _binary_rows(unit: InputUnit) -> int | None:
@@ -464,7 +249,7 @@ def _combine(parts: list[tuple[InputUnit, datasets.Dataset]]) -> datasets.Datase
     for unit, ds in parts:
         if ds.column_names != ref_cols:
             ds = ds.select_columns(ref_cols)
-        ds = _as_json_columns(ds, [c for c in ref_cols if isinstance(features[c], datasets.Json)
+        ds = as_json_columns(ds, [c for c in ref_cols if isinstance(features[c], datasets.Json)
                                    and not isinstance(ds.features[c], datasets.Json)])
         if ds.features != features:
             try:
