@@ -1,7 +1,7 @@
 """Print the README's benchmark tables (Markdown) from benchmarks/results/*.json.
 
 The collapse mitigation tables and claims are written into the README by
-benchmarks/collapse_readme.py instead.
+benchmarks/collapse_readme.py instead, the reliability section by benchmarks/reliability.py.
 
     python benchmarks/tables.py
 """
@@ -174,15 +174,6 @@ def language_tables(r: dict) -> str:
     return "\n".join(rows)
 
 
-def reliability_tables(r: dict) -> str:
-    rows = ["| probe group | tried | held | rows lost |", "|---|---|---|---|"]
-    for group, x in r["summary"]["by_group"].items():
-        rows.append(f"| {group} | {x['tried']} | {x['held']} | {x['rows_lost']} |")
-    s = r["summary"]
-    rows.append(f"| **all** | **{s['tried']}** | **{s['held']}** | **{s['rows_lost']}** |")
-    return "\n".join(rows)
-
-
 def dedup_language_tables(r: dict) -> str:
     models = list(r["embedders"])
     rows = ["| language (texts) | " + " | ".join(f"`{m}`: nn >= 0.95 / >= 0.9 / median nn" for m in models) + " |",
@@ -204,7 +195,7 @@ def main() -> None:
         print(f"### detect tiers\n\n{tier_tables(json.loads(detect.read_text()))}\n")
     for name, render in (("detect", detect_tables), ("detect_heads", head_tables), ("quota", quota_tables), ("resample", resample_tables),
                          ("collapse_anchors", anchor_tables),
-                         ("languages", language_tables), ("reliability", reliability_tables),
+                         ("languages", language_tables),
                          ("dedup_languages", dedup_language_tables)):
         path = RESULTS / f"{name}.json"
         if path.exists():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from .arrow_json import pylist
 from .columns import TAG_COLUMNS
 from .diversity.encoders import Embedder
 from .tag import Tagger
@@ -28,7 +29,7 @@ def set_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
 def _text(table: pa.Table, column: str) -> list:
     if column not in table.column_names:
         raise KeyError(f"text column {column!r} not found; columns present: {table.column_names}")
-    return table.column(column).to_pylist()
+    return pylist(table.column(column))
 
 
 class TagColumns:

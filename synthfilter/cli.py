@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import re
 import shlex
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from ._version import __version__
+from .commands import in_command_line_terms, stay_offline
 from .columns import LABEL, SCORE
 from .io import atomic_write_text, check_output, read_dataset, sample_path, write_dataset
 from .diversity import resample_tails
 from .diversity import EMBEDDING_COLUMN, Embedder
+from .batches import EmbedColumn
+from .engines.workers import BoundToParent, children_die_with_me, watch_descendants
 from .quota import enforce_quota
 from .tag import Tagger
 
@@ -49,9 +50,18 @@ def _summary(ds, group_column: str | None) -> str:
     return "\n".join(lines)
 
 
+def _map_arrow(ds, fn, **options):
+    """``ds.map(fn, batched=True)`` on Arrow batches: ``fn`` returns the table it was given with its columns
+    set, so every other column is written back as it was read (a ``Json`` column -- a JSON column mixing
+    strings and numbers -- re-encoded from Python values would read the string ``"null"`` as null)."""
+    if options.get("num_proc"):
+        fn = BoundToParent(fn)  # workers die with this process
+    return ds.with_format("arrow").map(fn, batched=True, **options).with_format(None)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     ds = read_dataset(sample_path())
-    tagged = ds.map(Tagger(detector=args.detector), batched=True, desc="tagging sample")
+    tagged = _map_arrow(ds, Tagger(detector=args.detector), desc="tagging sample")
     print(_summary(tagged, "written_as"))
     print("(sample: hand-written illustrations shipped with the package, not a benchmark;"
           " see benchmarks/detect.py for measured quality)")
@@ -64,7 +74,7 @@ def _cmd_tag(args: argparse.Namespace) -> int:
     languages = None if args.languages is None else [x for x in args.languages.split(",") if x and x != "all"]
     tagger = Tagger(text_column=args.text_column, detector=args.detector, threshold=args.threshold,
                     languages=languages, min_letters=args.min_letters, **_provenance(args))
-    tagged = ds.map(tagger, batched=True, batch_size=args.batch_size, num_proc=args.num_proc, desc="tagging")
+    tagged = _map_arrow(ds, tagger, batch_size=args.batch_size, num_proc=args.num_proc, desc="tagging")
     calibration = None
     rules = tagger.provenance
     if args.threshold is None and (args.reference or (rules is not None and (rules.human or rules.first_seen_column))):
@@ -84,18 +94,23 @@ def _cmd_tag(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_path(output: str, step: str) -> str:
+    """Where a command's JSON report goes: beside its output, ``OUTPUT.<step>.json``."""
+    return f"{str(output).rstrip('/')}.{step}.json"
+
+
 def _write_with_report(out, report, output: str, step: str, parser: argparse.ArgumentParser | None = None) -> int:
     """Write the dataset and its JSON report beside it (``OUTPUT.<step>.json``); print the report."""
     write_dataset(out, output)
-    report_path = f"{str(output).rstrip('/')}.{step}.json"
+    report_path = _report_path(output, step)
     atomic_write_text(report_path, report.to_json() + "\n")
-    print(_in_command_line_terms(str(report), parser))
+    print(in_command_line_terms(str(report), parser))
     print(f"wrote {output} and {report_path}")
     return 0
 
 
 def _cmd_quota(args: argparse.Namespace) -> int:
-    check_output([args.input] + ([args.reference] if args.reference else []), args.output)
+    check_output([args.input, args.reference, args.ai_reference], args.output, _report_path(args.output, "quota"))
     ds = read_dataset(args.input)
     options = dict(mode=args.mode, by=args.by, label_column=args.label_column, synthetic_column=args.synthetic_column,
                    score_threshold=args.score_threshold, unknown=args.unknown, id_column=args.id_column,
@@ -136,11 +151,13 @@ def _require_reference(ds, options: dict, args: argparse.Namespace) -> None:
 def _cmd_estimate(args: argparse.Namespace) -> int:
     from .quota import estimate_share
 
+    if args.json:
+        check_output([args.input, args.reference, args.ai_reference], args.json)
     ds = read_dataset(args.input)
     rules = _provenance(args)
     if SCORE.name not in ds.column_names:
-        ds = ds.map(Tagger(text_column=args.text_column, detector=args.detector, **rules), batched=True,
-                    num_proc=args.num_proc, desc="tagging")
+        ds = _map_arrow(ds, Tagger(text_column=args.text_column, detector=args.detector, **rules),
+                        num_proc=args.num_proc, desc="tagging")
     est = estimate_share(ds, args.reference, ai_reference=args.ai_reference, by=args.by, confidence=args.confidence,
                          seed=args.seed, method=args.method, text_column=args.text_column, num_proc=args.num_proc,
                          detector=args.detector, **rules)
@@ -209,12 +226,14 @@ def _with_embeddings(ds, args: argparse.Namespace, what: str):
     if EMBEDDING_COLUMN in ds.column_names:
         return ds
     embedder = Embedder(text_column=args.text_column, model=args.embedder)
-    return ds.map(embedder, batched=True, batch_size=256, features=embedder.output_features(ds.features),
-                  desc=f"embedding {what} ({args.embedder})")
+    return _map_arrow(ds, EmbedColumn(embedder), batch_size=256, features=embedder.output_features(ds.features),
+                      desc=f"embedding {what} ({args.embedder})")
 
 
 def _cmd_resample(args: argparse.Namespace) -> int:
-    check_output([args.input] + ([args.reference] if args.reference else []), args.output)
+    if args.size < 1:
+        raise ValueError(f"--size must be at least 1 row, got {args.size}")
+    check_output([args.input, args.reference], args.output, _report_path(args.output, "resample"))
     ds = read_dataset(args.input)
     reference = None
     if args.by is None:
@@ -237,6 +256,9 @@ def _cmd_resample(args: argparse.Namespace) -> int:
 
 def _cmd_clean(args: argparse.Namespace) -> int:
     from .pipeline import CleanConfig, clean
+
+    if args.engine == "ray":
+        watch_descendants()  # a killed run leaves no Ray process behind
 
     cfg = CleanConfig(max_synthetic=args.max_synthetic, resample=args.resample, engine=args.engine,
                       workers=args.workers, detector=args.detector, embedder=args.embedder,
@@ -264,7 +286,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
         print(f"synthetic share before: {estimated['before_text']}")
         print(f"synthetic share after:  {estimated['after_text']}")
     for note in report.get("notes") or []:
-        print(f"warning: {_in_command_line_terms(note, args.parser)}", file=sys.stderr)
+        print(f"warning: {in_command_line_terms(note, args.parser)}", file=sys.stderr)
     print(f"{report['rows_in']} -> {report['rows_out']} rows, labelled synthetic share "
           f"{report['realised_synthetic_share']:.4f}; wrote {report['output']}, {args.output}/report.json, "
           f"{args.output}/report.html, {args.output}/manifest.json")
@@ -410,32 +432,6 @@ def _hub_models(args: argparse.Namespace) -> list[str]:
     return [n for n in names if n and n not in _LOCAL_MODELS and not Path(n).exists()]
 
 
-def stay_offline() -> None:
-    """Switch off Hugging Face hub calls and telemetry for this process (the defaults need no network)."""
-    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
-        os.environ[var] = "1"
-    import datasets.config
-    import huggingface_hub.constants as hub
-
-    hub.HF_HUB_OFFLINE = True
-    hub.HF_HUB_DISABLE_TELEMETRY = True
-    datasets.config.HF_HUB_OFFLINE = True
-    datasets.config.HF_DATASETS_OFFLINE = True
-
-
-def _in_command_line_terms(message: str, parser: argparse.ArgumentParser | None) -> str:
-    """Name options as typed (``--max-synthetic``), not as Python arguments (``max_synthetic``)."""
-    if parser is None:
-        return message
-    for action in parser._actions:
-        flags = [o for o in action.option_strings if o.startswith("--")]
-        if flags and "_" in action.dest:
-            message = re.sub(rf"(?<![\w-]){re.escape(action.dest)}(?:=(?=\S))?", flags[0] + " ", message)
-        elif flags and action.nargs != 0:  # a plain word is an option only as name=value, and only one taking a value
-            message = re.sub(rf"(?<![\w-]){re.escape(action.dest)}=(?=\S)", flags[0] + " ", message)
-    return re.sub(r" {2,}", " ", message)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -444,11 +440,12 @@ def main(argv: list[str] | None = None) -> int:
         stay_offline()
     sub = parser._subparsers._group_actions[0].choices.get(args.command) if parser._subparsers else None
     args.parser = sub
+    children_die_with_me()  # pool workers do not outlive a killed command
     try:
         return args.func(args)
     except (KeyError, ValueError, FileNotFoundError, TypeError, ImportError, OSError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
-        print(f"synthfilter {args.command}: error: {_in_command_line_terms(str(message), sub)}", file=sys.stderr)
+        print(f"synthfilter {args.command}: error: {in_command_line_terms(str(message), sub)}", file=sys.stderr)
         return 2
 
 

@@ -8,10 +8,13 @@ receive the small configuration and load the model themselves.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-__all__ = ["lazy", "LazyModels", "is_loaded", "is_batched", "mean_pooled_states"]
+__all__ = ["lazy", "LazyModels", "is_loaded", "is_batched", "mean_pooled_states", "content_digest"]
 
 T = TypeVar("T")
 _PREFIX = "_lazy_"
@@ -37,6 +40,7 @@ class lazy(Generic[T]):  # noqa: N801 - used like @property
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.slot = _PREFIX + name
+        self.name = name
 
     def __get__(self, obj: Any, owner: type | None = None) -> T:
         if obj is None:
@@ -44,6 +48,9 @@ class lazy(Generic[T]):  # noqa: N801 - used like @property
         try:
             return obj.__dict__[self.slot]
         except KeyError:
+            files = obj.model_files() if isinstance(obj, LazyModels) else {}
+            if getattr(self, "name", None) in files:  # what it is loaded from, to notice a replaced file
+                obj.__dict__[self.slot + _DIGEST] = content_digest(files[self.name])
             value = obj.__dict__[self.slot] = self.build(obj)
             return value
 
@@ -52,6 +59,7 @@ class lazy(Generic[T]):  # noqa: N801 - used like @property
 
     def __delete__(self, obj: Any) -> None:
         obj.__dict__.pop(self.slot, None)
+        obj.__dict__.pop(self.slot + _DIGEST, None)
 
 
 def is_loaded(obj: Any, name: str) -> bool:
@@ -59,14 +67,71 @@ def is_loaded(obj: Any, name: str) -> bool:
     return _PREFIX + name in obj.__dict__
 
 
+_DIGEST = "@sha256"
+_STATE_DIGESTS = "_model_file_sha256"
+
+
 class LazyModels:
-    """Mixin: pickles without any :class:`lazy` value (the models load again where unpickled)."""
+    """Mixin: pickles without any :class:`lazy` value (the models load again where unpickled).
+
+    A subclass whose models load from files names them in :meth:`model_files`; the pickled
+    state then carries the files' SHA-256, so ``datasets``' cache key (the hash of the
+    pickled transform) changes when a file at the same path is replaced, and
+    :meth:`refresh_models` drops a model whose file changed since it was loaded.
+    """
+
+    def model_files(self) -> dict[str, Path]:
+        """The file or folder each :class:`lazy` model (by attribute name) loads from; default none."""
+        return {}
+
+    def refresh_models(self) -> None:
+        """Forget every loaded model whose file changed since it was loaded (it loads again on next use)."""
+        for name, path in self.model_files().items():
+            loaded = self.__dict__.get(_PREFIX + name + _DIGEST)
+            if loaded is not None and content_digest(path) != loaded:
+                delattr(self, name)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if not k.startswith(_PREFIX)}
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith(_PREFIX) and k != _STATE_DIGESTS}
+        digests = {name: content_digest(path) for name, path in self.model_files().items()}
+        if digests:
+            state[_STATE_DIGESTS] = digests
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        self.__dict__.update({k: v for k, v in state.items() if k != _STATE_DIGESTS})
+
+
+_DIGESTS: dict[tuple[str, int, int, int, int], str] = {}
+
+
+def _file_digest(path: str) -> str:
+    st = os.stat(path)
+    key = (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        _DIGESTS[key] = digest.hexdigest()
+    return _DIGESTS[key]
+
+
+def content_digest(path: str | os.PathLike) -> str | None:
+    """SHA-256 of a file's bytes, or of a folder's files (relative names and contents, sorted);
+    ``None`` when nothing is at ``path``. Files are hashed once per (size, mtime, inode)."""
+    path = os.path.realpath(path)
+    if os.path.isfile(path):
+        return _file_digest(path)
+    if not os.path.isdir(path):
+        return None
+    digest = hashlib.sha256()
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            full = os.path.join(root, name)
+            digest.update(f"{os.path.relpath(full, path)}\0{_file_digest(full)}\n".encode())
+    return digest.hexdigest()
 
 
 def is_batched(batch: Mapping[str, Any], values: Any) -> bool:

@@ -37,9 +37,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .arrow_json import pylist
 from .columns import DETECTOR, LABEL, LANG, REASON, SCORE, TAG_COLUMNS
 from .detect.base import BaseDetector
-from .detect.registry import load_detector
+from .detect.registry import detector_file, load_detector
 from .lang import count_letters, identify_languages
 from .models import LazyModels, is_batched, lazy
 from .provenance import Decision, Provenance
@@ -127,6 +128,11 @@ class Tagger(LazyModels):
         return (f"Tagger(text_column={self.text_column!r}, detector={det!r}, threshold={self.threshold!r}, "
                 f"languages={self.languages!r}, min_letters={self.min_letters!r}{rules})")
 
+    def model_files(self) -> dict[str, Any]:
+        """The detector file (shipped weights or a saved ``.npz``): its content is part of the pickled state, so
+        ``datasets``' cache key changes when the file at that path is replaced (and the detector reloads)."""
+        return {"loaded_detector": detector_file(self.detector)} if isinstance(self.detector, str) else {}
+
     @lazy
     def loaded_detector(self) -> BaseDetector:
         """The detector: the object passed, or the named one loaded on first use."""
@@ -186,6 +192,7 @@ class Tagger(LazyModels):
         scores = np.full(len(values), np.nan, dtype=np.float32)
         labels = ["unknown"] * len(values)
         ok = [i for i, r in enumerate(reasons) if not r]
+        self.refresh_models()  # a detector file replaced at the same path since it was loaded
         det = self.loaded_detector
         if ok:
             threshold = det.threshold_ if self.threshold is None else self.threshold
@@ -237,7 +244,7 @@ class Tagger(LazyModels):
 
     def _with_columns(self, table: pa.Table) -> pa.Table:
         """``table`` with the tag columns set (replaced or appended), typed as :data:`TAG_COLUMNS` declares."""
-        columns = self._columns(self._column(table).to_pylist(), self.decide(table))
+        columns = self._columns(pylist(self._column(table)), self.decide(table))
         for column in TAG_COLUMNS:
             values = pa.array(columns[column.name], column.type)
             names = table.column_names

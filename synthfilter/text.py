@@ -48,7 +48,9 @@ _WHITESPACE = re.compile(r"\s+")
 _MARKDOWN = re.compile(r"\*\*|__|(?:^|(?<=\s))#{1,6}(?=\s)")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_GLYPH_WORD = re.compile(r"\w*[" + "".join(HOMOGLYPHS) + r"]\w*")
+_GLYPH = re.compile("[" + "".join(HOMOGLYPHS) + "]")
+_WORD = re.compile(r"\w+")
+_ASCII_LETTER = re.compile("[A-Za-z]")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -73,18 +75,26 @@ def _fold_homoglyphs(text: str) -> str:
 
     def fold(match: re.Match[str]) -> str:
         word = match.group(0)
-        latin = False
-        for char in word:
-            if char in HOMOGLYPHS or not char.isalpha():
-                continue
-            if script_of(char) != "LATIN":
-                return word
-            latin = True
-        if not latin and any(script_of(c) in genuine for c in word if c in HOMOGLYPHS):
+        if not _GLYPH.search(word):
+            return word
+        rest = _GLYPH.sub("", word)
+        if rest.isascii():  # the common case, decided without a loop in Python over a long token
+            latin = _ASCII_LETTER.search(rest) is not None
+        else:
+            latin = False
+            for char in set(rest):
+                if not char.isalpha():
+                    continue
+                if script_of(char) != "LATIN":
+                    return word
+                latin = True
+        if not latin and any(script_of(c) in genuine for c in set(word) if c in HOMOGLYPHS):
             return word
         return word.translate(_HOMOGLYPH_TABLE)
 
-    return _GLYPH_WORD.sub(fold, text)
+    # word by word (linear in the text: a pattern that looks for a look-alike inside a word would rescan a long
+    # token, a base64 image or a minified script, from every one of its characters)
+    return _WORD.sub(fold, text)
 
 
 _HOMOGLYPH_TABLE = {ord(k): v for k, v in HOMOGLYPHS.items()}
@@ -102,7 +112,7 @@ def normalize(text: str) -> str:
     collapsed to one space; leading and trailing space stripped.
     """
     text = _SURROGATE.sub("\ufffd", unicodedata.normalize("NFKC", text)).translate(_INVISIBLE)
-    if _GLYPH_WORD.search(text):
+    if _GLYPH.search(text):
         text = _fold_homoglyphs(text)
     text = _MARKDOWN.sub("", text)
     return _WHITESPACE.sub(" ", text).strip()

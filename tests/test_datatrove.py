@@ -279,3 +279,34 @@ def test_the_extra_installs_datatrove_and_its_jsonl_dependency():
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     names = {spec.split(">")[0].split("=")[0].strip() for spec in extras["datatrove"]}
     assert {"datatrove", "orjson"} <= names
+
+
+def test_documents_with_no_metadata_or_no_string_text_are_tagged_not_crashed():
+    text = _texts()[0]
+    docs = [Document(text=text, id="plain"), Document(text=text, id="none-meta", metadata=None),
+            Document(text=123, id="number"), Document(text=None, id="null")]
+    out = list(SynthfilterTagger().run(iter(docs)))
+    assert [d.id for d in out] == ["plain", "none-meta", "number", "null"]
+    assert out[1].metadata["sf_label"] == out[0].metadata["sf_label"] != "unknown"
+    assert [d.metadata["sf_reason"] for d in out[2:]] == ["not_text", "not_text"]
+    assert [d.metadata["sf_score"] for d in out[2:]] == [None, None]
+
+
+def test_the_filter_names_a_document_whose_metadata_is_none():
+    with pytest.raises(MissingTagsError, match="document 'm' has no 'sf_label'"):
+        list(SynthfilterFilter().run(iter([Document(text="x", id="m", metadata=None)])))
+
+
+def test_a_detector_file_replaced_between_tasks_is_loaded_again(tmp_path):
+    from synthfilter.detect import FastDetector
+
+    human, ai = make_texts(100, "human", seed=3), make_texts(100, "ai", seed=3)
+    det = FastDetector().fit(human + ai, ["human"] * 100 + ["ai"] * 100)
+    det.threshold_ = 0.000001
+    det.save(tmp_path / "d.npz")
+    text = make_texts(1, "human", seed=8)[0]
+    first = list(SynthfilterTagger(detector=str(tmp_path / "d.npz")).run(iter([Document(text=text, id="a")])))
+    det.threshold_ = 0.999999
+    det.save(tmp_path / "d.npz")
+    second = list(SynthfilterTagger(detector=str(tmp_path / "d.npz")).run(iter([Document(text=text, id="a")])))
+    assert (first[0].metadata["sf_label"], second[0].metadata["sf_label"]) == ("synthetic", "human")

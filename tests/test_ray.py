@@ -129,9 +129,12 @@ def test_ray_engine_reads_a_step_folder_of_several_parquet_files_in_order(ray_se
     import pyarrow.parquet as pq
 
     from synthfilter.engines.ray import RayEngine, ordered
+    from synthfilter.io import write_checksums
 
     for part in range(3):
         pq.write_table(pa.table({"i": list(range(part * 10, part * 10 + 10))}), tmp_path / f"part-{part:05d}.parquet")
+    pq.write_table(pa.table({"i": [-1]}), tmp_path / ".stray.parquet")  # not in the checksum list: never read
+    write_checksums(tmp_path, [f"part-{part:05d}.parquet" for part in range(3)])
     engine = RayEngine(workers=2)
     with ordered():
         assert [r["i"] for r in engine.read(tmp_path).iter_rows()] == list(range(30))

@@ -76,3 +76,49 @@ def test_cyrillic_text_keeps_every_letter(text):
     # a text made only of look-alikes ("Сосо") cannot be told from an attack; real Cyrillic text has others
     assume(any(c.isalpha() and c not in HOMOGLYPHS for c in unicodedata.normalize("NFKC", text)))
     assert normalize(text) == " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+# ----------------------------------------------------------------------------- linear time on long tokens
+def _fold_reference(text: str) -> str:
+    """The word-by-word definition of the homoglyph folding (the former regular expression, per word)."""
+    import re
+
+    from synthfilter.text import _HOMOGLYPH_TABLE, script_of
+
+    genuine = {script_of(c) for c in set(text) if c.isalpha() and c not in HOMOGLYPHS} - {"LATIN"}
+
+    def fold(m):
+        word = m.group(0)
+        if not any(c in HOMOGLYPHS for c in word):
+            return word
+        latin = False
+        for c in word:
+            if c in HOMOGLYPHS or not c.isalpha():
+                continue
+            if script_of(c) != "LATIN":
+                return word
+            latin = True
+        if not latin and any(script_of(c) in genuine for c in word if c in HOMOGLYPHS):
+            return word
+        return word.translate(_HOMOGLYPH_TABLE)
+
+    return re.sub(r"\w+", fold, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abcXYZ é_1 ") + list(HOMOGLYPHS)[:12] + ["ж", "λ", "中", "\n"]),
+               max_size=60))
+def test_homoglyph_folding_is_the_word_by_word_rule(text):
+    from synthfilter.text import _fold_homoglyphs
+
+    assert _fold_homoglyphs(text) == _fold_reference(text)
+
+
+def test_a_long_token_is_folded_and_cut_for_the_detector():
+    from synthfilter.detect.features import CHARS_PER_WORD, truncate_words
+
+    token = "p\u0430ypal" * 20_000  # one 120,000-character word with look-alikes
+    assert normalize(f"see {token} here") == f"see {'paypal' * 20_000} here"
+    assert len(truncate_words("x" * 100_000, 200)) == CHARS_PER_WORD * 200
+    ordinary = " ".join(["word"] * 300)
+    assert truncate_words(ordinary, 200) == " ".join(["word"] * 200)

@@ -45,8 +45,16 @@ STYLE_FEATURES: tuple[str, ...] = (
 )
 
 
+#: Characters per word allowed on average in :func:`truncate_words`: a 96,000-character "word" (a base64 image,
+#: a minified script, a long URL) is cut, so its cost is that of ordinary text.
+CHARS_PER_WORD = 32
+
+
 def truncate_words(text: str, max_words: int) -> str:
-    """Return the first ``max_words`` whitespace-separated words of ``text``."""
+    """Return the first ``max_words`` whitespace-separated words of ``text``, and at most
+    ``CHARS_PER_WORD * max_words`` characters of them (6,400 for 200 words; ordinary text
+    never comes near)."""
+    text = text[: CHARS_PER_WORD * max_words]
     parts = text.split(" ", max_words)
     if len(parts) <= max_words:
         return text

@@ -22,7 +22,7 @@ from .lm_hidden import LMHiddenDetector
 from .persist import DetectorFileError, read_detector_meta
 from .stack import CascadeDetector, StackDetector
 
-__all__ = ["DETECTORS", "load_detector", "available_detectors", "weights_path"]
+__all__ = ["DETECTORS", "load_detector", "available_detectors", "weights_path", "detector_file"]
 
 #: Registry: detector name -> class.
 DETECTORS: dict[str, type[BaseDetector]] = {
@@ -39,6 +39,13 @@ def available_detectors() -> list[str]:
 def weights_path(name: str) -> Path:
     """Where the shipped weights of detector ``name`` live inside the package."""
     return Path(str(resources.files("synthfilter.detect") / "weights" / f"{name}.npz"))
+
+
+def detector_file(name_or_path: str | os.PathLike) -> Path:
+    """The file :func:`load_detector` reads for ``name_or_path``: the shipped weights of a registry
+    name, else the path itself (whose content, not name, identifies the detector)."""
+    key = str(name_or_path)
+    return weights_path(key) if key in DETECTORS else Path(key)
 
 
 def load_detector(name_or_path: str | os.PathLike = "fast", *, fitted: bool = True, require_digest: bool = True,

@@ -313,6 +313,11 @@ class Embedder(LazyModels):
         ``--dedup-threshold``): measured per model (:data:`DEDUP_THRESHOLDS`), else 0.95."""
         return DEDUP_THRESHOLDS.get(self.model, DEFAULT_DEDUP_THRESHOLD)
 
+    def model_files(self) -> dict[str, Any]:
+        """A model given by path: its content is part of the pickled state (``datasets``' cache key)."""
+        builtin = self.model in ("hashing", "static", "minilm", MULTILINGUAL_E5)
+        return {} if builtin or not os.path.exists(self.model) else {"loaded_model": self.model}
+
     @lazy
     def loaded_model(self) -> Any:
         """The model, loaded on first use."""

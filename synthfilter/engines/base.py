@@ -32,7 +32,7 @@ class Engine:
         raise NotImplementedError
 
     def read(self, folder: Path) -> Any:  # pragma: no cover - interface
-        """The Parquet files a previous :meth:`write` left in ``folder``."""
+        """The Parquet files a previous :meth:`write` left in ``folder``, as its ``_CHECKSUMS.json`` lists them."""
         raise NotImplementedError
 
     def write(self, data: Any, folder: Path) -> int:  # pragma: no cover - interface

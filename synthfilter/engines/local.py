@@ -9,8 +9,9 @@ import datasets
 import numpy as np
 import pyarrow as pa
 
-from ..io import read_dataset
+from ..io import read_dataset, recorded_files
 from .base import BatchFn, Engine
+from .workers import BoundToParent
 
 __all__ = ["LocalEngine"]
 
@@ -46,8 +47,9 @@ class LocalEngine(Engine):
                              feature=datasets.Value("int64"))
 
     def read(self, folder: Path) -> datasets.Dataset:
-        return datasets.load_dataset("parquet", data_files=sorted(str(p) for p in Path(folder).glob("*.parquet")),
-                                     split="train")
+        # only the files the folder's checksums list, in their order: never a stray or hidden one
+        return datasets.load_dataset("parquet", data_files=[str(p) for p in recorded_files(folder, ".parquet")
+                                                            if p.parent == Path(folder)], split="train")
 
     def write(self, ds: datasets.Dataset, folder: Path) -> int:
         ds.to_parquet(str(Path(folder) / "part-00000.parquet"))
@@ -57,6 +59,8 @@ class LocalEngine(Engine):
         if ds.num_rows == 0:  # datasets.map skips an empty dataset, so the new columns would be missing
             return datasets.Dataset(datasets.table.InMemoryTable(fn(ds.with_format("arrow")[:0])))
         procs = self.workers if self.workers > 1 and ds.num_rows >= 2 * self.batch_size else None
+        if procs:
+            fn = BoundToParent(fn)  # workers die with this process, not minutes later
         out = ds.with_format("arrow").map(fn, batched=True, batch_size=self.batch_size, num_proc=procs, desc=desc)
         return out.with_format(None)
 

@@ -11,7 +11,7 @@ import datasets
 import numpy as np
 import pyarrow as pa
 
-from ..io import data_format, input_files, read_dataset
+from ..io import data_format, input_files, read_dataset, recorded_files
 from .base import BatchFn, Engine
 
 __all__ = ["RayEngine", "ordered"]
@@ -75,7 +75,9 @@ class RayEngine(Engine):
         return self.ray.data.from_arrow(read_dataset(path).data.table)
 
     def read(self, folder: Path) -> Any:
-        return self.ray.data.read_parquet(sorted(str(p) for p in Path(folder).glob("*.parquet")))
+        # only the files the folder's checksums list, in their order: never a stray or hidden one
+        return self.ray.data.read_parquet([str(p) for p in recorded_files(folder, ".parquet")
+                                           if p.parent == Path(folder)])
 
     def write(self, data: Any, folder: Path) -> int:
         import pyarrow.parquet as pq

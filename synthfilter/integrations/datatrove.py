@@ -55,8 +55,8 @@ except ImportError as err:  # pragma: no cover - exercised only without datatrov
 
 from ..columns import DETECTOR, LABEL, LANG, REASON, SCORE, TAG_COLUMNS
 from ..detect.base import BaseDetector
-from ..detect.registry import load_detector
-from ..models import is_loaded
+from ..detect.registry import detector_file, load_detector
+from ..models import content_digest, is_loaded
 from ..provenance import REASON_PREFIX, Provenance
 from ..tag import Tagger
 
@@ -68,7 +68,7 @@ _LABELS = ("human", "synthetic", "unknown")
 
 # Detectors loaded in this process, by registry name or path: a worker that runs several
 # tasks (each one gets its own copy of the pipeline) loads each detector once.
-_DETECTORS: dict[str, BaseDetector] = {}
+_DETECTORS: dict[tuple[str, str | None], BaseDetector] = {}
 
 
 def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -122,9 +122,10 @@ class SynthfilterTagger(PipelineStep):
     def _ready_tagger(self) -> Tagger:
         tagger = self.tagger
         if isinstance(tagger.detector, str) and not is_loaded(tagger, "loaded_detector"):
-            key = tagger.detector
+            # by content: a detector file replaced at the same path between tasks is loaded again
+            key = (tagger.detector, content_digest(detector_file(tagger.detector)))
             if key not in _DETECTORS:
-                _DETECTORS[key] = load_detector(key)
+                _DETECTORS[key] = load_detector(tagger.detector)
             tagger.loaded_detector = _DETECTORS[key]
         return tagger
 
@@ -132,12 +133,13 @@ class SynthfilterTagger(PipelineStep):
         if tagger.provenance is None:
             return None
         columns = {}
+        metadata = [doc.metadata if isinstance(doc.metadata, dict) else {} for doc in batch]
         for key in tagger.provenance.columns:
-            if not any(key in doc.metadata for doc in batch):
-                present = sorted({k for doc in batch for k in doc.metadata})
+            if not any(key in m for m in metadata):
+                present = sorted({k for m in metadata for k in m})
                 raise KeyError(f"provenance key {key!r} is in no document's metadata in this batch of {len(batch)}; "
                                f"metadata keys present: {present}")
-            columns[key] = [doc.metadata.get(key) for doc in batch]
+            columns[key] = [m.get(key) for m in metadata]
         return tagger.decide(columns)
 
     def tag(self, batch: list[Document]) -> None:
@@ -146,6 +148,11 @@ class SynthfilterTagger(PipelineStep):
         cols = tagger.columns([doc.text for doc in batch], decision=self._decision(tagger, batch))
         scores = cols[SCORE.name]
         for i, doc in enumerate(batch):
+            if doc.metadata is None:  # a Document built with metadata=None: the tags go into a new dict
+                doc.metadata = {}
+            elif not isinstance(doc.metadata, dict):
+                raise TypeError(f"document {doc.id!r}: metadata is a {type(doc.metadata).__name__}, not a dict; "
+                                "SynthfilterTagger writes its tags into doc.metadata")
             score = float(scores[i])
             doc.metadata[SCORE.name] = None if math.isnan(score) else score
             doc.metadata[LABEL.name] = str(cols[LABEL.name][i])
@@ -163,7 +170,8 @@ class SynthfilterTagger(PipelineStep):
                 self.stat_update("total", f"{LABEL.name}={doc.metadata[LABEL.name]}")
                 if doc.metadata[REASON.name]:
                     self.stat_update(f"{REASON.name}={doc.metadata[REASON.name]}")
-                self.update_doc_stats(doc)
+                if isinstance(doc.text, str):  # a text that is not a string is unknown (not_text), without length
+                    self.update_doc_stats(doc)
                 yield doc
 
 
@@ -228,13 +236,14 @@ class SynthfilterFilter(BaseFilter):
 
     @staticmethod
     def _tag(doc: Document, key: str) -> Any:
+        metadata = doc.metadata if isinstance(doc.metadata, dict) else {}
         try:
-            return doc.metadata[key]
+            return metadata[key]
         except KeyError:
             raise MissingTagsError(
                 f"document {doc.id!r} has no {key!r} in its metadata: put SynthfilterTagger() before "
                 f"SynthfilterFilter in the pipeline (it adds {list(TAG_KEYS)}); metadata keys present: "
-                f"{sorted(doc.metadata)}"
+                f"{sorted(metadata)}"
             ) from None
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:

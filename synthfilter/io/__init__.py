@@ -50,11 +50,13 @@ writing into one folder; :func:`write_checksums`/:func:`verify_checksums` detect
 changed, truncated, added or removed file in a finished folder.
 
 Modules: :mod:`~synthfilter.io.files` (which files, their format, fingerprints),
-:mod:`~synthfilter.io.read`, :mod:`~synthfilter.io.write` (output safety, atomic writes),
+:mod:`~synthfilter.io.read` (with :mod:`~synthfilter.io.diagnose`, where a text file goes wrong, and
+:mod:`~synthfilter.io.exact_json`, JSON values read exactly), :mod:`~synthfilter.io.write` (output safety,
+atomic writes),
 :mod:`~synthfilter.io.lock`, :mod:`~synthfilter.io.checksums`.
 """
 
-from .checksums import verify_checksums, write_checksums
+from .checksums import recorded_files, verify_checksums, write_checksums
 from .files import CHECKSUMS_NAME, LOCK_NAME, data_format, input_files, input_fingerprints, sample_path, sha256_file
 from .lock import LockedError, RunLock, StaleLockWarning
 from .read import read_dataset
@@ -77,6 +79,7 @@ __all__ = [
     "sha256_file",
     "write_checksums",
     "verify_checksums",
+    "recorded_files",
     "CHECKSUMS_NAME",
     "LOCK_NAME",
 ]

@@ -50,6 +50,14 @@ def write_checksums(folder: str | os.PathLike, files: Iterable[str | os.PathLike
     return target
 
 
+def _entries(record: Path) -> dict:
+    """The ``files`` object of a ``_CHECKSUMS.json`` (raises what reading or parsing it raises)."""
+    entries = json.loads(record.read_text(encoding="utf-8"))["files"]
+    if not isinstance(entries, dict):
+        raise TypeError("'files' is not an object")
+    return entries
+
+
 def verify_checksums(folder: str | os.PathLike, *, content: bool = True) -> list[str]:
     """Problems with ``folder`` against its ``_CHECKSUMS.json``: a listed file missing,
     truncated or grown (size), changed (SHA-256; skipped with ``content=False``), or a
@@ -58,9 +66,7 @@ def verify_checksums(folder: str | os.PathLike, *, content: bool = True) -> list
     folder = Path(folder)
     record = folder / CHECKSUMS_NAME
     try:
-        entries = json.loads(record.read_text(encoding="utf-8"))["files"]
-        if not isinstance(entries, dict):
-            raise TypeError("'files' is not an object")
+        entries = _entries(record)
     except FileNotFoundError:
         return [f"{record}: missing (no checksums recorded)"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -81,3 +87,16 @@ def verify_checksums(folder: str | os.PathLike, *, content: bool = True) -> list
         if name not in entries:
             problems.append(f"{name}: not in {CHECKSUMS_NAME} (added)")
     return problems
+
+
+def recorded_files(folder: str | os.PathLike, suffix: str | None = None) -> list[Path]:
+    """The files ``folder/_CHECKSUMS.json`` lists (with ``suffix`` only, when given), in sorted order:
+    what a reader of a finished folder reads, so a file added later, hidden or not, is never read.
+    ``ValueError`` naming the folder when the list is missing or unreadable."""
+    folder = Path(folder)
+    record = folder / CHECKSUMS_NAME
+    try:
+        entries = _entries(record)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{record}: no readable list of the folder's files ({exc})") from exc
+    return [folder / name for name in sorted(entries) if suffix is None or name.endswith(suffix)]

@@ -8,7 +8,9 @@ import hashlib
 import json
 import lzma
 import os
-from dataclasses import dataclass
+import re
+import warnings
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -79,6 +81,31 @@ def _refuse_dataset_dict(folder: Path) -> None:
                          f"pass one split's folder,{example}")
 
 
+_RESERVOIR_FORMAT = "synthfilter-reservoir"
+_RESERVOIR_SHARD = re.compile(r"v\d{6}-\d{5}\.parquet")
+
+
+def _refuse_reservoir(folder: Path) -> None:
+    """A reservoir is read through its manifest, every shard checked against it (``synthfilter.Reservoir``);
+    read as plain Parquet its shards would go unverified, so a folder that is (or was) one is refused here."""
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        try:
+            fmt = json.loads(manifest.read_text(encoding="utf-8")).get("format")
+        except (OSError, ValueError, AttributeError):
+            fmt = None
+        if fmt == _RESERVOIR_FORMAT:
+            raise ValueError(f"{folder}: is a synthfilter reservoir; it is read through its manifest (every shard "
+                             f"checked): pass it where known-human text is expected (--reference, "
+                             f"calibrate), or take rows out with `synthfilter reservoir sample {folder} OUT -n N`")
+    shards = folder / "shards"
+    if shards.is_dir() and any(_RESERVOIR_SHARD.fullmatch(n) for n in _listdir(shards)):
+        state = "unreadable" if manifest.is_file() else "missing"
+        raise ValueError(f"{folder}: holds reservoir shards (shards/v000001-00000.parquet, ...) but its "
+                         f"manifest.json is {state}, so the shards cannot be verified and are not read; run "
+                         f"`synthfilter reservoir verify {folder}`, or restore manifest.json")
+
+
 @dataclass(frozen=True)
 class InputUnit:
     """One thing loaded by one ``datasets`` call: a data file or a saved dataset folder."""
@@ -89,55 +116,113 @@ class InputUnit:
     files: tuple[Path, ...]
 
 
+@dataclass
+class _Walk:
+    """What a walk over an input folder found."""
+
+    units: list[InputUnit] = field(default_factory=list)
+    unknown: list[Path] = field(default_factory=list)
+    folders: dict[str, Path] = field(default_factory=dict)  # real path -> the path it was reached by
+    files: dict[tuple[int, int], Path] = field(default_factory=dict)  # (device, inode) -> first path
+
+
 def input_units(path: str | os.PathLike) -> list[InputUnit]:
+    return _input_walk(path).units
+
+
+def _input_walk(path: str | os.PathLike) -> _Walk:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"input not found: {path}")
+    walk = _Walk()
     if not path.is_dir():
         if not path.is_file():
             raise ValueError(f"{path}: not a regular file or folder")
         fmt, compression = data_format(path)
-        return [InputUnit(path, fmt, compression, (path,))]
+        walk.units.append(InputUnit(path, fmt, compression, (path,)))
+        return walk
+    walk.folders[os.path.realpath(path)] = path
+    _listdir(path)
     _refuse_dataset_dict(path)
+    _refuse_reservoir(path)
     if is_saved_folder(path):
-        return [InputUnit(path, "saved", None, tuple(_saved_data_files(path)))]
-    units: list[InputUnit] = []
-    unknown: list[Path] = []
-    _walk(path, units, unknown, {os.path.realpath(path)})
-    if unknown:
+        walk.units.append(InputUnit(path, "saved", None, tuple(_saved_data_files(path))))
+        return walk
+    _walk(path, walk)
+    if walk.unknown:
+        unknown = walk.unknown
         shown = ", ".join(str(p) for p in unknown[:10]) + (f" (and {len(unknown) - 10} more)" if len(unknown) > 10 else "")
         raise ValueError(f"{path}: holds files that are not recognised data files: {shown}; expected {_EXPECTED} "
                          f"(names starting with '.' or '_' are skipped); move or rename them")
-    if not units:
+    if not walk.units:
         raise ValueError(f"{path}: folder holds no data files; expected {_EXPECTED}")
-    return units
+    return walk
 
 
-def _walk(folder: Path, units: list[InputUnit], unknown: list[Path], seen: set[str]) -> None:
-    """Depth first, names sorted: the order of relative paths compared folder by folder."""
-    for name in sorted(os.listdir(folder)):
+def _listdir(folder: Path) -> list[str]:
+    try:
+        return sorted(os.listdir(folder))
+    except OSError as exc:
+        raise ValueError(f"{folder}: cannot list this input folder: {exc.strerror or exc}") from exc
+
+
+def _walk(folder: Path, walk: _Walk) -> None:
+    """Depth first, names sorted: the order of relative paths compared folder by folder. A folder or a file
+    reached twice (through a symlink, or a hard link) is read once, where it comes first, with a warning."""
+    for name in _listdir(folder):
         if is_hidden(name):
             continue
         entry = folder / name
-        if entry.is_dir():
+        try:
+            is_dir = entry.is_dir()
+            is_file = not is_dir and entry.is_file()
+        except OSError as exc:
+            raise ValueError(f"{entry}: cannot read this input entry: {exc.strerror or exc}") from exc
+        if is_dir:
             real = os.path.realpath(entry)
-            if real in seen:  # a symlink loop, or a folder reached twice
+            if real in walk.folders:  # a symlink loop, or a folder reached twice
+                warnings.warn(f"{entry}: the same folder as {walk.folders[real]}; read once", stacklevel=4)
                 continue
-            seen.add(real)
+            walk.folders[real] = entry
+            _listdir(entry)  # an unreadable folder is named before anything is looked up in it
             _refuse_dataset_dict(entry)
+            _refuse_reservoir(entry)
             if is_saved_folder(entry):
-                units.append(InputUnit(entry, "saved", None, tuple(_saved_data_files(entry))))
+                walk.units.append(InputUnit(entry, "saved", None, tuple(_saved_data_files(entry))))
             else:
-                _walk(entry, units, unknown, seen)
-        elif entry.is_file():
+                _walk(entry, walk)
+        elif is_file:
             try:
                 fmt, compression = data_format(entry)
             except ValueError:
-                unknown.append(entry)
+                walk.unknown.append(entry)
                 continue
-            units.append(InputUnit(entry, fmt, compression, (entry,)))
+            st = entry.stat()
+            first = walk.files.setdefault((st.st_dev, st.st_ino), entry)
+            if first != entry:
+                warnings.warn(f"{entry}: the same file as {first} (a symlink or a hard link); read once",
+                              stacklevel=4)
+                continue
+            walk.units.append(InputUnit(entry, fmt, compression, (entry,)))
         else:  # broken symlink, socket, fifo
-            unknown.append(entry)
+            walk.unknown.append(entry)
+
+
+def input_tree(path: str | os.PathLike) -> tuple[list[Path], list[Path]]:
+    """The real paths (symlinks resolved) of every data file ``path`` names and of every folder its walk
+    visits (a folder reached through a symlink included): what an output must neither be, lie in, nor hold.
+    A missing ``path`` gives nothing (it is reported where it is read)."""
+    if not os.path.lexists(path):
+        return [], []
+    real = Path(os.path.realpath(path))
+    try:
+        walk = _input_walk(path)
+    except (ValueError, OSError):  # unreadable input: the input path itself still counts
+        return ([] if real.is_dir() else [real]), ([real] if real.is_dir() else [])
+    files = [Path(os.path.realpath(f)) for unit in walk.units for f in unit.files]
+    folders = [Path(r) for r in walk.folders] + [Path(os.path.realpath(u.path)) for u in walk.units
+                                                 if u.kind == "saved"]
+    return files, folders
 
 
 def input_files(path: str | os.PathLike) -> list[Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -87,8 +88,14 @@ class RunLock:
         try:
             os.write(fd, self._content())
             os.fsync(fd)
-        finally:
+        except OSError as exc:
+            # a full disk: a 0-byte lock left here would stop the next run; remove it and say where
             os.close(fd)
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            self._token = None
+            raise OSError(exc.errno, f"cannot write the run lock {self.path}: {exc.strerror or exc}") from exc
+        os.close(fd)
         return True
 
     def _read(self) -> tuple[bytes, dict[str, Any] | None]:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import json
 import os
 import re
-from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import datasets
 import pyarrow as pa
 
-from .files import TEXT_FORMATS, InputUnit, need_zstandard, open_decompressed, input_units
+from ..arrow_json import is_json
+from .diagnose import bad_json_line, bad_utf8_line
+from .exact_json import as_json_columns, exact_big_ints, exact_json_values, json_features
+from .files import _MAGIC, TEXT_FORMATS, InputUnit, input_units, need_zstandard, open_decompressed
 
 
 
@@ -37,101 +38,6 @@ def _text_is_empty(unit: InputUnit) -> bool:
         raise
     except Exception as exc:  # corrupt gzip/bz2/xz/zstd stream
         raise ValueError(f"{unit.path}: not readable: {type(exc).__name__}: {exc}") from exc
-
-
-def _bad_json_line(path: Path) -> str | None:
-    """Where a JSON file goes wrong ("line N: ..."), or None when every line parses."""
-    try:
-        with open_decompressed(path) as raw:
-            data = raw.read()
-    except Exception:
-        return None
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if data.lstrip().startswith(b"["):
-        try:
-            value = json.loads(data.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            line = data[:exc.start].count(b"\n") + 1
-            return f"line {line}: not UTF-8 text"
-        except json.JSONDecodeError as exc:
-            return f"line {exc.lineno}: {exc.msg}"
-        if not isinstance(value, list):
-            return "not a JSON array"
-        return _LONE_SURROGATE if _has_lone_surrogate(value) else None
-    for number, raw_line in enumerate(data.split(b"\n"), start=1):
-        if not raw_line.strip():
-            continue
-        try:
-            value = json.loads(raw_line.decode("utf-8"))
-        except UnicodeDecodeError:
-            return f"line {number}: not UTF-8 text"
-        except json.JSONDecodeError as exc:
-            return f"line {number}: {exc.msg} (column {exc.colno})"
-        if not isinstance(value, dict):
-            return f"line {number}: expected a JSON object, got {type(value).__name__}"
-        if _has_lone_surrogate(value):
-            return f"line {number}: {_LONE_SURROGATE}"
-    return None
-
-
-_LONE_SURROGATE = "a string holds a lone surrogate escape (\\ud800-\\udfff without its pair), which is not Unicode text"
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _json_records(path: Path) -> Iterator[Any]:
-    """The records of a JSON-lines file (or the items of one JSON array), parsed by Python (exact integers)."""
-    with open_decompressed(path) as raw:
-        data = raw.read()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if data.lstrip().startswith(b"["):
-        yield from json.loads(data)
-        return
-    for line in data.split(b"\n"):
-        if line.strip():
-            yield json.loads(line)
-
-
-def _json_features(path: Path) -> datasets.Features:
-    """Column types of a JSON-lines file inferred from all of it (pyarrow's reader; holds the whole file)."""
-    import pyarrow.json as paj
-
-    with open_decompressed(path) as raw:
-        return datasets.Features.from_arrow_schema(paj.read_json(raw).schema)
-
-
-def _exact_big_ints(unit: InputUnit, ds: datasets.Dataset) -> datasets.Dataset:
-    """pyarrow's JSON reader reads integers beyond the signed 64-bit range as float64, rounded (2**63 + 5 comes
-    back as 2**63): read such a column again exactly, as uint64, or refuse it when no type holds it exactly."""
-    import pyarrow.compute as pc
-
-    table = ds.data.table
-    suspects = [name for name in table.column_names if pa.types.is_floating(table.schema.field(name).type)
-                and pc.any(pc.greater_equal(pc.abs(table.column(name)), 2.0**63)).as_py()]
-    if not suspects:
-        return ds
-    values: dict[str, list[Any]] = {name: [] for name in suspects}
-    for record in _json_records(unit.path):
-        for name in suspects:
-            values[name].append(record.get(name) if isinstance(record, dict) else None)
-    for name, column in values.items():
-        numbers = [v for v in column if v is not None]
-        if not any(type(v) is int and not -(2**63) <= v < 2**63 for v in numbers):
-            continue  # floats written as floats (1e19): the reader rounded nothing
-        if len(column) != ds.num_rows or not all(type(v) is int and 0 <= v < 2**64 for v in numbers):
-            raise ValueError(f"{unit.path}: column {name!r} holds integers beyond the signed 64-bit range together "
-                             f"with negative or fractional numbers; no column type holds them exactly (they would be "
-                             f"rounded as floats): write them as strings")
-        ds = ds.remove_columns(name).add_column(name, pa.array(column, pa.uint64()))
-    return ds.select_columns(table.column_names)
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -165,6 +71,10 @@ def _load_unit(unit: InputUnit) -> datasets.Dataset | None:
         return None
     if unit.kind in ("parquet", "arrow") and unit.path.stat().st_size == 0:
         raise ValueError(f"{unit.path}: not readable as {unit.kind}: the file is empty (0 bytes)")
+    if unit.kind in ("parquet", "arrow") and _binary_rows(unit) == 0:
+        return None  # a Parquet/Arrow file without rows: skipped, as an empty text file is
+    if unit.compression is not None:
+        _check_compression(unit)
     files = [glob.escape(str(unit.path.absolute()))]
     try:
         try:
@@ -174,15 +84,50 @@ def _load_unit(unit: InputUnit) -> datasets.Dataset | None:
             # null and its later values fail to cast ("cast array of type bool to null"): type them by all of it
             if unit.kind != "json" or not re.search(r"cast array of type .* to null", str(_root_cause(exc))):
                 raise
-            ds = datasets.load_dataset("json", data_files=files, features=_json_features(unit.path), split="train")
+            ds = datasets.load_dataset("json", data_files=files, features=json_features(unit.path), split="train")
     except Exception as exc:
         if "corresponds to no data" in str(exc):
             return None  # zero rows: a CSV header alone, a Parquet/Arrow file without rows
-        where = _bad_json_line(unit.path) if unit.kind == "json" else None
+        where = bad_json_line(unit.path) if unit.kind == "json" else \
+            bad_utf8_line(unit.path) if unit.kind == "csv" else None
         cause = _root_cause(exc)
         detail = where or f"{type(cause).__name__}: {cause}"
         raise ValueError(f"{unit.path}: not readable as {_describe(unit)}: {detail}") from exc
-    return _exact_big_ints(unit, ds) if unit.kind == "json" else ds
+    if unit.kind != "json":
+        return ds
+    try:  # pyarrow's JSON reader takes bytes that are not UTF-8 into string columns
+        ds.data.table.validate(full=True)
+    except pa.ArrowInvalid as exc:
+        raise ValueError(f"{unit.path}: not readable as {_describe(unit)}: {bad_utf8_line(unit.path) or exc}") from exc
+    return exact_json_values(unit, exact_big_ints(unit, ds))
+
+
+def _binary_rows(unit: InputUnit) -> int | None:
+    """Rows of a Parquet or Arrow file from its metadata (``None`` when it cannot be read: the loader says why)."""
+    import pyarrow.parquet as pq
+
+    try:
+        if unit.kind == "parquet":
+            return pq.ParquetFile(unit.path).metadata.num_rows
+        with pa.memory_map(str(unit.path)) as source:
+            try:
+                return pa.ipc.open_file(source).read_all().num_rows
+            except pa.ArrowInvalid:
+                source.seek(0)
+                return pa.ipc.open_stream(source).read_all().num_rows
+    except Exception:
+        return None
+
+
+def _check_compression(unit: InputUnit) -> None:
+    """A file named as compressed (``.gz``, ...) whose bytes are not: refused, saying so (``datasets`` would
+    report a decompression error)."""
+    with open(unit.path, "rb") as handle:
+        head = handle.read(6)
+    if not head or any(head.startswith(magic) and kind == unit.compression for magic, kind in _MAGIC):
+        return
+    raise ValueError(f"{unit.path}: its name says {unit.compression}-compressed but its bytes are not "
+                     f"{unit.compression}-compressed (it starts with {head!r}); rename it")
 
 
 @contextlib.contextmanager
@@ -221,6 +166,10 @@ def _merge_type(a: pa.DataType, b: pa.DataType) -> pa.DataType | None:
         return b
     if pa.types.is_null(b):
         return a
+    if is_json(a) or is_json(b):  # values of several JSON types in one file: the other file's join them
+        other = b if is_json(a) else a
+        return a if is_json(a) else b if not (pa.types.is_struct(other) or _is_list(other)) or is_json(other) \
+            else None
     if _is_string(a) and _is_string(b):
         return pa.string()
     if _is_binary(a) and _is_binary(b):
@@ -300,6 +249,8 @@ def _combine(parts: list[tuple[InputUnit, datasets.Dataset]]) -> datasets.Datase
     for unit, ds in parts:
         if ds.column_names != ref_cols:
             ds = ds.select_columns(ref_cols)
+        ds = as_json_columns(ds, [c for c in ref_cols if isinstance(features[c], datasets.Json)
+                                   and not isinstance(ds.features[c], datasets.Json)])
         if ds.features != features:
             try:
                 ds = ds.cast(features)

@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, Iterable, Iterator
 
 import datasets
 
-from .files import COMPRESSIONS, is_saved_folder, need_zstandard, data_format
+from .files import COMPRESSIONS, data_format, input_tree, is_saved_folder, need_zstandard
 
 
 
@@ -25,28 +25,56 @@ def real_path(path: str | os.PathLike) -> Path:
     return Path(os.path.realpath(os.path.abspath(path)))
 
 
-def check_output(input_path: str | os.PathLike | Iterable[str | os.PathLike], output_path: str | os.PathLike) -> None:
-    """Raise ``ValueError`` when writing ``output_path`` could overwrite or mix with the input:
-    the output is the input, lies inside an input folder, or is a folder containing the input.
+def check_output(input_path: str | os.PathLike | Iterable[str | os.PathLike | None], *output_paths: str | os.PathLike
+                 ) -> None:
+    """Raise ``ValueError`` when writing any of ``output_paths`` could overwrite or mix with an input:
+    an output is an input file, lies inside a folder the input is read from, or is a folder holding
+    an input file.
 
-    ``input_path`` may be one path or several (e.g. the input and a reference set).
-    Symlinks are resolved; a not-yet-existing output is judged by its resolved parent.
+    ``input_path`` may be one path or several (e.g. the input and a reference set; ``None``
+    entries are ignored). Pass every file a command writes (the output and a report beside
+    it, say). Symlinks are resolved everywhere: in the outputs, and in the input, whose
+    files and folders are taken as its walk reaches them (a symlinked file or folder inside
+    an input folder counts where it really is); hard links to an input file count as it.
+    A not-yet-existing output is judged by its resolved parent.
     """
-    inputs = [input_path] if isinstance(input_path, (str, os.PathLike)) else list(input_path)
-    out = real_path(output_path)
+    inputs = [input_path] if isinstance(input_path, (str, os.PathLike)) else [p for p in input_path if p is not None]
+    trees = []
     for given in inputs:
-        inp = real_path(given)
-        also = f" (both resolve to {out})" if str(output_path) != str(given) else ""
-        same = out == inp
-        if not same and os.path.exists(out) and os.path.exists(inp):
+        files, folders = input_tree(given)
+        inodes = {}
+        for f in files:
             with contextlib.suppress(OSError):
-                same = os.path.samefile(out, inp)
-        if same:
-            raise ValueError(f"output {output_path} is the input{also}; choose another output path")
-        if inp.is_dir() and out.is_relative_to(inp):
-            raise ValueError(f"output {output_path} is inside the input folder {given}; choose an output "
-                             f"outside it")
-        if inp.is_relative_to(out):
+                st = os.stat(f)
+                inodes[(st.st_dev, st.st_ino)] = f
+        trees.append((given, real_path(given), files, folders, inodes))
+    for output_path in output_paths:
+        _check_one(trees, output_path)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or str(path).startswith(str(folder).rstrip(os.sep) + os.sep)
+
+
+def _check_one(trees: list[tuple[Any, ...]], output_path: str | os.PathLike) -> None:
+    out = real_path(output_path)
+    try:
+        st = os.stat(out)
+        out_inode = (st.st_dev, st.st_ino)
+    except OSError:
+        out_inode = None
+    for given, inp, files, folders, inodes in trees:
+        also = f" (both resolve to {out})" if str(output_path) != str(given) else ""
+        hit = inodes.get(out_inode) if out_inode else None
+        if out == inp or hit is not None or out in files:
+            which = "" if hit in (None, inp) and out == inp else f" file {hit or out}"
+            raise ValueError(f"output {output_path} is the input{which}{also}; choose another output path")
+        for folder in folders:
+            if _inside(out, folder):
+                where = given if folder == inp else f"{given} (it reads {folder}, through a symlink)"
+                raise ValueError(f"output {output_path} is inside the input folder {where}; choose an output "
+                                 f"outside it")
+        if _inside(inp, out) or any(_inside(f, out) for f in files):
             raise ValueError(f"output {output_path} contains the input {given}; choose an output that does "
                              f"not hold the input")
 
@@ -84,6 +112,18 @@ def _temp_name(path: Path, kind: str = "tmp") -> Path:
 
 
 @contextlib.contextmanager
+def naming(path: str | os.PathLike, doing: str = "write") -> Iterator[None]:
+    """Re-raise an ``OSError`` raised inside the block that names no file (a full disk seen by a
+    library's writer: ``[Errno 28] No space left on device``) as one naming ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None or str(path) in str(exc):
+            raise
+        raise OSError(exc.errno, f"cannot {doing} {path}: {exc.strerror or exc}") from exc
+
+
+@contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path`` (``.NAME.tmp-<pid>-<random>``) to write a file
     to; when the block ends without error the file is synced and renamed over ``path``
@@ -94,12 +134,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_name(path)
     try:
-        yield tmp
-        if not tmp.is_file():
-            raise FileNotFoundError(f"nothing was written to the temporary file for {path}")
-        _fsync(tmp)
-        os.replace(tmp, path)
-        _fsync(path.parent)
+        with naming(path):
+            yield tmp
+            if not tmp.is_file():
+                raise FileNotFoundError(f"nothing was written to the temporary file for {path}")
+            _fsync(tmp)
+            os.replace(tmp, path)
+            _fsync(path.parent)
     except BaseException:
         _remove(tmp)
         raise
@@ -139,7 +180,8 @@ def _write_folder(ds: datasets.Dataset, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_name(path)
     try:
-        ds.save_to_disk(str(tmp))
+        with naming(path):
+            ds.save_to_disk(str(tmp))
         _fsync_tree(tmp)
         if path.exists():
             old = _temp_name(path, "old")

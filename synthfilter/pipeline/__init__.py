@@ -7,6 +7,6 @@
 
 from .config import CleanConfig
 from .run import clean
-from .steps import STEPS, Step
+from .steps import STEPS, Step, step_folder
 
-__all__ = ["CleanConfig", "clean", "STEPS", "Step"]
+__all__ = ["CleanConfig", "clean", "STEPS", "Step", "step_folder"]

@@ -193,8 +193,31 @@ class CleanConfig:
                 parts.append([(f["sha256"], f["bytes"]) for f in input_fingerprints(path)])
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
+    @property
+    def detector_digest(self) -> str | None:
+        """SHA-256 of the detector's file (shipped weights or a saved ``.npz``): a file replaced at the same
+        path changes the tag step's fingerprint."""
+        from ..detect.registry import detector_file
+        from ..models import content_digest
+
+        return content_digest(detector_file(self.detector))
+
+    @property
+    def embedder_digest(self) -> str | None:
+        """SHA-256 of an embedding model given by path (``None`` for the built-in ones)."""
+        from ..diversity import Embedder
+
+        files = Embedder(model=self.embedder).model_files()
+        if not files:
+            return None
+        from ..models import content_digest
+
+        return content_digest(next(iter(files.values())))
+
     def fingerprint(self) -> str:
         """Hash of everything that changes the output (not the engine or worker count)."""
         relevant = {k: v for k, v in asdict(self).items() if k not in ("engine", "workers", "batch_size", "shard_size", "verbose")}
         relevant["reference_digest"] = self.reference_digest
+        relevant["detector_digest"] = self.detector_digest
+        relevant["embedder_digest"] = self.embedder_digest
         return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]

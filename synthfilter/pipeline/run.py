@@ -33,10 +33,12 @@ from ..columns import EMBEDDING, LABEL
 from ..engines import LocalEngine, make_engine
 from ..engines.base import Engine
 from ..io import (RunLock, atomic_write_text, check_output, data_format, input_files, input_fingerprints, read_dataset,
-                  sha256_file, verify_checksums, write_checksums, write_dataset)
+                  recorded_files, sha256_file, verify_checksums, write_checksums, write_dataset)
 from .config import CleanConfig
 from .audit import reasons_of
 from .html_report import write_html_report
+from ..io.write import naming
+from .outdir import check_out_folder, owned, remove_leftovers
 from .steps import STEPS
 
 __all__ = ["clean"]
@@ -71,7 +73,7 @@ def _written_label_counts(folder: Path) -> dict[str, int]:
     import pyarrow.parquet as pq
 
     counts: dict[str, int] = {}
-    for path in sorted(folder.glob("*.parquet")):
+    for path in sorted(p for p in folder.glob("*.parquet") if not p.name.startswith((".", "_"))):
         column = pq.read_table(path, columns=[LABEL.name]).column(LABEL.name)
         for item in pc.value_counts(pc.fill_null(column.cast(pa.string()), "None")).to_pylist():
             counts[item["values"]] = counts.get(item["values"], 0) + item["counts"]
@@ -123,7 +125,8 @@ def clean(input_path: str | os.PathLike, output_dir: str | os.PathLike, config: 
     input is too small, right after the quota (before embedding) otherwise.
     """
     input_path, out = Path(input_path), Path(output_dir)
-    check_output(input_path, out)
+    check_output([input_path, config.reference, config.ai_reference], out)
+    check_out_folder(out)
     files = input_files(input_path)
     fmt = "parquet" if all(data_format(p)[0] == "parquet" for p in files) else "jsonl"
     rows_in = read_dataset(input_path).num_rows
@@ -131,6 +134,8 @@ def clean(input_path: str | os.PathLike, output_dir: str | os.PathLike, config: 
         raise ValueError(f"--resample {config.resample} but the input has only {rows_in} rows")
     out.mkdir(parents=True, exist_ok=True)
     with RunLock(out):
+        check_out_folder(out)  # again, holding the lock
+        remove_leftovers(out)
         inputs = input_fingerprints(input_path)
         fingerprints = _step_fingerprints(config, inputs)
         manifest = {"config": asdict(config), "config_fingerprint": config.fingerprint(), "seed": config.seed,
@@ -199,8 +204,9 @@ def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[st
 def _write_output(final: Any, out: Path, fmt: str, shard_size: int | None) -> list[dict[str, Any]]:
     """Write the output (``output.<fmt>``, or ``output-00000-of-000NN.<fmt>`` shards of at most
     ``shard_size`` rows); stale outputs of an earlier run are removed first. Returns what was written."""
-    for stale in list(out.glob("output.*")) + list(out.glob("output-*-of-*.*")):
-        stale.unlink()
+    for name in os.listdir(out):
+        if name.startswith("output") and owned(name):
+            (out / name).unlink()
     if shard_size is None:
         parts = [(out / f"output.{fmt}", final)]
     else:
@@ -219,14 +225,16 @@ def _write_output(final: Any, out: Path, fmt: str, shard_size: int | None) -> li
 def _gather_dropped(out: Path, fmt: str, report: dict[str, Any]) -> dict[str, Any]:
     """Copy each step's dropped rows to ``OUT/dropped/<n>-<step>.<fmt>``; rows per step and reason."""
     target = out / "dropped"
-    if target.exists():
-        shutil.rmtree(target)
+    if target.is_dir():
+        for name in os.listdir(target):
+            if owned(name, "dropped"):
+                (target / name).unlink()
     summary: dict[str, Any] = {}
     for n, step in enumerate(STEPS, start=1):
-        folder = out / "steps" / f"{n}-{step.name}" / "dropped"
-        if not folder.is_dir():
+        folder = out / "steps" / f"{n}-{step.name}"
+        if not (folder / "dropped").is_dir():
             continue
-        files = sorted(folder.glob("*.parquet"))
+        files = [f for f in recorded_files(folder, ".parquet") if f.parent.name == "dropped"]
         tables = [pq.read_table(f) for f in files]
         rows = sum(t.num_rows for t in tables)
         summary[step.name] = {"rows": rows, "reasons": reasons_of(tables)}
@@ -291,16 +299,21 @@ def _write_step(runner: Engine, data: Any, folder: Path, step_report: dict[str, 
     for stale in (tmp, folder):
         if stale.exists():
             shutil.rmtree(stale)
-    tmp.mkdir(parents=True)
-    step_report["rows_out"] = runner.write(data, tmp)
-    step_report["labels"] = _written_label_counts(tmp)
-    if dropped is not None:
-        (tmp / "dropped").mkdir()
-        step_report["dropped_rows"] = runner.write(dropped, tmp / "dropped")
-    if started is not None:  # on a lazy engine the work happens while writing
-        step_report["seconds"] = round(time.perf_counter() - started, 3)
-    step_report["synthetic_share"] = _share(step_report["labels"], config.unknown)
-    (tmp / "report.json").write_text(json.dumps(step_report, indent=2, default=str) + "\n")
-    write_checksums(tmp)  # every file, dropped/ included
-    (tmp / "_SUCCESS").touch()
-    os.replace(tmp, folder)
+    try:
+        with naming(folder):
+            tmp.mkdir(parents=True)
+            step_report["rows_out"] = runner.write(data, tmp)
+            step_report["labels"] = _written_label_counts(tmp)
+            if dropped is not None:
+                (tmp / "dropped").mkdir()
+                step_report["dropped_rows"] = runner.write(dropped, tmp / "dropped")
+            if started is not None:  # on a lazy engine the work happens while writing
+                step_report["seconds"] = round(time.perf_counter() - started, 3)
+            step_report["synthetic_share"] = _share(step_report["labels"], config.unknown)
+            (tmp / "report.json").write_text(json.dumps(step_report, indent=2, default=str) + "\n")
+            write_checksums(tmp)  # every file, dropped/ included
+            (tmp / "_SUCCESS").touch()
+            os.replace(tmp, folder)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)  # a full disk: give the space back
+        raise

@@ -17,14 +17,15 @@ from ..columns import CLUSTER, COPIES, EMBEDDING, LANG, REASON, ROW, TAG_COLUMNS
 from ..diversity import Embedder, dedup_semantic, resample_tails, row_features
 from ..engines.base import Engine
 from ..provenance import REASON_PREFIX
-from ..quota import CLASS_NAMES, NULL_GROUP, plan_sample
+from ..quota import CLASS_NAMES, plan_sample
 from ..quota.calibrate import calibrate_on
+from ..quota.classify import group_values
 from ..quota.engine import enforce_quota_on
 from ..tag import LABEL_COLUMN, Tagger
 from .audit import QuotaDropReason, duplicates_dropped, not_selected, with_copies
 from .config import OPTION, CleanConfig
 
-__all__ = ["Step", "TagStep", "CalibrateStep", "QuotaStep", "EmbedStep", "DedupStep", "ResampleStep", "STEPS"]
+__all__ = ["Step", "TagStep", "CalibrateStep", "QuotaStep", "EmbedStep", "DedupStep", "ResampleStep", "STEPS", "step_folder"]
 
 
 class Step:
@@ -61,8 +62,8 @@ class TagStep(Step):
     """Numbers the input rows (``sf_row``, for the audit trail) and tags them (provenance rules first)."""
 
     name = "tag"
-    fields = ("text_column", "detector", "provenance_column", "human_values", "synthetic_values", "first_seen_column",
-              "human_before")
+    fields = ("text_column", "detector", "detector_digest", "provenance_column", "human_values", "synthetic_values",
+              "first_seen_column", "human_before")
     writes = (ROW,) + TAG_COLUMNS
 
     def run(self, data: Any, engine: Engine, cfg: CleanConfig,
@@ -107,7 +108,7 @@ class QuotaStep(Step):
 
 class EmbedStep(Step):
     name = "embed"
-    fields = ("embedder",)
+    fields = ("embedder", "embedder_digest")
     writes = (EMBEDDING,)
 
     def run(self, data: Any, engine: Engine, cfg: CleanConfig,
@@ -173,7 +174,7 @@ class ResampleStep(Step):
         usable = row_features(ds, EMBEDDING.name)[1]
         counts = Counter(name for name, ok in zip(strata, usable) if ok)
         by_code = {(group, CLASS_NAMES.index(label)): n for (group, label), n in
-                   ((name.split("\x1f"), n) for name, n in counts.items())}
+                   ((name.rsplit("\x1f", 1), n) for name, n in counts.items())}
         plan = plan_sample(by_code, cfg.resample, cfg.quota_config("labels"))
         sizes = {f"{group}\x1f{CLASS_NAMES[c]}": k for (group, c), k in plan.items() if k}
         kept, report = resample_tails(ds, cfg.resample, config=cfg.resample_config(), return_report=True,
@@ -185,6 +186,14 @@ class ResampleStep(Step):
 
 #: The steps of ``clean``, in order.
 STEPS: tuple[Step, ...] = (TagStep(), CalibrateStep(), QuotaStep(), EmbedStep(), DedupStep(), ResampleStep())
+
+
+def step_folder(name: str) -> str:
+    """The folder a step writes under ``OUT/steps/`` (``"3-quota"`` for ``"quota"``): its place in :data:`STEPS`."""
+    names = [step.name for step in STEPS]
+    if name not in names:
+        raise ValueError(f"step must be one of {names}, got {name!r}")
+    return f"{names.index(name) + 1}-{name}"
 
 
 def _check_targets(step: str, step_report: dict[str, Any], config: CleanConfig) -> None:
@@ -219,11 +228,12 @@ def _row_strata(ds: datasets.Dataset, cfg: CleanConfig) -> list[str]:
     ``"<group> (known)"``, so tail resampling keeps the share of known-human rows the quota's bound counted on),
     the class as the label says."""
     labels = ds[LABEL_COLUMN]
-    groups = ds[cfg.by] if cfg.by else [None] * len(labels)
+    labels = ds[LABEL_COLUMN]
+    if cfg.by is None:
+        groups = ["all"] * len(labels)
+    else:  # named as the quota names them (its report's strata), so the plan below matches them
+        groups = [str(g) for g in group_values(ds.select_columns([cfg.by]).with_format("arrow")[:], cfg.by)]
     reasons = ds[REASON.name] if REASON.name in ds.column_names else [""] * len(labels)
-    names = []
-    for group, label, reason in zip(groups, labels, reasons):
-        name = "all" if cfg.by is None else (NULL_GROUP if group is None or group != group else str(group))
-        known = " (known)" if reason and reason.startswith(REASON_PREFIX) else ""
-        names.append(f"{name}{known}\x1f{label if label in CLASS_NAMES else 'unknown'}")
-    return names
+    return [f"{group}{' (known)' if reason and reason.startswith(REASON_PREFIX) else ''}"
+            f"\x1f{label if label in CLASS_NAMES else 'unknown'}"
+            for group, label, reason in zip(groups, labels, reasons)]

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .config import CLASS_NAMES, HUMAN, NULL_GROUP, SYNTHETIC, UNKNOWN, QuotaConfig
+from .config import CLASS_NAMES, HUMAN, NULL_GROUP, SYNTHETIC, UNKNOWN, QuotaConfig, group_name
 
 __all__ = ["classify", "row_class", "group_codes", "group_values"]
 
@@ -109,18 +109,21 @@ def row_class(row: dict[str, Any], cfg: QuotaConfig) -> int:
 
 
 def group_codes(table: pa.Table, cfg: QuotaConfig) -> tuple[np.ndarray, list]:
-    """Group code per row and the group values; null and NaN values form one group, ``NULL_GROUP``."""
+    """Group code per row and the group names (:func:`~synthfilter.quota.config.group_name`: null and NaN
+    values form one group, ``NULL_GROUP``; a ``Json`` column's values are named by their JSON text)."""
     if cfg.by is None:
         return np.zeros(table.num_rows, dtype=np.int64), [None]
     if cfg.by not in table.column_names:
         raise KeyError(f"by: group column {cfg.by!r} not found; columns present: {table.column_names}")
     col = table.column(cfg.by)
+    if isinstance(col.type, pa.BaseExtensionType):  # Json (values of several types): grouped by their JSON text
+        col = pa.chunked_array([c.storage for c in col.chunks], col.type.storage_type)
     if pa.types.is_floating(col.type):
         col = pc.if_else(pc.is_nan(col), pa.scalar(None, col.type), col)
     if pa.types.is_null(col.type):
         return np.zeros(table.num_rows, dtype=np.int64), [NULL_GROUP]
     encoded = pc.dictionary_encode(col, null_encoding="encode").combine_chunks()
-    names = [NULL_GROUP if v is None else v for v in encoded.dictionary.to_pylist()]
+    names = [group_name(v) for v in encoded.dictionary.to_pylist()]
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), names
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
 from ..columns import LABEL, REASON, SCORE
 
-__all__ = ["QuotaConfig", "HUMAN", "SYNTHETIC", "UNKNOWN", "CLASS_NAMES", "NULL_GROUP", "BASES"]
+__all__ = ["QuotaConfig", "HUMAN", "SYNTHETIC", "UNKNOWN", "CLASS_NAMES", "NULL_GROUP", "BASES", "group_name"]
 
 #: What a quota's share is measured on (see :attr:`QuotaConfig.basis`).
 BASES = ("auto", "labels", "estimated")
@@ -17,6 +19,19 @@ HUMAN, SYNTHETIC, UNKNOWN = 0, 1, 2
 CLASS_NAMES = ("human", "synthetic", "unknown")
 #: How a null (or NaN) group value is named in reports; such rows form one group of their own.
 NULL_GROUP = "<null>"
+_LIKE_NULL = re.compile(r"<+null>+")
+
+
+def group_name(value: Any) -> Any:
+    """A group value as counts and reports name it: null and NaN are :data:`NULL_GROUP`; a string
+    that reads like it (``"<null>"``, ``"<<null>>"``, ...) gets one more pair of angle brackets
+    (``"<<null>>"``), so a real group named ``"<null>"`` never merges with the null rows; any
+    other value is itself."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NULL_GROUP
+    if isinstance(value, str) and _LIKE_NULL.fullmatch(value):
+        return f"<{value}>"
+    return value
 
 
 @dataclass(frozen=True)

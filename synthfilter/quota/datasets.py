@@ -7,7 +7,6 @@ planned and selected by the same functions the Ray path calls.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
@@ -18,7 +17,7 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from ..columns import SCORE
-from .config import HUMAN, NULL_GROUP, SYNTHETIC, UNKNOWN, QuotaConfig
+from .config import HUMAN, SYNTHETIC, UNKNOWN, QuotaConfig, group_name
 from .classify import classify, group_codes, row_class
 from .basis import settle_basis, warn_labels
 from .estimate_plan import make_estimated_plan
@@ -197,9 +196,7 @@ def _stream_quota(ds: datasets.IterableDataset, cfg: QuotaConfig) -> datasets.It
             if cfg.by is not None:
                 if cfg.by not in row:
                     raise KeyError(f"by: group column {cfg.by!r} not found; columns present: {list(row)}")
-                group = row[cfg.by]
-                if group is None or (isinstance(group, float) and math.isnan(group)):
-                    group = NULL_GROUP
+                group = group_name(row[cfg.by])
             n = counts.setdefault(group, [0, 0])  # [rows yielded, synthetic yielded]
             if cls == SYNTHETIC and Fraction(n[1] + 1, n[0] + 1) > share:
                 continue

@@ -1,0 +1,1 @@
+"""The reliability benchmark's probes, by group (run by ``benchmarks/reliability.py``)."""
