@@ -10,8 +10,9 @@ Resuming drops unreadable lines (a truncated last line), rows repeated by an ear
 run and the rows of unfinished cells, then reruns those cells whole. A lock file keeps
 two runs from appending to the same folder at once.
 
-Every result row also counts the real (non-synthetic) rows the policy used that
-generation (:data:`REAL_ROW_FIELDS`, defined at
+Every result row also counts the real (non-synthetic) rows the policy read that
+generation, reference and detector rows included, and the distinct real rows the cell has
+read so far (:data:`REAL_ROW_FIELDS`, defined at
 :meth:`~synthfilter.collapse.policies.Policy.real_budget`); :func:`real_budget` gives
 their expected values without running.
 """
@@ -239,15 +240,24 @@ def run_cell(cfg: RunConfig, policy_spec: str, seed: int) -> list[dict[str, Any]
     real0 = _Pool(scn.real(_rng(seed, 0, 1), n), np.zeros(n, bool), _ids(0, n))
     model = scn.fit(real0.data, _rng(seed, 0, 2))
     rows = [{"policy": policy_spec, "seed": seed, "generation": 0, "train_rows": n, "synthetic_share": 0.0,
-             "real_rows": n, "real_rows_offered": n, "real_rows_trained": n, "real_rows_detector": 0,
-             "real_rows_fresh": n, **scn.evaluate(model, _rng(seed, 0, 3))}]
+             **policy.real_budget(n, reference_size=cfg.reference_size, detector_fpr=cfg.detector_fpr, generation=0),
+             **scn.evaluate(model, _rng(seed, 0, 3))}]
+    for key in ("real_rows_max", "exact"):
+        del rows[0][key]
     history: list[_Pool] = []
     per_gen = 2 * n if policy.selects else n
+    distinct = n  # distinct real rows read so far: generation 0's, then every fresh draw
     for gen in range(1, cfg.generations + 1):
         fresh = detector = 0  # real rows drawn new this generation; of them, the detector's
-        samples = _Pool(scn.sample(model, per_gen, _rng(seed, gen, 1)), np.ones(per_gen, bool), _ids(gen, per_gen))
+        if policy.base == "real-only":  # the control: no generated sample is ever drawn or used
+            samples = _Pool(real0.data[:0], np.ones(0, bool), _ids(gen, 0))
+        else:
+            samples = _Pool(scn.sample(model, per_gen, _rng(seed, gen, 1)), np.ones(per_gen, bool),
+                            _ids(gen, per_gen))
         history.append(samples)
-        if policy.base == "replace":
+        if policy.base == "real-only":
+            pool = real0
+        elif policy.base == "replace":
             pool = samples
         elif policy.base == "accumulate":
             pool = _Pool.concat([real0] + history)
@@ -266,6 +276,8 @@ def run_cell(cfg: RunConfig, policy_spec: str, seed: int) -> list[dict[str, Any]
             gen_part = samples.take(np.arange(per_gen - k_real))
             pool = _Pool.concat([real_part, gen_part])
         offered = int((~pool.synthetic).sum())
+        # real rows read this generation: the pool's, and tail:ref's reference (generation 0's), each once
+        read = np.union1d(pool.ids[~pool.synthetic], real0.ids if policy.reads_reference else real0.ids[:0])
         stats: dict[str, float] = {}
         for name, args in policy.steps:
             if name == "quota":
@@ -290,10 +302,12 @@ def run_cell(cfg: RunConfig, policy_spec: str, seed: int) -> list[dict[str, Any]
                              "more real data or a larger quota share, or raise option n")
         model = scn.fit(pool.data, _rng(seed, gen, 2))
         trained = int((~pool.synthetic).sum())
+        distinct += fresh + detector
         rows.append({"policy": policy_spec, "seed": seed, "generation": gen, "train_rows": len(pool),
-                     "synthetic_share": float(pool.synthetic.mean()), "real_rows": trained + detector,
+                     "synthetic_share": float(pool.synthetic.mean()), "real_rows": len(read) + detector,
                      "real_rows_offered": offered, "real_rows_trained": trained, "real_rows_detector": detector,
-                     "real_rows_fresh": fresh + detector, **stats,
+                     "real_rows_reference": n if policy.reads_reference else 0, "real_rows_fresh": fresh + detector,
+                     "real_rows_distinct": distinct, **stats,
                      **scn.evaluate(model, _rng(seed, gen, 3))})
     return rows
 
@@ -305,9 +319,10 @@ def real_budget(policy: str | Policy, n: int | None = None, cfg: RunConfig | Non
     :meth:`Policy.real_budget <synthfilter.collapse.policies.Policy.real_budget>` with
     ``cfg``'s ``reference_size`` and ``detector_fpr`` (:class:`RunConfig`'s defaults when
     ``cfg`` is ``None``); ``n=None`` takes the generation size from ``cfg``'s scenario.
-    For example, with n = 100 and the default config, ``keep-real:0.1`` uses 10 real rows a
-    generation, ``quota:0.1`` 100, ``fresh-real:0.1`` 10, all of them new, and ``filter``
-    about 95 plus 400 new known-real rows for its detector.
+    For example, with n = 100 and the default config, ``keep-real:0.1`` reads 10 real rows a
+    generation, ``quota:0.1`` and ``tail:ref`` 100 (``tail:ref`` reads all of generation 0's
+    as its reference), ``fresh-real:0.1`` 10, all of them new, and ``filter`` 100 plus 400
+    new known-real rows for its detector.
     """
     policy = parse_policy(policy) if isinstance(policy, str) else policy
     if n is None:
