@@ -122,3 +122,16 @@ def test_the_cli_demo_runs_the_plan_and_prints_the_index(tmp_path, monkeypatch, 
     assert main(["collapse", "demo", "--out", str(tmp_path / "d"), "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert "# synthfilter collapse demo" in out and "index.md" in out and (tmp_path / "d" / "gauss" / "report").is_dir()
+
+
+def test_the_full_grid_stays_available_in_collapse_run(tmp_path, monkeypatch):
+    import synthfilter.collapse.cli as ccli
+    from synthfilter.cli import main
+
+    seen = {}
+    monkeypatch.setattr(ccli, "run", lambda cfg, out, workers=None: seen.setdefault("cfg", cfg))
+    monkeypatch.setattr(ccli, "write_report", lambda out: (tmp_path / "r.md").parent)
+    (tmp_path / "summary.md").write_text("table")
+    assert main(["collapse", "run", "--scenario", "gmm", "--policies", "all", "--out", str(tmp_path)]) == 0
+    assert seen["cfg"].policies == ccli.ALL_POLICIES and len(ccli.ALL_POLICIES) > len(DEMO_POLICIES)
+    assert set(DEMO_POLICIES) <= set(ccli.ALL_POLICIES)

@@ -89,7 +89,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config["scenario"] = args.scenario
         flags.add("scenario")
     if args.policies is not None:
-        config["policies"] = [p.strip() for p in args.policies.split(",") if p.strip()]
+        config["policies"] = list(ALL_POLICIES) if args.policies.strip() == "all" else \
+            [p.strip() for p in args.policies.split(",") if p.strip()]
         flags.add("policies")
     for key in ("generations", "seeds"):
         if getattr(args, key) is not None:
@@ -135,7 +136,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r = csub.add_parser("run", help="run (or resume) scenario x policies x seeds, then write the report")
     r.add_argument("--config", help="JSON or YAML file with scenario, policies, generations, seeds, options")
     r.add_argument("--scenario", help="gaussian | gmm | linreg | categorical | digits | text | vae | lstm")
-    r.add_argument("--policies", help="comma-separated policy specs, e.g. replace,accumulate,keep-real:0.1")
+    r.add_argument("--policies", help="comma-separated policy specs, e.g. replace,real-only,accumulate,keep-real:0.1; "
+                                      "'all' for the full grid of every kind of policy")
     r.add_argument("--generations", type=int)
     r.add_argument("--seeds", type=int)
     r.add_argument("--option", action="append", default=[], help="scenario option KEY=VALUE (repeatable)")
