@@ -135,3 +135,12 @@ def test_the_full_grid_stays_available_in_collapse_run(tmp_path, monkeypatch):
     assert main(["collapse", "run", "--scenario", "gmm", "--policies", "all", "--out", str(tmp_path)]) == 0
     assert seen["cfg"].policies == ccli.ALL_POLICIES and len(ccli.ALL_POLICIES) > len(DEMO_POLICIES)
     assert set(DEMO_POLICIES) <= set(ccli.ALL_POLICIES)
+
+
+def test_an_infinitely_worse_policy_is_named_worse_not_dropped():
+    from synthfilter.collapse.summary import significant, versus_word
+
+    # select-likely loses the minority mode in every seed: its distance to the target is infinite
+    r = {"p_adjusted": 0.001, "estimate": "-inf"}  # as summary.json stores an infinite estimate
+    assert significant(r) and versus_word(r) == "worse"
+    assert versus_word({"p_adjusted": 0.2, "estimate": "inf"}) == "n.s."

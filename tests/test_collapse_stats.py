@@ -148,6 +148,11 @@ def two_class_run(tmp_path_factory):
 OPTIONS = {"categories": 2, "zipf": 3.17, "n": 20}
 
 
+@pytest.fixture(scope="module")
+def two_class_records(two_class_run):
+    return summary_records(load_results(two_class_run), "categorical", options=OPTIONS)
+
+
 def test_summary_json_has_every_field_for_every_policy_metric_and_generation(two_class_run):
     out = write_report(two_class_run)
     records = json.loads((two_class_run / "summary.json").read_text())
@@ -169,8 +174,8 @@ def test_summary_json_has_every_field_for_every_policy_metric_and_generation(two
     assert "McNemar" in table and "`real-only`" in table and "Holm" in table
 
 
-def test_binary_outcomes_are_tested_exactly_and_the_test_is_named(two_class_run):
-    records = summary_records(load_results(two_class_run), "categorical", options=OPTIONS)
+def test_binary_outcomes_are_tested_exactly_and_the_test_is_named(two_class_run, two_class_records):
+    records = two_class_records
     lost = {(r["policy"], r["generation"]): r for r in records if r["metric"] == "tail_lost"}
     assert all(r["binary"] for r in lost.values())
     assert {r["test"] for r in lost.values() if r["test"]} == {MCNEMAR}
@@ -190,8 +195,8 @@ def test_binary_outcomes_are_tested_exactly_and_the_test_is_named(two_class_run)
     assert lost[("accumulate", 30)]["mean"] == lost[("accumulate", 0)]["mean"] < lost[("replace", 30)]["mean"]
 
 
-def test_holm_runs_over_the_family_the_claims_are_drawn_from(two_class_run):
-    records = summary_records(load_results(two_class_run), "categorical", options=OPTIONS)
+def test_holm_runs_over_the_family_the_claims_are_drawn_from(two_class_records):
+    records = two_class_records
     scn = make_scenario("categorical", **OPTIONS)
     assert scn.tail_metric == "tail_lost" and scn.binary_metrics == {"tail_lost"}
     headline = [r for r in records if r["generation"] == 30 and r["metric"] in ("tail_lost", "kl_real_model")
@@ -208,9 +213,9 @@ def test_holm_runs_over_the_family_the_claims_are_drawn_from(two_class_run):
     assert {r["family_size"] for r in early} == {3} and all("exploratory" in r["family"] for r in early)
 
 
-def test_the_tables_show_the_statistic_that_is_tested(two_class_run):
+def test_the_tables_show_the_statistic_that_is_tested(two_class_run, two_class_records):
     rows = load_results(two_class_run)
-    records, table = summary_table(rows, "categorical", options=OPTIONS)
+    records, table = summary_table(rows, "categorical", options=OPTIONS, records=two_class_records)
     kl = next(r for r in records if r["policy"] == "accumulate" and r["metric"] == "kl_real_model")
     # the cell shows the Hodges-Lehmann estimate and its interval: what the Wilcoxon test is about
     cell = (f"{fmt_number(kl['estimate'])} [{fmt_number(kl['estimate_ci_low'])}, "

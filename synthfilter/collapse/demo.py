@@ -137,6 +137,17 @@ def _claims(name: str, h: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _budget_sentence(result: dict[str, Any]) -> str:
+    """Whether every policy of every scenario read the same distinct real rows (a matched real-data budget)."""
+    unmatched = [name for name, h in result["scenarios"].items()
+                 if len({r["real_rows_distinct"] for r in h["records"]}) > 1]
+    if not unmatched:
+        return ("Every policy here reads the same distinct real rows (generation 0's n), so each comparison is at a "
+                "matched real-data budget.")
+    return ("The policies of " + ", ".join(unmatched) + " read different numbers of distinct real rows: see the "
+            "tables' real-row columns before reading a comparison as one at the same budget.")
+
+
 def write_index(out: str | os.PathLike, result: dict[str, Any]) -> Path:
     """Write ``OUT/index.md`` and ``OUT/overview.png`` from :func:`run_demo`'s result."""
     out = Path(out)
@@ -152,9 +163,9 @@ def write_index(out: str | os.PathLike, result: dict[str, Any]) -> Path:
     lines = ["# synthfilter collapse demo", "",
              "Each scenario trains a model on real data, samples from it, builds the next generation's training "
              "set under a policy, and repeats. `replace` trains on the last model's samples only (no mitigation); "
-             f"`{CONTROL}` is the control: generation 0's real rows alone, no generated data. Every policy here "
-             "reads the same distinct real rows (generation 0's n), so each comparison is at a matched real-data "
-             "budget. Each cell: the policy against `replace` on the scenario's headline (tail) metric at the last "
+             f"`{CONTROL}` is the control: generation 0's real rows alone, no generated data. "
+             + _budget_sentence(result) + " Each cell: the policy against `replace` on the scenario's headline "
+             "(tail) metric at the last "
              "generation, paired over seeds (Wilcoxon signed-rank, or the exact McNemar test for a 0/1 outcome), "
              f"Holm-adjusted over the run's headline comparisons; `better`/`worse` when p < {ALPHA}.", "",
              "![the headline metric of every scenario](overview.png)", "",

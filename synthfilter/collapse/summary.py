@@ -58,14 +58,14 @@ def headline_metrics(scn: Scenario) -> list[str]:
 def significant(r: dict[str, Any], prefix: str = "") -> bool:
     """The claim rule: a Holm-adjusted p below :data:`ALPHA` and a non-zero estimate (its sign is the direction)."""
     p, estimate = r.get(prefix + "p_adjusted"), r.get(prefix + "estimate")
-    return p is not None and p < ALPHA and estimate is not None and estimate != 0
+    return p is not None and p < ALPHA and estimate is not None and float(estimate) != 0
 
 
 def versus_word(r: dict[str, Any], prefix: str = "") -> str:
-    """``better``, ``worse`` (by the claim rule) or ``n.s.``."""
+    """``better``, ``worse`` (by the claim rule) or ``n.s.``; an infinite estimate is stored as ``"inf"``/``"-inf"``."""
     if not significant(r, prefix):
         return "n.s."
-    return "better" if r[prefix + "estimate"] > 0 else "worse"
+    return "better" if float(r[prefix + "estimate"]) > 0 else "worse"
 
 
 def fmt_number(x: float | None) -> str:
