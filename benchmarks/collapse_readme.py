@@ -39,6 +39,7 @@ ALPHA = 0.05
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from synthfilter.collapse.demo import budget_sentence  # noqa: E402
 from synthfilter.collapse.scenarios import make_scenario  # noqa: E402
 from synthfilter.collapse.summary import fmt_number, fmt_rows, metric_table, versus_word  # noqa: E402
 
@@ -46,7 +47,7 @@ from synthfilter.collapse.summary import fmt_number, fmt_rows, metric_table, ver
 def significant(r: dict) -> bool:
     """The claim rule: a Holm-adjusted p below 0.05 and a non-zero estimate (its sign says better or worse)."""
     p, estimate = r.get("p_adjusted"), r.get("estimate")
-    return p is not None and p < ALPHA and estimate not in (None, 0, 0.0)
+    return p is not None and p < ALPHA and estimate is not None and float(estimate) != 0
 
 
 def _options(x: dict) -> dict:
@@ -107,9 +108,9 @@ def two_class_section(r: dict) -> str:
              f"{cfg['seeds']} seeds): share of seeds where the 10% class is lost (the model gives it probability 0), "
              f"with exact 95% intervals; at generation {last}, the exact McNemar test on the discordant seeds against "
              "`replace`, Holm-adjusted over the run's headline comparisons", "",
-             "| policy | real rows read / generation | " + " | ".join(f"gen {g}" for g in gens)
-             + f" | vs `replace` at gen {last} |",
-             "|---|---|" + "---|" * (len(gens) + 1)]
+             "| policy | real rows read / generation | distinct real rows by gen " + str(last) + " | "
+             + " | ".join(f"gen {g}" for g in gens) + f" | vs `replace` at gen {last} |",
+             "|---|---|---|" + "---|" * (len(gens) + 1)]
     for policy in r["policies"]:
         cells = []
         for g in gens:
@@ -119,7 +120,8 @@ def two_class_section(r: dict) -> str:
         versus = ("reference" if policy == r["baseline"] else
                   f"{end['better_seeds']} better / {end['worse_seeds']} worse seeds, p={end['p_adjusted']:.2g}"
                   if end.get("test") else "n/a")
-        lines.append(f"| `{policy}` | {fmt_rows(end.get('real_rows'))} | " + " | ".join(cells) + f" | {versus} |")
+        lines.append(f"| `{policy}` | {fmt_rows(end.get('real_rows'))} | {fmt_rows(end.get('real_rows_distinct'))} | "
+                     + " | ".join(cells) + f" | {versus} |")
     claims = []
     for policy in r["policies"]:
         x = rows.get((policy, last))
@@ -213,7 +215,7 @@ def demo_section(d: dict) -> str:
              "overview plot and tables are in `benchmarks/results/collapse/demo/`): each scenario's headline (tail) "
              "metric at the last generation, every policy against `replace` on the same seeds (Wilcoxon "
              "signed-rank, or the exact McNemar test for a 0/1 outcome), Holm-adjusted over the run's "
-             f"{_family(d)} headline comparisons. Every policy reads the same distinct real rows (generation 0's n).",
+             f"{_family(d)} headline comparisons. " + budget_sentence(d),
              "", "| scenario | seeds x generations | headline metric | `replace` | "
              + " | ".join(f"`{p}`" for p in policies) + " |", "|---|---|---|---|" + "---|" * len(policies)]
     for name, h in d["scenarios"].items():
@@ -224,7 +226,7 @@ def demo_section(d: dict) -> str:
             word = versus_word(r)
             cells.append(f"{_value(r)}; {'**' + word + '**' if word != 'n.s.' else word}, p={r['p_adjusted']:.2g}")
         lines.append(f"| [{name}](benchmarks/results/collapse/demo/{name}/report/summary.md) | {h['seeds']} x "
-                     f"{h['generations']} | `{h['metric']}` ({h['records'][0]['test'].split(' (')[0]}) | "
+                     f"{h['generations']} | `{h['metric']}` ({_test_name(h)}) | "
                      f"{_value(by[h['baseline']])} | " + " | ".join(cells) + " |")
     shown = [name for name, h in d["scenarios"].items()
              if any(versus_word(r) == "better" for r in h["records"] if r["policy"] not in ("replace", "real-only"))]
@@ -234,6 +236,11 @@ def demo_section(d: dict) -> str:
                   "generated data), see each scenario's `summary.md`: " + _control_words(d) + ".",
               "", demo_time(d)]
     return "\n".join(lines)
+
+
+def _test_name(h: dict) -> str:
+    """The name of the test a demo scenario's headline comparisons ran, without its detail in brackets."""
+    return next(r["test"] for r in h["records"] if r.get("test")).split(" (")[0]
 
 
 def _family(d: dict) -> str:

@@ -29,7 +29,7 @@ from .runner import RunConfig, run
 from .scenarios import make_scenario
 from .summary import ALPHA, CONTROL, fmt_number, per_seed, significant, versus_word
 
-__all__ = ["DEMO", "DEMO_POLICIES", "run_demo", "write_index"]
+__all__ = ["DEMO", "DEMO_POLICIES", "run_demo", "write_index", "budget_sentence", "headline"]
 
 #: the demo's policies: the baseline, the control, and four mitigations (every one reads generation 0's n real rows)
 DEMO_POLICIES = ["replace", CONTROL, "accumulate", "keep-real:0.1", "quota:0.1", "tail:ref"]
@@ -137,7 +137,7 @@ def _claims(name: str, h: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _budget_sentence(result: dict[str, Any]) -> str:
+def budget_sentence(result: dict[str, Any]) -> str:
     """Whether every policy of every scenario read the same distinct real rows (a matched real-data budget)."""
     unmatched = [name for name, h in result["scenarios"].items()
                  if len({r["real_rows_distinct"] for r in h["records"]}) > 1]
@@ -164,7 +164,7 @@ def write_index(out: str | os.PathLike, result: dict[str, Any]) -> Path:
              "Each scenario trains a model on real data, samples from it, builds the next generation's training "
              "set under a policy, and repeats. `replace` trains on the last model's samples only (no mitigation); "
              f"`{CONTROL}` is the control: generation 0's real rows alone, no generated data. "
-             + _budget_sentence(result) + " Each cell: the policy against `replace` on the scenario's headline "
+             + budget_sentence(result) + " Each cell: the policy against `replace` on the scenario's headline "
              "(tail) metric at the last "
              "generation, paired over seeds (Wilcoxon signed-rank, or the exact McNemar test for a 0/1 outcome), "
              f"Holm-adjusted over the run's headline comparisons; `better`/`worse` when p < {ALPHA}.", "",

@@ -168,8 +168,11 @@ _MARK_NOTES = {"inf": "▲ at the top edge: infinite (for a ratio, the tail is g
 def _colours(policies: list[str]) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
-    cmap = plt.get_cmap("tab10" if len(policies) <= 10 else "tab20")
-    return {p: cmap(i % cmap.N) for i, p in enumerate(policies)}
+    # tab20's saturated colours first (tab10's), then its light ones: the first policies (the baseline and
+    # the control) never share a hue
+    tab20 = plt.get_cmap("tab20")
+    palette = [tab20(2 * i) for i in range(10)] + [tab20(2 * i + 1) for i in range(10)]
+    return {p: palette[i % len(palette)] for i, p in enumerate(policies)}
 
 
 def _ylabel(metric: str, better: str | None, binary: bool) -> str:
