@@ -2,9 +2,10 @@
 
     python benchmarks/collapse_mitigations.py [--quick] [--only gmm|categorical|text]
 
-Runs every mitigation policy (keep-real:0.1, accumulate, quota:0.1, filter with the
-library's own detector, filter with a simulated imperfect detector, tail, tail:ref and
-the combination accumulate+quota:0.1+tail:ref) against replace, writes each scenario's
+Runs every mitigation policy (keep-real:0.1, keep-real-fixed:0.1, fresh-real:0.1, accumulate,
+quota:0.1, filter with the library's own detector, filter with a simulated imperfect
+detector, tail, tail:ref and the combination accumulate+quota:0.1+tail:ref) against replace
+and against the real-only control (generation 0's real rows alone), writes each scenario's
 plots and Markdown summary to benchmarks/results/collapse/<scenario>/ and the numbers
 to benchmarks/results/collapse_mitigations.json, with every generation's statistics (means
 with bootstrap intervals, paired tests against replace) in
@@ -17,9 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -31,13 +35,19 @@ from synthfilter.collapse.report import summary_table, write_report  # noqa: E40
 from synthfilter.collapse.scenarios import WIKITEXT_DIR  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-POLICIES = ["replace", "keep-real:0.1", "keep-real-fixed:0.1", "fresh-real:0.1", "accumulate", "quota:0.1", "filter",
+POLICIES = ["replace", "real-only", "keep-real:0.1", "keep-real-fixed:0.1", "fresh-real:0.1", "accumulate", "quota:0.1", "filter",
             "filter:0.8:0.05", "tail", "tail:ref", "accumulate+quota:0.1+tail:ref"]
 PLAN = [
     {"scenario": "gmm", "options": {"n": 200}, "generations": 20, "seeds": 20},
     {"scenario": "categorical", "options": {"n": 2000}, "generations": 15, "seeds": 20},
     {"scenario": "text", "options": {"n": 500}, "generations": 10, "seeds": 12},
 ]
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished children (the run's worker processes)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,8 +65,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         gens, seeds = (3, 2) if args.quick else (item["generations"], item["seeds"])
         cfg = RunConfig(item["scenario"], POLICIES, generations=gens, seeds=seeds, options=item["options"])
+        load_before, cpu_before, start = os.getloadavg(), _cpu_seconds(), time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
             run_dir = run(cfg, Path(tmp) / item["scenario"], progress=True)
+            timing = {"wall_seconds": round(time.perf_counter() - start, 1),
+                      "cpu_seconds": round(_cpu_seconds() - cpu_before, 1),
+                      "load_average_5min": [round(load_before[1], 2), round(os.getloadavg()[1], 2)],
+                      "cpu_count": os.cpu_count()}
             report = write_report(run_dir)
             target = RESULTS / "collapse" / item["scenario"]
             if target.exists():
@@ -65,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy(run_dir / "summary.json", target / "generations.json")
             records, table = summary_table(load_results(run_dir), item["scenario"], options=item["options"])
         result[item["scenario"]] = {"config": {"generations": gens, "seeds": seeds, **item["options"]},
-                                    "baseline": "replace", "summary": records}
+                                    "baseline": "replace", "control": "real-only", "policies": POLICIES,
+                                    **timing, "summary": records}
         print(f"## {item['scenario']}\n{table}\n", flush=True)
     write_result("collapse_mitigations.json", result, note=f" and plots under {RESULTS / 'collapse'}")
     return 0

@@ -4,8 +4,8 @@
 
 For the ``gaussian`` (1-D, maximum-likelihood refit) and ``gmm`` (2-D, 5% minority mode)
 scenarios, every λ in {0, 0.05, 0.1, 0.2, 0.5} and n in {10, 100, 1000}: the headline
-metric at generation 100, as the mean over seeds with its 95% bootstrap interval
-(:func:`synthfilter.collapse.stats.bootstrap_mean_interval`), drawn as one heatmap per
+metric at generation 100, as the mean over seeds with its 95% interval (Student's t below
+12 seeds, BCa bootstrap from 12: :func:`synthfilter.collapse.stats.mean_interval`), drawn as one heatmap per
 scenario (benchmarks/results/collapse/phase/<scenario>.png) and written with the other
 metrics to benchmarks/results/collapse_phase.json.
 
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -50,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _proc import write_result  # noqa: E402
 
 from synthfilter.collapse import RunConfig, load_results, run  # noqa: E402
-from synthfilter.collapse.stats import bootstrap_mean_interval  # noqa: E402
+from synthfilter.collapse.stats import mean_interval  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LAMBDAS = [0.0, 0.05, 0.1, 0.2, 0.5]
@@ -92,8 +93,9 @@ def run_scenario(scenario: str, seeds: int, generations: int, tmp: Path) -> list
                     "n_seeds": len(mine), "real_rows": float(np.mean([r["real_rows"] for r in mine]))}
             for metric in [headline, *others]:
                 values = [r[metric] for r in mine]
-                mean, low, high = bootstrap_mean_interval(values)
-                cell[metric] = {"mean": mean, "ci_low": low, "ci_high": high, "median": float(np.median(values))}
+                mean, low, high, method = mean_interval(values)
+                cell[metric] = {"mean": mean, "ci_low": low, "ci_high": high, "interval": method,
+                                "median": float(np.median(values))}
             if scenario == "gaussian":
                 cell["theory_variance"] = gaussian_theory(k / n, n, generations)
             cells.append(cell)
@@ -127,8 +129,9 @@ def heatmap(scenario: str, cells: list[dict], generations: int, seeds: int, path
     ax.set_yticks(range(len(SIZES)), [str(n) for n in SIZES])
     ax.set_xlabel("real fraction λ (policy fresh-real:λ)")
     ax.set_ylabel("sample size n per generation")
-    ax.set_title(f"{scenario}: {headline} at generation {generations}, mean [95% bootstrap] and median over "
-                 f"{seeds} seeds; colour: the mean",
+    interval = "t" if seeds < 12 else "BCa"
+    ax.set_title(f"{scenario}: {headline} at generation {generations}, mean [95% {interval} interval] and median "
+                 f"over {seeds} seeds; colour: the mean",
                  fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             heatmap(scenario, cells, args.generations, seeds[scenario], png)
             out["scenarios"][scenario] = {"cells": cells, "plot": str(png.relative_to(RESULTS.parent.parent))}
     out["seconds"] = round(time.perf_counter() - start, 1)
+    out["load_average_5min_after"] = round(os.getloadavg()[1], 2)
+    out["cpu_count"] = os.cpu_count()
     write_result("collapse_phase.json", out, indent=1, note=f" and heatmaps under {RESULTS / 'collapse' / 'phase'}")
     return 0
 

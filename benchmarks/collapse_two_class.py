@@ -6,16 +6,19 @@ The ``categorical`` scenario with two categories in proportion 90:10 (``categori
 zipf=3.17``), refit by counting from ``n`` samples per generation. ``tail_lost`` is 1 when
 the model gives the minority probability 0 (it can never come back under ``replace``), so
 its mean over seeds is the probability that the minority is lost. Policies: replace,
-accumulate, keep-real:0.1 (a fresh hash-chosen 10% of the original real rows each
-generation), keep-real-fixed:0.1 (the same 10% every generation), fresh-real:0.1 and
-accumulate+quota:0.1. Writes benchmarks/results/collapse_two_class.json (per policy and
-generation: the probability with its 95% bootstrap interval, and the paired test against
-replace) and benchmarks/results/collapse/two_class/ (plots and the full report).
+the real-only control (generation 0's real rows alone), accumulate, keep-real:0.1 (a fresh
+hash-chosen 10% of the original real rows each generation), keep-real-fixed:0.1 (the same
+10% every generation), fresh-real:0.1 and accumulate+quota:0.1. Writes
+benchmarks/results/collapse_two_class.json (per policy and generation: the probability with
+its exact 95% interval, and the exact McNemar test against replace and against the control,
+Holm-adjusted at the last generation over the run's headline comparisons) and
+benchmarks/results/collapse/two_class/ (plots and the full report).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -30,7 +33,11 @@ from synthfilter.collapse import RunConfig, load_results, run  # noqa: E402
 from synthfilter.collapse.report import summary_records, write_report  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-POLICIES = ["replace", "accumulate", "keep-real:0.1", "keep-real-fixed:0.1", "fresh-real:0.1", "accumulate+quota:0.1"]
+LOST_FIELDS = ("policy", "generation", "mean", "ci_low", "ci_high", "interval", "n_seeds", "real_rows",
+               "real_rows_distinct", "test", "better_seeds", "worse_seeds", "estimate", "estimate_ci_low",
+               "estimate_ci_high", "p_value", "p_adjusted", "family_size", "control", "control_test",
+               "control_better_seeds", "control_worse_seeds", "control_p_adjusted")
+POLICIES = ["replace", "real-only", "accumulate", "keep-real:0.1", "keep-real-fixed:0.1", "fresh-real:0.1", "accumulate+quota:0.1"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options = {"categories": 2, "zipf": 3.17, "n": args.n}
     cfg = RunConfig("categorical", POLICIES, generations=args.generations, seeds=args.seeds, options=options)
-    start = time.perf_counter()
+    start, load_before = time.perf_counter(), os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = run(cfg, Path(tmp) / "two_class", progress=True)
         report = write_report(run_dir)
@@ -54,9 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     lost = [r for r in records if r["metric"] == "tail_lost"]
     result = {"config": {"generations": args.generations, "seeds": args.seeds, **options}, "policies": POLICIES,
               "baseline": "replace", "seconds": round(time.perf_counter() - start, 1),
-              "minority_lost": [{k: r[k] for k in ("policy", "generation", "mean", "ci_low", "ci_high", "n_seeds",
-                                                   "real_rows", "p_adjusted", "diff_mean", "diff_ci_low",
-                                                   "diff_ci_high")} for r in lost]}
+              "load_average_5min": [round(load_before[1], 2), round(os.getloadavg()[1], 2)], "cpu_count": os.cpu_count(),
+              "minority_lost": [{k: r.get(k) for k in LOST_FIELDS} for r in lost]}
     write_result("collapse_two_class.json", result, indent=1)
     for policy in POLICIES:
         last = next(r for r in lost if r["policy"] == policy and r["generation"] == args.generations)

@@ -140,7 +140,7 @@ def test_report_writes_plots_and_table(tmp_path):
     out = write_report(tmp_path)
     assert (out / "gaussian_variance.png").stat().st_size > 5000
     text = (out / "summary.md").read_text()
-    assert "`replace`" in text and "`accumulate`" in text and "variance" in text
+    assert "`replace`" in text and "`accumulate`" in text and "`tail_mass`" in text and "`w2`" in text
     summary = json.loads((out / "summary.json").read_text())["summary"]
     assert {r["policy"] for r in summary} == {"replace", "accumulate"}
     records, _ = summary_table(load_results(tmp_path), "gaussian")

@@ -101,55 +101,79 @@ REF, FPR = 30, 0.02  # a fitted detector draws 30 known-real rows, then max(30, 
 DETECTOR = REF + 50
 
 
-@pytest.mark.parametrize("policy,offered,trained,detector,fresh", [
-    ("replace", 0, 0, 0, 0),
-    ("accumulate", 50, 50, 0, 0),
-    ("keep-real:0.2", 10, 10, 0, 0),
-    ("keep-real-fixed:0.2", 10, 10, 0, 0),
-    ("fresh-real:0.2", 10, 10, 0, 10),
-    ("accumulate+quota:0.1", 50, 50, 0, 0),  # 90% real in the pool: it uses 5 times keep-real:0.2's real rows
-    ("accumulate+filter", 50, None, DETECTOR, DETECTOR),  # the detector's reference data is fresh real data
-    ("filter:0.9:0.05", 50, None, 0, 0),  # a simulated detector needs no real data
+@pytest.mark.parametrize("policy,offered,trained,detector,reference,fresh", [
+    ("replace", 0, 0, 0, 0, 0),
+    ("real-only", 50, 50, 0, 0, 0),
+    ("accumulate", 50, 50, 0, 0, 0),
+    ("keep-real:0.2", 10, 10, 0, 0, 0),
+    ("keep-real-fixed:0.2", 10, 10, 0, 0, 0),
+    ("fresh-real:0.2", 10, 10, 0, 0, 10),
+    ("accumulate+quota:0.1", 50, 50, 0, 0, 0),  # 90% real in the pool: it uses 5 times keep-real:0.2's real rows
+    ("accumulate+filter", 50, None, DETECTOR, 0, DETECTOR),  # the detector's reference data is fresh real data
+    ("filter:0.9:0.05", 50, None, 0, 0, 0),  # a simulated detector needs no real data
+    ("tail:ref", 50, None, 0, 50, 0),  # reads generation 0's rows as its reference, trains on a few of them
+    ("replace+tail:ref", 0, 0, 0, 50, 0),  # trains on no real row, yet reads all n as its reference
+    ("keep-real:0.2+tail:ref", 10, None, 0, 50, 0),
+    ("fresh-real:0.2+tail:ref", 10, None, 0, 50, 10),  # fresh rows are not in the reference: both count
 ])
-def test_result_rows_report_the_real_rows_each_generation_consumes(policy, offered, trained, detector, fresh):
+def test_result_rows_report_every_real_row_a_generation_reads(policy, offered, trained, detector, reference, fresh):
     n, gens = 50, 3
     cfg = RunConfig("gaussian", [policy], generations=gens, seeds=1, options={"n": n},
                     reference_size=REF, detector_fpr=FPR)
     assert detector_real_rows(cfg.reference_size, cfg.detector_fpr) == DETECTOR
     rows = run_cell(cfg, policy, 0)
-    assert {k: rows[0][k] for k in REAL_ROW_FIELDS} == {"real_rows": n, "real_rows_offered": n, "real_rows_trained": n,
-                                                        "real_rows_detector": 0, "real_rows_fresh": n}
-    budget = real_budget(policy, n, cfg)
-    for row in rows[1:]:
+    assert {k: rows[0][k] for k in REAL_ROW_FIELDS} == {
+        "real_rows": n, "real_rows_offered": n, "real_rows_trained": n, "real_rows_detector": 0,
+        "real_rows_reference": 0, "real_rows_fresh": n, "real_rows_distinct": n}
+    for gen, row in enumerate(rows[1:], start=1):
+        budget = real_budget(policy, n, cfg, generation=gen)
         assert all(isinstance(row[k], int) for k in REAL_ROW_FIELDS)
         assert row["real_rows_offered"] == offered == budget["real_rows_offered"]
         assert row["real_rows_detector"] == detector == budget["real_rows_detector"]
+        assert row["real_rows_reference"] == reference == budget["real_rows_reference"]
         assert row["real_rows_fresh"] == fresh == budget["real_rows_fresh"]
-        assert row["real_rows"] == row["real_rows_trained"] + row["real_rows_detector"] <= budget["real_rows_max"]
+        # every row read counts once: the pool's real rows and the reference, plus the detector's
+        read = (offered + reference if policy.startswith("fresh-real") else max(offered, reference)) + detector
+        assert row["real_rows"] == read == budget["real_rows"] == budget["real_rows_max"]
+        assert row["real_rows"] >= row["real_rows_trained"] + row["real_rows_detector"]
+        assert row["real_rows_distinct"] == n + gen * fresh == budget["real_rows_distinct"]
         assert row["real_rows_trained"] == round((1 - row["synthetic_share"]) * row["train_rows"])
         if trained is not None:
             assert row["real_rows_trained"] == trained == budget["real_rows_trained"] and budget["exact"]
-        else:  # a filter drops some real rows (its false positives), so the budget is an expectation
+        elif "filter" in policy:  # a filter drops some real rows (its false positives): an expectation
             assert 0.7 * offered <= row["real_rows_trained"] <= offered and not budget["exact"]
             assert abs(row["real_rows_trained"] - budget["real_rows_trained"]) <= 0.2 * offered
-    assert sum(r["real_rows_fresh"] for r in rows) == n + gens * fresh, "summed: the distinct real rows drawn"
+        else:  # tail chooses rows by value: how many real rows it keeps is not known in advance
+            assert row["real_rows_trained"] <= offered and budget["real_rows_trained"] is None
+    assert sum(r["real_rows_fresh"] for r in rows) == n + gens * fresh == rows[-1]["real_rows_distinct"]
     if policy == "accumulate+quota:0.1":
         assert all(r["synthetic_share"] <= 0.1 and r["train_rows"] <= 55 for r in rows)
+    if policy == "real-only":  # the control never sees a generated row
+        assert all(r["synthetic_share"] == 0 and r["train_rows"] == n for r in rows)
 
 
 def test_real_budget_tells_policies_apart_without_running():
     b = {p: real_budget(p, 100) for p in ["keep-real:0.1", "keep-real-fixed:0.1", "fresh-real:0.1", "quota:0.1",
-                                          "accumulate", "filter", "filter:0.8:0.05", "replace", "tail:ref"]}
+                                          "accumulate", "filter", "filter:0.8:0.05", "replace", "tail:ref",
+                                          "real-only"]}
     assert b["keep-real:0.1"]["real_rows"] == b["keep-real-fixed:0.1"]["real_rows"] == 10
-    assert b["quota:0.1"]["real_rows"] == b["accumulate"]["real_rows"] == 100
+    assert b["quota:0.1"]["real_rows"] == b["accumulate"]["real_rows"] == b["real-only"]["real_rows"] == 100
     assert b["fresh-real:0.1"]["real_rows"] == b["fresh-real:0.1"]["real_rows_fresh"] == 10
     assert b["keep-real:0.1"]["real_rows_fresh"] == b["quota:0.1"]["real_rows_fresh"] == 0
     default_detector = 200 + 200  # RunConfig defaults: reference_size 200, detector_fpr 0.05
     assert b["filter"]["real_rows_detector"] == b["filter"]["real_rows_fresh"] == default_detector
-    assert b["filter"]["real_rows"] == pytest.approx(95 + default_detector)
-    assert b["filter:0.8:0.05"]["real_rows"] == pytest.approx(95) and b["filter:0.8:0.05"]["real_rows_fresh"] == 0
+    assert b["filter"]["real_rows"] == 100 + default_detector  # it reads every offered row, dropped or not
+    assert b["filter"]["real_rows_trained"] == pytest.approx(95)
+    assert b["filter:0.8:0.05"]["real_rows"] == 100 and b["filter:0.8:0.05"]["real_rows_fresh"] == 0
     assert b["replace"]["real_rows"] == 0 and b["replace"]["exact"]
-    assert b["tail:ref"]["real_rows"] is None and b["tail:ref"]["real_rows_max"] == 100
+    # tail:ref reads the n generation-0 rows as its reference, whatever it trains on
+    assert b["tail:ref"]["real_rows"] == b["tail:ref"]["real_rows_reference"] == 100
+    assert b["tail:ref"]["real_rows_trained"] is None and not b["tail:ref"]["exact"]
+    # the same distinct real rows over a run: replace, accumulate, quota, tail:ref and the control read
+    # generation 0's n rows only; fresh-real and a fitted filter draw new ones each generation
+    later = {p: real_budget(p, 100, generation=10)["real_rows_distinct"] for p in b}
+    assert {later[p] for p in ("replace", "accumulate", "quota:0.1", "tail:ref", "real-only", "keep-real:0.1")} == {100}
+    assert later["fresh-real:0.1"] == 100 + 10 * 10 and later["filter"] == 100 + 10 * default_detector
     assert real_budget("accumulate-subsample", 100, generation=3)["real_rows_offered"] == pytest.approx(25)
     assert real_budget("keep-real:0.1", 100, generation=0)["real_rows"] == 100
     cfg = RunConfig("gaussian", ["filter"], options={"n": 30}, reference_size=10, detector_fpr=0.25)

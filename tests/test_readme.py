@@ -296,10 +296,11 @@ def test_collapse_claims_follow_the_rule_on_made_up_records():
     spec = importlib.util.spec_from_file_location("collapse_readme", ROOT / "benchmarks" / "collapse_readme.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.significant({"p_adjusted": 0.01, "diff_ci_low": 0.1, "diff_ci_high": 0.5})
-    assert not module.significant({"p_adjusted": 0.01, "diff_ci_low": -0.1, "diff_ci_high": 0.5})  # crosses 0
-    assert not module.significant({"p_adjusted": 0.2, "diff_ci_low": 0.1, "diff_ci_high": 0.5})
-    assert not module.significant({"p_adjusted": None, "diff_ci_low": 0.1, "diff_ci_high": 0.5})
+    assert module.significant({"p_adjusted": 0.01, "estimate": 0.3})
+    assert module.significant({"p_adjusted": 0.01, "estimate": -0.3})  # significantly worse is a claim too
+    assert not module.significant({"p_adjusted": 0.01, "estimate": 0.0})  # no direction
+    assert not module.significant({"p_adjusted": 0.2, "estimate": 0.3})
+    assert not module.significant({"p_adjusted": None, "estimate": 0.3})
 
 
 def _benchmark(name: str):

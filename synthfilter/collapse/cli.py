@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 from ..commands import command_group
 from ._checks import OptionError, check_int
+from .demo import DEMO, run_demo
 from .report import write_report
 from .runner import RunConfig, run
 
-__all__ = ["add_parser", "DEMO"]
+__all__ = ["add_parser", "DEMO", "ALL_POLICIES"]
 
-ALL_POLICIES = ["replace", "accumulate", "accumulate-subsample", "keep-real:0.1", "keep-real-fixed:0.1", "fresh-real:0.1",
-                "quota:0.1",
-                "filter", "filter:0.8:0.05", "tail", "tail:ref", "accumulate+quota:0.1+tail:ref", "select-likely"]
-
-#: The default ablation of ``synthfilter collapse demo``: several scenarios x every policy.
-DEMO: list[dict[str, Any]] = [
-    {"scenario": "gaussian", "options": {"n": 100}, "generations": 20, "seeds": 20},
-    {"scenario": "gmm", "options": {"n": 200}, "generations": 15, "seeds": 8},
-    {"scenario": "categorical", "options": {"n": 2000}, "generations": 10, "seeds": 6},
-    {"scenario": "linreg", "options": {"n": 100, "dim": 10}, "generations": 20, "seeds": 12},
-]
+#: every kind of policy, for a full grid with ``collapse run --policies``
+ALL_POLICIES = ["replace", "real-only", "accumulate", "accumulate-subsample", "keep-real:0.1", "keep-real-fixed:0.1",
+                "fresh-real:0.1", "quota:0.1", "filter", "filter:0.8:0.05", "tail", "tail:ref",
+                "accumulate+quota:0.1+tail:ref", "select-likely"]
 
 
 _FLAGS = {"scenario": "--scenario", "policies": "--policies", "generations": "--generations", "seeds": "--seeds",
@@ -96,7 +89,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config["scenario"] = args.scenario
         flags.add("scenario")
     if args.policies is not None:
-        config["policies"] = [p.strip() for p in args.policies.split(",") if p.strip()]
+        config["policies"] = list(ALL_POLICIES) if args.policies.strip() == "all" else \
+            [p.strip() for p in args.policies.split(",") if p.strip()]
         flags.add("policies")
     for key in ("generations", "seeds"):
         if getattr(args, key) is not None:
@@ -129,15 +123,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     if args.workers is not None:
         check_int(args.workers, ("workers",), "--workers", 1, "worker processes")
-    start = time.perf_counter()
-    for item in DEMO:
-        cfg = RunConfig(scenario=item["scenario"], policies=ALL_POLICIES, generations=item["generations"],
-                        seeds=item["seeds"], options=item["options"]).validate()
-        run_dir = Path(args.out) / item["scenario"]
-        run(cfg, run_dir, workers=args.workers)
-        report = write_report(run_dir)
-        print((report / "summary.md").read_text())
-    print(f"demo finished in {time.perf_counter() - start:.0f} s; plots and summaries under {args.out}/*/report/")
+    result = run_demo(args.out, workers=args.workers)
+    print((Path(args.out) / "index.md").read_text())
+    print(f"demo finished in {result['seconds']:.0f} s; start with {args.out}/index.md and {args.out}/overview.png; "
+          f"every scenario's plots and tables are under {args.out}/*/report/")
     return 0
 
 
@@ -147,7 +136,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r = csub.add_parser("run", help="run (or resume) scenario x policies x seeds, then write the report")
     r.add_argument("--config", help="JSON or YAML file with scenario, policies, generations, seeds, options")
     r.add_argument("--scenario", help="gaussian | gmm | linreg | categorical | digits | text | vae | lstm")
-    r.add_argument("--policies", help="comma-separated policy specs, e.g. replace,accumulate,keep-real:0.1")
+    r.add_argument("--policies", help="comma-separated policy specs, e.g. replace,real-only,accumulate,keep-real:0.1; "
+                                      "'all' for the full grid of every kind of policy")
     r.add_argument("--generations", type=int)
     r.add_argument("--seeds", type=int)
     r.add_argument("--option", action="append", default=[], help="scenario option KEY=VALUE (repeatable)")
@@ -160,7 +150,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("--baseline", default=None,
                      help="policy every other is tested against (default: replace if run, else the first policy)")
     rep.set_defaults(func=_cmd_report)
-    demo = csub.add_parser("demo", help="the default ablation on built-in data (several scenarios x all policies)")
+    demo = csub.add_parser("demo", help="four scenarios x replace, the real-only control and four mitigations, "
+                                        "with an index of what was shown")
     demo.add_argument("--out", default="synthfilter-demo", help="output folder (default: %(default)s)")
     demo.add_argument("--workers", type=int, default=None)
     demo.set_defaults(func=_cmd_demo)

@@ -28,8 +28,18 @@ def sliced_w2(a: np.ndarray, b: np.ndarray, projections: int = 64, seed: int = 0
     dirs = rng.normal(size=(projections, a.shape[1]))
     dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
     qs = np.linspace(0.005, 0.995, 200)
-    pa, pb = a @ dirs.T, b @ dirs.T
-    return float(np.mean((np.quantile(pa, qs, axis=0) - np.quantile(pb, qs, axis=0)) ** 2))
+    return float(np.mean((_quantiles(a @ dirs.T, qs) - _quantiles(b @ dirs.T, qs)) ** 2))
+
+
+def _quantiles(x: np.ndarray, qs: np.ndarray) -> np.ndarray:
+    """``np.quantile(x, qs, axis=0)`` (linear interpolation) from one sort of each column instead of a partition
+    per quantile: the same values, several times faster for many quantiles."""
+    s = np.sort(x, axis=0)
+    pos = qs * (len(s) - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, len(s) - 1)
+    frac = (pos - lo)[:, None]
+    return s[lo] + frac * (s[hi] - s[lo])
 
 
 def tail_mass_ratio(sample: np.ndarray, real: np.ndarray, lower: float = 1.0, upper: float = 99.0) -> float:

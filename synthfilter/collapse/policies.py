@@ -11,7 +11,9 @@ bases
     a fresh subset each generation, plus generated samples), ``keep-real-fixed:F`` (the
     same, but one fixed subset of k original real rows in every generation), ``fresh-real:F``
     (k = round(F * n) fresh real samples each generation, plus generated samples); F is in
-    [0, 1].
+    [0, 1]. ``real-only`` is the control: the generation-0 real data alone, every generation
+    (no generated sample at all), so it reads exactly the real rows ``replace``,
+    ``accumulate``, ``keep-real:F`` and ``quota``/``tail:ref`` on them read.
 
     ``keep-real:F`` chooses its k rows of the generation-0 real data by hash of (seed,
     generation, row id): deterministic for a seed, the same whatever other policies run,
@@ -46,12 +48,13 @@ from ._checks import check_int
 
 __all__ = ["Policy", "parse_policy", "kept_real_rows", "detector_real_rows", "BASES", "STEPS", "REAL_ROW_FIELDS"]
 
-BASES = ("replace", "accumulate", "accumulate-subsample", "keep-real", "keep-real-fixed", "fresh-real")
+BASES = ("replace", "accumulate", "accumulate-subsample", "keep-real", "keep-real-fixed", "fresh-real", "real-only")
 STEPS = ("quota", "filter", "tail", "select-likely")
 #: bases that take a fraction F of the generation size as real rows: ``base:F``
 _FRACTION_BASES = ("keep-real", "keep-real-fixed", "fresh-real")
 #: the real-data columns of every result row (see :meth:`Policy.real_budget`)
-REAL_ROW_FIELDS = ("real_rows", "real_rows_offered", "real_rows_trained", "real_rows_detector", "real_rows_fresh")
+REAL_ROW_FIELDS = ("real_rows", "real_rows_offered", "real_rows_trained", "real_rows_detector", "real_rows_reference",
+                   "real_rows_fresh", "real_rows_distinct")
 
 
 def kept_real_rows(real0_ids: np.ndarray, k: int, seed: int, generation: int | None) -> np.ndarray:
@@ -105,6 +108,11 @@ class Policy:
     def selects(self) -> bool:
         return any(name in ("filter", "tail", "select-likely") for name, _ in self.steps)
 
+    @property
+    def reads_reference(self) -> bool:
+        """Whether a step reads the generation-0 real data as a reference (``tail:ref``)."""
+        return any(name == "tail" and "ref" in args for name, args in self.steps)
+
     def real_rows(self, n: int) -> int | None:
         """Real rows in each generation's candidate pool for sample size ``n`` (``None``: varies by generation).
 
@@ -116,7 +124,7 @@ class Policy:
             return 0
         if self.base in _FRACTION_BASES:
             return int(round(self.base_fraction * n))
-        if self.base == "accumulate":
+        if self.base in ("accumulate", "real-only"):
             return n
         return None
 
@@ -125,39 +133,48 @@ class Policy:
 
         ``n`` is the generation size; ``reference_size`` and ``detector_fpr`` are the run's
         (what a fitted ``filter`` draws); ``generation`` is 0 for the initial fit, else any
-        generation >= 1 (only ``accumulate-subsample`` depends on which). The fields:
+        generation >= 1 (``accumulate-subsample`` and ``real_rows_distinct`` depend on which).
+        Every real row a policy *reads* counts, whether or not the model trains on it:
 
         ``real_rows_offered``
-            real rows in the candidate pool the base built, before the steps;
+            real rows in the candidate pool the base built, before the steps (the steps read them all);
         ``real_rows_trained``
             real rows in the training set after the steps (what the model was fitted on);
         ``real_rows_detector``
             known-real rows drawn for fitted ``filter`` detectors (:func:`detector_real_rows`
             per such step; 0 for ``filter:TPR:FPR``, a simulated detector);
+        ``real_rows_reference``
+            real rows a ``tail:ref`` step reads as its reference: the n generation-0 rows (else 0);
         ``real_rows``
-            the real rows consumed: ``real_rows_trained + real_rows_detector``;
+            the distinct real rows read this generation: the offered rows and the reference
+            (counted once where they overlap: ``accumulate``, ``keep-real:F`` and
+            ``real-only`` offer generation-0 rows, which are the reference) plus
+            ``real_rows_detector``;
         ``real_rows_fresh``
-            real rows drawn new: ``fresh-real:F``'s k = round(F * n) plus ``real_rows_detector``
-            (``accumulate``, ``keep-real`` and ``keep-real-fixed`` reuse the generation-0 data).
+            real rows drawn new this generation: ``fresh-real:F``'s k = round(F * n) plus
+            ``real_rows_detector`` (every other base reuses the generation-0 data);
+        ``real_rows_distinct``
+            the distinct real rows the run has read up to and including this generation: n plus
+            every earlier generation's ``real_rows_fresh``. Policies with equal
+            ``real_rows_distinct`` had the same real data to learn from.
 
-        Generation 0 (the fit on n real rows) has n in every field but ``real_rows_detector``,
-        so a cell's ``real_rows_fresh`` summed over its rows is the distinct real rows it drew.
+        Generation 0 (the fit on n real rows) has n in every field but ``real_rows_detector``
+        and ``real_rows_reference``.
 
-        Returns those fields as expected values, plus ``real_rows_max``
-        (``real_rows_offered + real_rows_detector``: steps never add real rows) and ``exact``
-        (``True`` when every value is what each row will report). ``real_rows_offered`` is
-        exact except for ``accumulate-subsample`` (its mean), ``real_rows_detector`` and
-        ``real_rows_fresh`` always. ``real_rows_trained`` assumes a ``filter`` keeps a real row
-        with probability 1 - FPR (its FPR, or ``detector_fpr`` for a fitted detector) and
-        ``quota`` keeps every real row; after ``tail`` or ``select-likely``, which choose rows
-        by value, it and ``real_rows`` are ``None``. Pair policies by ``real_rows`` (or by
-        ``real_rows_fresh`` summed) to compare them at equal real-data budgets.
+        Returns those fields as expected values, plus ``real_rows_max`` (the same as
+        ``real_rows``: steps never add real rows) and ``exact`` (``True`` when every value is
+        what each row will report). ``real_rows_offered`` and ``real_rows`` are exact except for
+        ``accumulate-subsample`` (their mean); ``real_rows_trained`` assumes a ``filter`` keeps
+        a real row with probability 1 - FPR (its FPR, or ``detector_fpr`` for a fitted
+        detector) and ``quota`` keeps every real row; after ``tail`` or ``select-likely``,
+        which choose rows by value, it is ``None``.
         """
         check_int(n, ("n",), "n", 1, "the generation size")
         check_int(generation, ("generation",), "generation", 0, "a generation (0: the initial fit)")
         if generation == 0:
             return {"real_rows": n, "real_rows_offered": n, "real_rows_trained": n, "real_rows_detector": 0,
-                    "real_rows_fresh": n, "real_rows_max": n, "exact": True}
+                    "real_rows_reference": 0, "real_rows_fresh": n, "real_rows_distinct": n, "real_rows_max": n,
+                    "exact": True}
         exact, fresh = True, 0
         if self.base == "accumulate-subsample":  # n rows by hash from n real and generation * per_gen synthetic
             offered: float = n * n / (n + generation * (2 * n if self.selects else n))
@@ -175,9 +192,12 @@ class Policy:
                     trained *= 1.0 - (args[1] if args else detector_fpr)
             elif name in ("tail", "select-likely") and self.base != "replace":
                 trained, exact = None, False
-        return {"real_rows": None if trained is None else trained + detector, "real_rows_offered": offered,
-                "real_rows_trained": trained, "real_rows_detector": detector, "real_rows_fresh": fresh + detector,
-                "real_rows_max": offered + detector, "exact": exact}
+        reference = n if self.reads_reference else 0
+        # the reference is the generation-0 data: every base but fresh-real offers rows from it
+        read = (offered + reference if self.base == "fresh-real" else max(offered, reference)) + detector
+        return {"real_rows": read, "real_rows_offered": offered, "real_rows_trained": trained,
+                "real_rows_detector": detector, "real_rows_reference": reference, "real_rows_fresh": fresh + detector,
+                "real_rows_distinct": n + generation * (fresh + detector), "real_rows_max": read, "exact": exact}
 
     def check_for(self, n: int, min_rows: int, scenario: str = "the") -> "Policy":
         """Reject a policy that leaves fewer than ``min_rows`` training rows whatever the data.

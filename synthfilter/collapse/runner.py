@@ -10,8 +10,9 @@ Resuming drops unreadable lines (a truncated last line), rows repeated by an ear
 run and the rows of unfinished cells, then reruns those cells whole. A lock file keeps
 two runs from appending to the same folder at once.
 
-Every result row also counts the real (non-synthetic) rows the policy used that
-generation (:data:`REAL_ROW_FIELDS`, defined at
+Every result row also counts the real (non-synthetic) rows the policy read that
+generation, reference and detector rows included, and the distinct real rows the cell has
+read so far (:data:`REAL_ROW_FIELDS`, defined at
 :meth:`~synthfilter.collapse.policies.Policy.real_budget`); :func:`real_budget` gives
 their expected values without running.
 """
@@ -29,13 +30,12 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..columns import EMBEDDING, LABEL
-from ..hashing import hash_keys
 from ..io import RunLock, atomic_write_text
 from ._checks import OptionError, check_int, check_real
 from .policies import REAL_ROW_FIELDS, Policy, kept_real_rows, parse_policy
 from .results import ROW_KEY, dedupe_rows, load_results
-from .scenarios import Scenario, make_scenario
+from .scenarios import make_scenario
+from .steps import Pool, cell_rng, cell_seed, detector_filter, hash_subsample, keep_ids, row_ids, tail
 
 __all__ = ["RunConfig", "run", "run_cell", "load_results", "dedupe_rows", "real_budget", "ROW_KEY", "REAL_ROW_FIELDS"]
 
@@ -108,124 +108,6 @@ class RunConfig:
         return self
 
 
-def _rng(seed: int, generation: int, stream: int) -> np.random.Generator:
-    return np.random.default_rng([seed, generation, stream])
-
-
-def _cell_seed(seed: int, generation: int, stream: int) -> int:
-    """One 32-bit hash seed per (seed, generation, stream), without collisions such as seed + generation has."""
-    return int(np.random.SeedSequence([seed, generation, stream]).generate_state(1)[0])
-
-
-class _Pool:
-    """Candidate rows with provenance: data, is_synthetic flags and unique integer ids."""
-
-    def __init__(self, data: np.ndarray, synthetic: np.ndarray, ids: np.ndarray) -> None:
-        self.data, self.synthetic, self.ids = data, synthetic.astype(bool), ids.astype(np.int64)
-
-    @staticmethod
-    def concat(pools: list["_Pool"]) -> "_Pool":
-        return _Pool(np.concatenate([p.data for p in pools]), np.concatenate([p.synthetic for p in pools]),
-                     np.concatenate([p.ids for p in pools]))
-
-    def take(self, index: np.ndarray) -> "_Pool":
-        index = np.asarray(index, dtype=np.int64)
-        return _Pool(self.data[index], self.synthetic[index], self.ids[index])
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-
-def _ids(generation: int, n: int) -> np.ndarray:
-    return generation * 10_000_000 + np.arange(n, dtype=np.int64)
-
-
-def _kept(pool: _Pool, ids) -> _Pool:
-    """The rows of ``pool`` whose id is in ``ids`` (a transform's output), in pool order."""
-    return pool.take(np.flatnonzero(np.isin(pool.ids, np.asarray(ids, dtype=np.int64))))
-
-
-def _hash_subsample(pool: _Pool, n: int, seed: int) -> _Pool:
-    if len(pool) <= n:
-        return pool
-    keep = np.sort(np.argsort(hash_keys(pool.ids, seed), kind="stable")[:n])
-    return pool.take(keep)
-
-
-def _detector_filter(scn: Scenario, pool: _Pool, model: Any, cfg: RunConfig, seed: int, gen: int,
-                     args: tuple) -> tuple[_Pool, dict[str, float], int]:
-    """Drop rows a detector labels synthetic; returns the survivors, its TPR/FPR and the known-real rows it drew."""
-    import synthfilter as sf
-
-    if args:  # simulated detector with given rates, decided per row by hash
-        tpr, fpr = args
-        u = hash_keys(pool.ids, _cell_seed(seed, gen, 1)) / 2.0**64
-        flagged = np.where(pool.synthetic, u < tpr, u < fpr)
-        drawn = 0
-    else:
-        rng = _rng(seed, gen, 5)
-        known_real = scn.real(rng, cfg.reference_size)
-        calib_real = scn.real(rng, max(cfg.reference_size, int(np.ceil(1 / cfg.detector_fpr))))
-        drawn = len(known_real) + len(calib_real)
-        generated = scn.sample(model, cfg.reference_size, rng)
-        ds = scn.to_dataset(pool.data, pool.synthetic, pool.ids)
-        if scn.name == "text":
-            det = sf.load_detector("fast", fitted=False).set_params(n_features=2**16)
-            det.fit([str(t) for t in known_real] + [str(t) for t in generated],
-                    ["human"] * len(known_real) + ["ai"] * len(generated))
-            det.calibrate([str(t) for t in calib_real], target_fpr=cfg.detector_fpr, any_language=True)
-            tagged = ds.map(sf.Tagger(detector=det), batched=True, batch_size=1000)
-        else:
-            from sklearn.linear_model import LogisticRegression
-            from sklearn.pipeline import make_pipeline
-            from sklearn.preprocessing import PolynomialFeatures, StandardScaler
-            X = np.vstack([scn.features(known_real), scn.features(generated)])
-            # the log density ratio of two Gaussians is quadratic: give low-dimensional data quadratic terms
-            degree = 2 if X.shape[1] <= 20 else 1
-            clf = make_pipeline(StandardScaler(), PolynomialFeatures(degree), LogisticRegression(C=1.0, max_iter=2000))
-            clf.fit(X, np.r_[np.zeros(len(known_real)), np.ones(len(generated))])
-            threshold = np.quantile(clf.predict_proba(scn.features(calib_real))[:, 1], 1 - cfg.detector_fpr)
-            scores = clf.predict_proba(scn.features(pool.data))[:, 1]
-            tagged = ds.add_column(LABEL.name, np.where(scores > threshold, "synthetic", "human").tolist())
-        kept = sf.enforce_quota(tagged, 0.0, id_column="id")  # at most 0% synthetic: drop every flagged row
-        flagged = ~np.isin(pool.ids, np.asarray(kept["id"], dtype=np.int64))
-    stats = {"detector_tpr": float(flagged[pool.synthetic].mean()) if pool.synthetic.any() else float("nan"),
-             "detector_fpr": float(flagged[~pool.synthetic].mean()) if (~pool.synthetic).any() else float("nan")}
-    survivors = pool.take(np.flatnonzero(~flagged))
-    if len(survivors) < 10:  # a model cannot be fitted on nothing: keep the least suspicious rows by hash
-        survivors = _hash_subsample(pool, 10, seed)
-    return survivors, stats, drawn
-
-
-def _tail(scn: Scenario, pool: _Pool, real: _Pool, size: int, args: tuple, seed: int) -> _Pool:
-    import synthfilter as sf
-
-    if len(pool) <= size:
-        return pool
-    if scn.name == "categorical":
-        ds = scn.to_dataset(pool.data, pool.synthetic, pool.ids)
-        if "ref" in args:
-            ref_counts = np.bincount(real.data.astype(np.int64), minlength=scn.categories)
-            present = set(np.unique(pool.data.astype(np.int64)).tolist())
-            target = {c: float(ref_counts[c]) for c in present if ref_counts[c] > 0} or None
-            out = sf.resample_tails(ds, size, by="category", target=target, id_column="id", seed=seed)
-        else:
-            out = sf.resample_tails(ds, size, by="category", id_column="id", seed=seed)
-    else:
-        def embed(p: _Pool):
-            ds = scn.to_dataset(p.data, p.synthetic, p.ids)
-            return ds.add_column(EMBEDDING.name, scn.features(p.data).astype(np.float32).tolist()) \
-                if scn.name in ("text", "linreg") else ds
-        ds = embed(pool)
-        kwargs: dict[str, Any] = {}
-        if scn.name not in ("text", "linreg"):
-            kwargs["feature_columns"] = scn.feature_names(pool.data)
-        if "ref" in args:
-            kwargs["reference"] = embed(real)
-        out = sf.resample_tails(ds, size, id_column="id", seed=seed, **kwargs)
-    return _kept(pool, out["id"])
-
-
 def run_cell(cfg: RunConfig, policy_spec: str, seed: int) -> list[dict[str, Any]]:
     """Run one (policy, seed) cell; one metrics row per generation 0..G."""
     import synthfilter as sf
@@ -234,25 +116,34 @@ def run_cell(cfg: RunConfig, policy_spec: str, seed: int) -> list[dict[str, Any]
     check_int(seed, ("seed",), "seed", 0, "a cell's random seed")
     scn = make_scenario(cfg.scenario, **cfg.options)
     policy: Policy = parse_policy(policy_spec).check_for(scn.n, scn.min_train_rows, scn.name)
-    scn.setup(_rng(seed, 0, 0))
+    scn.setup(cell_rng(seed, 0, 0))
     n = scn.n
-    real0 = _Pool(scn.real(_rng(seed, 0, 1), n), np.zeros(n, bool), _ids(0, n))
-    model = scn.fit(real0.data, _rng(seed, 0, 2))
+    real0 = Pool(scn.real(cell_rng(seed, 0, 1), n), np.zeros(n, bool), row_ids(0, n))
+    model = scn.fit(real0.data, cell_rng(seed, 0, 2))
     rows = [{"policy": policy_spec, "seed": seed, "generation": 0, "train_rows": n, "synthetic_share": 0.0,
-             "real_rows": n, "real_rows_offered": n, "real_rows_trained": n, "real_rows_detector": 0,
-             "real_rows_fresh": n, **scn.evaluate(model, _rng(seed, 0, 3))}]
-    history: list[_Pool] = []
+             **policy.real_budget(n, reference_size=cfg.reference_size, detector_fpr=cfg.detector_fpr, generation=0),
+             **scn.evaluate(model, cell_rng(seed, 0, 3))}]
+    for key in ("real_rows_max", "exact"):
+        del rows[0][key]
+    history: list[Pool] = []
     per_gen = 2 * n if policy.selects else n
+    distinct = n  # distinct real rows read so far: generation 0's, then every fresh draw
     for gen in range(1, cfg.generations + 1):
         fresh = detector = 0  # real rows drawn new this generation; of them, the detector's
-        samples = _Pool(scn.sample(model, per_gen, _rng(seed, gen, 1)), np.ones(per_gen, bool), _ids(gen, per_gen))
+        if policy.base == "real-only":  # the control: no generated sample is ever drawn or used
+            samples = Pool(real0.data[:0], np.ones(0, bool), row_ids(gen, 0))
+        else:
+            samples = Pool(scn.sample(model, per_gen, cell_rng(seed, gen, 1)), np.ones(per_gen, bool),
+                            row_ids(gen, per_gen))
         history.append(samples)
-        if policy.base == "replace":
+        if policy.base == "real-only":
+            pool = real0
+        elif policy.base == "replace":
             pool = samples
         elif policy.base == "accumulate":
-            pool = _Pool.concat([real0] + history)
+            pool = Pool.concat([real0] + history)
         elif policy.base == "accumulate-subsample":
-            pool = _hash_subsample(_Pool.concat([real0] + history), n, _cell_seed(seed, gen, 0))
+            pool = hash_subsample(Pool.concat([real0] + history), n, cell_seed(seed, gen, 0))
         else:
             k_real = int(round(policy.base_fraction * n))
             if policy.base == "keep-real":  # a new hash-chosen subset each generation
@@ -260,41 +151,45 @@ def run_cell(cfg: RunConfig, policy_spec: str, seed: int) -> list[dict[str, Any]
             elif policy.base == "keep-real-fixed":  # the same hash-chosen subset every generation
                 real_part = real0.take(kept_real_rows(real0.ids, k_real, seed, None))
             else:
-                real_part = _Pool(scn.real(_rng(seed, gen, 4), k_real), np.zeros(k_real, bool),
-                                  _ids(gen, k_real) + 5_000_000)
+                real_part = Pool(scn.real(cell_rng(seed, gen, 4), k_real), np.zeros(k_real, bool),
+                                  row_ids(gen, k_real) + 5_000_000)
                 fresh += k_real
             gen_part = samples.take(np.arange(per_gen - k_real))
-            pool = _Pool.concat([real_part, gen_part])
+            pool = Pool.concat([real_part, gen_part])
         offered = int((~pool.synthetic).sum())
+        # real rows read this generation: the pool's, and tail:ref's reference (generation 0's), each once
+        read = np.union1d(pool.ids[~pool.synthetic], real0.ids if policy.reads_reference else real0.ids[:0])
         stats: dict[str, float] = {}
         for name, args in policy.steps:
             if name == "quota":
                 ds = scn.to_dataset(pool.data, pool.synthetic, pool.ids)
                 kept = sf.enforce_quota(ds, args[0], synthetic_column="is_synthetic", id_column="id")
-                pool = _kept(pool, kept["id"])
+                pool = keep_ids(pool, kept["id"])
             elif name == "filter":
-                pool, det_stats, drawn = _detector_filter(scn, pool, model, cfg, seed, gen, args)
+                pool, det_stats, drawn = detector_filter(scn, pool, model, cfg, seed, gen, args)
                 stats.update(det_stats)
                 detector += drawn  # a fitted detector's known-real reference and calibration rows
             elif name == "tail":
-                pool = _tail(scn, pool, real0, n, args, _cell_seed(seed, gen, 0))
+                pool = tail(scn, pool, real0, n, args, cell_seed(seed, gen, 0))
             elif name == "select-likely":
                 if len(pool) > n:
                     ll = scn.log_likelihood(model, pool.data)
                     pool = pool.take(np.sort(np.argsort(-ll, kind="stable")[:n]))
         if policy.base == "replace" and policy.selects and len(pool) > n:
-            pool = _hash_subsample(pool, n, _cell_seed(seed, gen, 0))
+            pool = hash_subsample(pool, n, cell_seed(seed, gen, 0))
         if len(pool) < scn.min_train_rows:
             raise ValueError(f"policy {policy_spec!r} (seed {seed}) left {len(pool)} training row(s) at generation "
                              f"{gen}; the {scn.name} model needs at least {scn.min_train_rows}: give the policy "
                              "more real data or a larger quota share, or raise option n")
-        model = scn.fit(pool.data, _rng(seed, gen, 2))
+        model = scn.fit(pool.data, cell_rng(seed, gen, 2))
         trained = int((~pool.synthetic).sum())
+        distinct += fresh + detector
         rows.append({"policy": policy_spec, "seed": seed, "generation": gen, "train_rows": len(pool),
-                     "synthetic_share": float(pool.synthetic.mean()), "real_rows": trained + detector,
+                     "synthetic_share": float(pool.synthetic.mean()), "real_rows": len(read) + detector,
                      "real_rows_offered": offered, "real_rows_trained": trained, "real_rows_detector": detector,
-                     "real_rows_fresh": fresh + detector, **stats,
-                     **scn.evaluate(model, _rng(seed, gen, 3))})
+                     "real_rows_reference": n if policy.reads_reference else 0, "real_rows_fresh": fresh + detector,
+                     "real_rows_distinct": distinct, **stats,
+                     **scn.evaluate(model, cell_rng(seed, gen, 3))})
     return rows
 
 
@@ -305,9 +200,10 @@ def real_budget(policy: str | Policy, n: int | None = None, cfg: RunConfig | Non
     :meth:`Policy.real_budget <synthfilter.collapse.policies.Policy.real_budget>` with
     ``cfg``'s ``reference_size`` and ``detector_fpr`` (:class:`RunConfig`'s defaults when
     ``cfg`` is ``None``); ``n=None`` takes the generation size from ``cfg``'s scenario.
-    For example, with n = 100 and the default config, ``keep-real:0.1`` uses 10 real rows a
-    generation, ``quota:0.1`` 100, ``fresh-real:0.1`` 10, all of them new, and ``filter``
-    about 95 plus 400 new known-real rows for its detector.
+    For example, with n = 100 and the default config, ``keep-real:0.1`` reads 10 real rows a
+    generation, ``quota:0.1`` and ``tail:ref`` 100 (``tail:ref`` reads all of generation 0's
+    as its reference), ``fresh-real:0.1`` 10, all of them new, and ``filter`` 100 plus 400
+    new known-real rows for its detector.
     """
     policy = parse_policy(policy) if isinstance(policy, str) else policy
     if n is None:

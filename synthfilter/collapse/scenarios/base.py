@@ -57,6 +57,11 @@ class Scenario:
     #: the fewest training rows the model family can be fitted on
     min_train_rows: ClassVar[int] = 2
 
+    @property
+    def binary_metrics(self) -> frozenset[str]:
+        """The metrics that are a 0/1 outcome per seed (compared by an exact McNemar test). Default: none."""
+        return frozenset()
+
     def __post_init__(self) -> None:
         self.validate()
 

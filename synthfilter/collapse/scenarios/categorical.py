@@ -39,7 +39,8 @@ class CategoricalScenario(Scenario):
     top_p:
         Nucleus mass kept when sampling, in (0, 1]. Default 1.0 (keep every category).
 
-    Metrics (the *tail* is the rarest categories that together hold 20% of the real mass):
+    Metrics (the *tail* is the rarest categories that together hold 20% of the real mass; the
+    headline tail metric is ``tail_mass``, or ``tail_lost`` when the tail is one category):
     ``tail_mass`` the model's mass on the tail over the real mass (target 1);
     ``tail_lost`` the share of tail categories the model gives probability 0 (with two
     categories: 1 when the minority is lost, so its mean over seeds is the probability of
@@ -58,7 +59,6 @@ class CategoricalScenario(Scenario):
     metrics: ClassVar[dict[str, str]] = {"tail_mass": "target:1", "tail_lost": "lower", "tail_loglik": "higher",
                                          "support_ratio": "higher", "tail_recall": "higher", "kl_real_model": "lower",
                                          "js": "lower"}
-    tail_metric: ClassVar[str] = "tail_mass"
     quality_metric: ClassVar[str] = "kl_real_model"
     min_train_rows: ClassVar[int] = 1
 
@@ -75,6 +75,17 @@ class CategoricalScenario(Scenario):
                               "non-zero probability together hold at most 20% of the mass (the tail metrics "
                               f"measure them), got {self.categories!r}; use more categories or another zipf exponent")
         return self
+
+    @property
+    def tail_metric(self) -> str:  # type: ignore[override]
+        """``tail_lost`` when the tail is one category (was it lost or not: Shumailov's 90% / 10% case), else
+        ``tail_mass``."""
+        return "tail_lost" if len(self.tail) == 1 else "tail_mass"
+
+    @property
+    def binary_metrics(self) -> frozenset[str]:
+        """``tail_lost`` is a 0/1 outcome per seed when the tail is one category."""
+        return frozenset({"tail_lost"}) if len(self.tail) == 1 else frozenset()
 
     @property
     def probs(self) -> np.ndarray:
