@@ -24,7 +24,8 @@ def _input(path: Path, n: int = 300) -> Path:
 
 
 def _cfg(**kw) -> CleanConfig:
-    return CleanConfig(**{"max_synthetic": 0.1, "resample": 60, "embedder": "hashing", "batch_size": 100, **kw})
+    return CleanConfig(**{"max_synthetic": 0.1, "resample": 60, "embedder": "hashing", "batch_size": 100,
+                          "basis": "labels", **kw})
 
 
 def test_a_folder_clean_did_not_write_is_refused_and_left_as_it_was(tmp_path, capsys):
@@ -36,7 +37,7 @@ def test_a_folder_clean_did_not_write_is_refused_and_left_as_it_was(tmp_path, ca
     (out / "steps").mkdir()
     (out / "steps" / "keep.txt").write_text("mine\n")
     assert main(["clean", str(src), str(out), "--max-synthetic", "0.1", "--resample", "60",
-                 "--embedder", "hashing"]) == 2
+                 "--embedder", "hashing", "--basis", "labels"]) == 2
     err = capsys.readouterr().err
     assert "an earlier clean run did not write" in err and "notes.txt" in err
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [

@@ -75,7 +75,7 @@ def test_clean_may_not_write_inside_a_folder_the_input_reaches_by_symlink(tmp_pa
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "sub").symlink_to(tmp_path / "data")
     assert main(["clean", str(tmp_path / "in"), str(tmp_path / "data" / "out"), "--max-synthetic", "0.1",
-                 "--resample", "10", "--embedder", "hashing"]) == 2
+                 "--resample", "10", "--embedder", "hashing", "--basis", "labels"]) == 2
     assert "inside the input folder" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["a.jsonl"]
 

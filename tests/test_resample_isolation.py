@@ -100,8 +100,8 @@ def test_int8_storage_keeps_every_token_vector_within_a_hair_of_float32():
 def test_clean_dedup_threshold_follows_the_embedder_unless_given():
     from synthfilter.pipeline import CleanConfig
 
-    assert CleanConfig(0.1, 10).dedup_threshold == sf.Embedder(model="static").dedup_threshold
-    assert CleanConfig(0.1, 10, embedder="minilm").dedup_threshold == encoders.DEDUP_THRESHOLDS["minilm"]
-    assert CleanConfig(0.1, 10, embedder="some/model").dedup_threshold == encoders.DEFAULT_DEDUP_THRESHOLD
-    assert CleanConfig(0.1, 10, dedup_threshold=0.9).dedup_threshold == 0.9
-    assert CleanConfig(0.1, 10, dedup_threshold=None).dedup_threshold is None
+    assert CleanConfig(0.1, 10, basis="labels").dedup_threshold == sf.Embedder(model="static").dedup_threshold
+    assert CleanConfig(0.1, 10, basis="labels", embedder="minilm").dedup_threshold == encoders.DEDUP_THRESHOLDS["minilm"]
+    assert CleanConfig(0.1, 10, basis="labels", embedder="some/model").dedup_threshold == encoders.DEFAULT_DEDUP_THRESHOLD
+    assert CleanConfig(0.1, 10, basis="labels", dedup_threshold=0.9).dedup_threshold == 0.9
+    assert CleanConfig(0.1, 10, basis="labels", dedup_threshold=None).dedup_threshold is None
