@@ -42,7 +42,8 @@ def true_share() -> str:
     best = min(err, key=err.get)
     return (f"| estimate / quota: the true share against same-kind human text | median abs. error "
             f"{err[best]:.3f} ({best}) to {max(err.values()):.3f} ({max(err, key=err.get)}); true share kept by "
-            f"`max_synthetic=0.1` from a 40% corpus, median: {min(same.values()):.3f} to {max(same.values()):.3f} "
+            f"`max_synthetic=0.1` from corpora 20% or 40% AI, median per folder: {min(same.values()):.3f} to "
+            f"{max(same.values()):.3f} "
             "(the quota holds only where the detector ranks the source well) | [estimate](docs/benchmarks/estimate.md) |")
 
 
