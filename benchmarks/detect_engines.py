@@ -176,7 +176,7 @@ def render(result: dict) -> str:
     return "\n".join(lines)
 
 
-def rewrite_readme(result: dict, check: bool) -> int:
+def rewrite_docs(result: dict, check: bool) -> int:
     return rewrite_docs_section(BEGIN, END, render(result), check, "engines",
                                 "python benchmarks/detect_engines.py --docs")
 
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     path = RESULTS / "detect_engines.json"
     if args.docs or args.check:
-        return rewrite_readme(json.loads(path.read_text()), check=args.check)
+        return rewrite_docs(json.loads(path.read_text()), check=args.check)
     missing = [name for name in ("onnx", "onnxruntime") if importlib.util.find_spec(name) is None]
     if missing:  # torch.onnx.export needs onnx
         print(f"SKIP: {' and '.join(missing)} not installed (pip install onnx onnxruntime)")
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.models.split(","):
         result["bodies"][name] = measure(name, [int(b) for b in args.batches.split(",")], args.repeats, threads)
     write_result(path.name, result)
-    return rewrite_readme(result, check=False)
+    return rewrite_docs(result, check=False)
 
 
 if __name__ == "__main__":

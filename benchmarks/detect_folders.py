@@ -355,7 +355,7 @@ def render(result: dict) -> str:
     return "\n".join(lines)
 
 
-def rewrite_readme(result: dict, check: bool) -> int:
+def rewrite_docs(result: dict, check: bool) -> int:
     return rewrite_docs_section(BEGIN, END, render(result), check, "detect-folders",
                                 "python benchmarks/detect_folders.py --docs")
 
@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     path = RESULTS / "detect_folders.json"
     if args.docs or args.check:
-        return rewrite_readme(json.loads(path.read_text()), check=args.check)
+        return rewrite_docs(json.loads(path.read_text()), check=args.check)
     if not Path(args.data).is_dir():
         print(f"SKIP: detector corpus not found at {args.data} (see ../shared/data/README.md)")
         return 0
@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
             result["speed"].get(deep, {}).get("docs_per_s"))
         print(json.dumps(result["cascades"][f"{gate}>{deep}"]["mean"]), flush=True)
         write_result(path.name, result)
-        return rewrite_readme(result, check=False)
+        return rewrite_docs(result, check=False)
     if args.sum:
         tiers = args.sum.split(",")
         if len(tiers) < 2:
@@ -420,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             {t: load_folds(t, docs) for t in tiers}, {t: result["speed"].get(t, {}).get("docs_per_s") for t in tiers})
         print(json.dumps(summary["mean"]), flush=True)
         write_result(path.name, result)
-        return rewrite_readme(result, check=False)
+        return rewrite_docs(result, check=False)
     for name in args.tiers.split(","):
         if args.speed_only:
             import synthfilter as sf
@@ -438,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name} speed: " + json.dumps(result["speed"][name]), flush=True)
     result = merged_into_latest(path, result, args.tiers.split(","))
     write_result(path.name, result)
-    return rewrite_readme(result, check=False)
+    return rewrite_docs(result, check=False)
 
 
 if __name__ == "__main__":
