@@ -1,4 +1,4 @@
-"""Shared benchmark helpers: writing a result file and its README section, and running a step in a
+"""Shared benchmark helpers: writing a result file and its generated docs section, and running a step in a
 fresh process to measure its peak extra resident memory (Linux)."""
 
 from __future__ import annotations
@@ -59,32 +59,47 @@ def in_fresh_process(fn: Callable[..., dict], *args: Any) -> dict:
     return result
 
 
-def add_readme_flags(parser: argparse.ArgumentParser) -> None:
-    """``--readme`` (only rewrite the script's README section from its JSON) and ``--check`` (only
-    compare them; exit 1 when they differ), as every script with a generated section takes them."""
-    parser.add_argument("--readme", action="store_true", help="only rewrite the README section from the JSON")
-    parser.add_argument("--check", action="store_true", help="only compare the README section with the JSON")
+ROOT = RESULTS.parent.parent
+#: the files that may hold generated sections: the README and every Markdown page under docs/
+PAGES = ("README.md", "docs/**/*.md")
 
 
-def rewrite_readme_section(begin: str, end: str, body: str, check: bool, what: str, command: str) -> int:
-    """Put ``body`` between the ``begin`` and ``end`` markers of README.md (``check``: only compare).
+def add_docs_flags(parser: argparse.ArgumentParser) -> None:
+    """``--docs`` (only rewrite the script's generated sections of its docs page from its JSON) and ``--check``
+    (only compare them; exit 1 when they differ), as every script with a generated section takes them."""
+    parser.add_argument("--docs", action="store_true", help="only rewrite the docs section(s) from the JSON")
+    parser.add_argument("--check", action="store_true", help="only compare the docs section(s) with the JSON")
 
-    Returns 0, or 1 when the markers are missing or, with ``check``, when the README differs
+
+def section_page(begin: str) -> Path | None:
+    """The one page (README.md or a Markdown file under docs/) holding the ``begin`` marker, or None."""
+    found = [path for pattern in PAGES for path in sorted(ROOT.glob(pattern)) if begin in path.read_text()]
+    if len(found) > 1:
+        raise RuntimeError(f"{begin} is in {len(found)} pages: {', '.join(str(p.relative_to(ROOT)) for p in found)}")
+    return found[0] if found else None
+
+
+def rewrite_docs_section(begin: str, end: str, body: str, check: bool, what: str, command: str) -> int:
+    """Put ``body`` between the ``begin`` and ``end`` markers of the page that holds them (``check``: only compare).
+
+    The page is found by its markers (:func:`section_page`), so a section can move between pages without its
+    script changing. Returns 0, or 1 when no page holds the markers or, with ``check``, when the page differs
     (saying to run ``command``); ``what`` names the section in the messages.
     """
-    readme = RESULTS.parent.parent / "README.md"
-    text = readme.read_text()
-    if begin not in text or end not in text:
-        print(f"README.md has no {begin} ... {end} section")
+    page = section_page(begin)
+    if page is None or end not in page.read_text():
+        print(f"no page under docs/ (or README.md) has a {begin} ... {end} section")
         return 1
+    text = page.read_text()
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
     new = f"{head}{begin}\n{body.rstrip(chr(10))}\n{end}{tail}"
+    name = page.relative_to(ROOT)
     if check:
         if new != text:
-            print(f"README.md's {what} section differs from the results: run {command}")
+            print(f"{name}'s {what} section differs from the results: run {command}")
             return 1
         return 0
-    readme.write_text(new)
-    print(f"rewrote the {what} section of README.md")
+    page.write_text(new)
+    print(f"rewrote the {what} section of {name}")
     return 0

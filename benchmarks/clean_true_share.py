@@ -1,6 +1,6 @@
 """`synthfilter clean` holds the true synthetic share: end to end, on sources the detector never saw.
 
-    python benchmarks/clean_true_share.py [--seeds 3] [--folders a,b] [--embedder NAME] [--readme | --check]
+    python benchmarks/clean_true_share.py [--seeds 3] [--folders a,b] [--embedder NAME] [--docs | --check]
 
 For each English folder of ``../shared/data/detect`` the shipped ``fast`` recipe is
 retrained without it (``benchmarks/_lofo.py``) and saved as a detector file, which
@@ -16,7 +16,7 @@ groups are split as in ``benchmarks/estimate.py`` and two corpora are written as
 Every other option is ``clean``'s default. Measured: the true AI share of ``output.jsonl``
 (from the labels kept beside the text), its rows, the rows left after the quota, what the
 report certified, and whether the run refused. Writes ``benchmarks/results/clean_true_share.json``
-and the README section between the markers.
+and the docs section between the markers.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _lofo import lofo_detector_path, tagged_folder  # noqa: E402
-from benchmarks._proc import RESULTS, add_readme_flags, rewrite_readme_section, write_result  # noqa: E402
+from benchmarks._proc import RESULTS, add_docs_flags, rewrite_docs_section, write_result  # noqa: E402
 from synthfilter.detect.corpus import default_corpus_dir  # noqa: E402
 from synthfilter.pipeline import CleanConfig, clean  # noqa: E402
 
@@ -168,12 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--folders", default=",".join(ENGLISH))
     parser.add_argument("--embedder", default=None, help="clean's --embedder (default: clean's own default)")
-    add_readme_flags(parser)
+    add_docs_flags(parser)
     args = parser.parse_args(argv)
-    if args.readme or args.check:
+    if args.docs or args.check:
         result = json.loads((RESULTS / "clean_true_share.json").read_text())
-        return rewrite_readme_section(BEGIN, END, render(result), args.check, "clean-true-share",
-                                      "python benchmarks/clean_true_share.py")
+        return rewrite_docs_section(BEGIN, END, render(result), args.check, "clean-true-share",
+                                    "python benchmarks/clean_true_share.py")
     data = Path(args.data)
     if not data.is_dir():
         print(f"SKIP: detector corpus not found at {data} (see ../shared/data/README.md)")
@@ -201,8 +201,8 @@ def main(argv: list[str] | None = None) -> int:
               "auroc": auroc, "summary": summarise(runs), "runs": runs,
               "seconds": round(time.perf_counter() - started, 1)}
     write_result("clean_true_share.json", result)
-    return rewrite_readme_section(BEGIN, END, render(result), False, "clean-true-share",
-                                  "python benchmarks/clean_true_share.py")
+    return rewrite_docs_section(BEGIN, END, render(result), False, "clean-true-share",
+                                "python benchmarks/clean_true_share.py")
 
 
 if __name__ == "__main__":

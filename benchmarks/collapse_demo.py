@@ -1,6 +1,6 @@
 """The README's main job, ``synthfilter collapse demo``, run as the README runs it: wall time, CPU time, what it showed.
 
-    python benchmarks/collapse_demo.py [--out DIR] [--readme]
+    python benchmarks/collapse_demo.py [--out DIR] [--docs]
 
 Runs ``synthfilter collapse demo --out DIR`` in a subprocess (the command the README's set-up
 ends with; DIR defaults to a temporary folder), and records its wall time, the CPU time of
@@ -10,7 +10,7 @@ count. Copies the demo's ``index.md``, ``overview.png``, ``demo.json`` and each 
 tables and headline plots to ``benchmarks/results/collapse/demo/`` and writes
 ``benchmarks/results/collapse_demo.json``: the timings, the plan and, per scenario, the
 headline comparisons (last generation, the scenario's tail metric) with their tests and
-Holm-adjusted p-values. ``--readme`` then regenerates the README sections from the results
+Holm-adjusted p-values. ``--docs`` then regenerates the docs sections from the results
 (``benchmarks/collapse_readme.py``).
 """
 
@@ -58,7 +58,7 @@ def headline_plots(report: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=None, help="demo folder (default: a temporary folder)")
-    parser.add_argument("--readme", action="store_true", help="then regenerate the README's collapse sections")
+    parser.add_argument("--docs", action="store_true", help="then regenerate the collapse sections of the docs")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.out) if args.out else Path(tmp) / "synthfilter-demo"
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     write_result("collapse_demo.json", result, indent=1, note=f" and the demo's index and reports under {target}")
     print(f"demo: {timing['wall_seconds']} s wall, {timing['cpu_seconds']} s CPU, load average "
           f"{timing['load_average_before'][0]} -> {timing['load_average_after'][0]} on {timing['cpu_count']} cores")
-    if args.readme:
+    if args.docs:
         return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "collapse_readme.py")], cwd=ROOT).returncode
     return 0
 

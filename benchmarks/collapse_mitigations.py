@@ -9,7 +9,7 @@ and against the real-only control (generation 0's real rows alone), writes each 
 plots and Markdown summary to benchmarks/results/collapse/<scenario>/ and the numbers
 to benchmarks/results/collapse_mitigations.json, with every generation's statistics (means
 with bootstrap intervals, paired tests against replace) in
-benchmarks/results/collapse/<scenario>/generations.json. The README's collapse section is
+benchmarks/results/collapse/<scenario>/generations.json. The collapse section of docs/benchmarks/collapse.md is
 generated from these files by benchmarks/collapse_readme.py. The text scenario needs
 WikiText-2 in ../shared/data and is skipped with a message without it.
 """

@@ -1,7 +1,7 @@
-"""Write the README's collapse results from the benchmark results: tables and every claim with a number.
+"""Write the collapse results onto docs/benchmarks/collapse.md from the benchmark results: tables and every claim.
 
-    python benchmarks/collapse_readme.py          # rewrite the sections in README.md
-    python benchmarks/collapse_readme.py --check  # exit 1 when README.md differs from the results
+    python benchmarks/collapse_readme.py [--docs]  # rewrite the sections (docs/benchmarks/collapse.md, README.md)
+    python benchmarks/collapse_readme.py --check   # exit 1 when a page differs from the results
 
 Reads benchmarks/results/collapse_demo.json (``collapse_demo.py``: the README's main job,
 timed, with what it showed), collapse_mitigations.json (last-generation records per
@@ -12,7 +12,8 @@ scenarios with their published anchors), and replaces the text between
 ``<!-- collapse-results:begin -->`` and ``<!-- collapse-results:end -->`` (and the demo's
 measured time in the set-up, between ``<!-- collapse-demo-time:begin -->`` and
 ``<!-- collapse-demo-time:end -->``, and the anchors table from collapse_anchors.json between
-``<!-- collapse-anchors:begin -->`` and ``<!-- collapse-anchors:end -->``) in README.md.
+``<!-- collapse-anchors:begin -->`` and ``<!-- collapse-anchors:end -->``) of the page holding them
+(``benchmarks/_proc.py: section_page``).
 
 The tables are :func:`synthfilter.collapse.summary.metric_table`'s: per policy the value
 over seeds, then the paired comparison with ``replace`` and with the ``real-only`` control,
@@ -209,7 +210,7 @@ def neural_section(name: str, x: dict) -> tuple[str, list[str], list[str]]:
 
 
 def demo_section(d: dict) -> str:
-    """The README's main job: what ``synthfilter collapse demo`` showed, from collapse_demo.json."""
+    """The main job: what ``synthfilter collapse demo`` showed, from collapse_demo.json."""
     policies = [p for p in d["policies"] if p != "replace"]
     lines = [f"**The demo** (`synthfilter collapse demo`, timed by `python benchmarks/collapse_demo.py`; its index, "
              "overview plot and tables are in `benchmarks/results/collapse/demo/`): each scenario's headline (tail) "
@@ -225,7 +226,7 @@ def demo_section(d: dict) -> str:
             r = by[p]
             word = versus_word(r)
             cells.append(f"{_value(r)}; {'**' + word + '**' if word != 'n.s.' else word}, p={r['p_adjusted']:.2g}")
-        lines.append(f"| [{name}](benchmarks/results/collapse/demo/{name}/report/summary.md) | {h['seeds']} x "
+        lines.append(f"| [{name}](../../benchmarks/results/collapse/demo/{name}/report/summary.md) | {h['seeds']} x "
                      f"{h['generations']} | `{h['metric']}` ({_test_name(h)}) | "
                      f"{_value(by[h['baseline']])} | " + " | ".join(cells) + " |")
     shown = [name for name, h in d["scenarios"].items()
@@ -382,20 +383,21 @@ def render() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only compare; exit 1 when README.md differs")
+    parser.add_argument("--docs", action="store_true", help="rewrite the sections (the default)")
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 when a page differs")
     args = parser.parse_args(argv)
-    from benchmarks._proc import rewrite_readme_section
+    from benchmarks._proc import rewrite_docs_section
 
     command = "python benchmarks/collapse_readme.py"
-    code = rewrite_readme_section(BEGIN, END, render(), args.check, "collapse", command)
+    code = rewrite_docs_section(BEGIN, END, render(), args.check, "collapse", command)
     demo = RESULTS / "collapse_demo.json"
     if demo.exists():
-        code |= rewrite_readme_section(TIME_BEGIN, TIME_END, demo_time(json.loads(demo.read_text())), args.check,
-                                       "demo time", command)
+        code |= rewrite_docs_section(TIME_BEGIN, TIME_END, demo_time(json.loads(demo.read_text())), args.check,
+                                     "demo time", command)
     anchors = RESULTS / "collapse_anchors.json"
     if anchors.exists():
-        code |= rewrite_readme_section(ANCHORS_BEGIN, ANCHORS_END, anchors_section(json.loads(anchors.read_text())),
-                                       args.check, "collapse anchors", command)
+        code |= rewrite_docs_section(ANCHORS_BEGIN, ANCHORS_END, anchors_section(json.loads(anchors.read_text())),
+                                     args.check, "collapse anchors", command)
     return code
 
 

@@ -34,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _proc import RESULTS, add_readme_flags, rewrite_readme_section, write_result  # noqa: E402
+from _proc import RESULTS, add_docs_flags, rewrite_docs_section, write_result  # noqa: E402
 import topic_pools  # noqa: E402
 
 BEGIN, END = "<!-- dedup-threshold:begin -->", "<!-- dedup-threshold:end -->"
@@ -119,12 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--texts", type=int, default=2000, help="distinct texts (both halves)")
     parser.add_argument("--edits", type=int, default=300, help="planted light edits per half")
     parser.add_argument("--models", default="static,hashing,minilm")
-    add_readme_flags(parser)
+    add_docs_flags(parser)
     args = parser.parse_args(argv)
-    if args.readme or args.check:
+    if args.docs or args.check:
         import json
-        return rewrite_readme_section(BEGIN, END, render(json.loads((RESULTS / "dedup_threshold.json").read_text())),
-                                      args.check, "dedup-threshold", COMMAND)
+        return rewrite_docs_section(BEGIN, END, render(json.loads((RESULTS / "dedup_threshold.json").read_text())),
+                                    args.check, "dedup-threshold", COMMAND)
     if not topic_pools.available():
         print(f"skipped: {topic_pools.DETECT} not found")
         return 0
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                                    "grid_held_out": grids[1], "seconds": round(time.perf_counter() - t0, 1)}
         print(model, chosen, "held out:", grids[1][str(chosen)], flush=True)
     write_result("dedup_threshold.json", result)
-    return rewrite_readme_section(BEGIN, END, render(result), False, "dedup-threshold", COMMAND)
+    return rewrite_docs_section(BEGIN, END, render(result), False, "dedup-threshold", COMMAND)
 
 
 def render(r: dict) -> str:

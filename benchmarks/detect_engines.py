@@ -1,8 +1,8 @@
 """PyTorch against ONNX Runtime for the transformer bodies the detectors run, on this machine.
 
     python benchmarks/detect_engines.py [--models smollm2,e5] [--batches 1,4,16,64] [--repeats 3]
-    python benchmarks/detect_engines.py --readme          # rewrite the README section from the JSON
-    python benchmarks/detect_engines.py --check           # exit 1 when the README section differs
+    python benchmarks/detect_engines.py --docs          # rewrite the docs section from the JSON
+    python benchmarks/detect_engines.py --check           # exit 1 when the docs section differs
 
 Issue #14 asks to run the language model through ONNX Runtime where that is faster (an earlier
 probe measured 1.6x for SmolLM2-135M). For each body (``smollm2``: SmolLM2-135M-Instruct's
@@ -20,8 +20,8 @@ The detectors batch: ``lm`` 4 texts a pass, ``lm-hidden`` 8, ``accurate`` up to 
 so the figure that decides is the one at those batch sizes, not at batch 1.
 
 Needs ``onnx`` and ``onnxruntime`` (not synthfilter dependencies); without them the script
-says so and exits 0. Writes benchmarks/results/detect_engines.json; ``--readme`` writes the
-table between ``<!-- detect-engines:begin -->`` and ``<!-- detect-engines:end -->`` of README.md.
+says so and exits 0. Writes benchmarks/results/detect_engines.json; ``--docs`` writes the
+table between ``<!-- detect-engines:begin -->`` and ``<!-- detect-engines:end -->`` of docs/benchmarks/detect.md.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._proc import RESULTS, add_readme_flags, rewrite_readme_section, write_result  # noqa: E402
+from benchmarks._proc import RESULTS, add_docs_flags, rewrite_docs_section, write_result  # noqa: E402
 
 BEGIN, END = "<!-- detect-engines:begin -->", "<!-- detect-engines:end -->"
 TOKENS = 128
@@ -176,9 +176,9 @@ def render(result: dict) -> str:
     return "\n".join(lines)
 
 
-def rewrite_readme(result: dict, check: bool) -> int:
-    return rewrite_readme_section(BEGIN, END, render(result), check, "engines",
-                                  "python benchmarks/detect_engines.py --readme")
+def rewrite_docs(result: dict, check: bool) -> int:
+    return rewrite_docs_section(BEGIN, END, render(result), check, "engines",
+                                "python benchmarks/detect_engines.py --docs")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,11 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="smollm2,e5", help=f"comma-separated bodies of {sorted(BODIES)}")
     parser.add_argument("--batches", default="1,4,16,64", help="comma-separated batch sizes (default 1,4,16,64)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per batch size and engine (default 3)")
-    add_readme_flags(parser)
+    add_docs_flags(parser)
     args = parser.parse_args(argv)
     path = RESULTS / "detect_engines.json"
-    if args.readme or args.check:
-        return rewrite_readme(json.loads(path.read_text()), check=args.check)
+    if args.docs or args.check:
+        return rewrite_docs(json.loads(path.read_text()), check=args.check)
     missing = [name for name in ("onnx", "onnxruntime") if importlib.util.find_spec(name) is None]
     if missing:  # torch.onnx.export needs onnx
         print(f"SKIP: {' and '.join(missing)} not installed (pip install onnx onnxruntime)")
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.models.split(","):
         result["bodies"][name] = measure(name, [int(b) for b in args.batches.split(",")], args.repeats, threads)
     write_result(path.name, result)
-    return rewrite_readme(result, check=False)
+    return rewrite_docs(result, check=False)
 
 
 if __name__ == "__main__":

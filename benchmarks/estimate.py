@@ -1,6 +1,6 @@
 """Share estimation and the quota on the true share, on sources the detector never saw.
 
-    python benchmarks/estimate.py [--seeds 20] [--folders a,b] [--rows 1500] [--readme | --check]
+    python benchmarks/estimate.py [--seeds 20] [--folders a,b] [--rows 1500] [--docs | --check]
 
 Each English folder of ``../shared/data/detect`` is tagged by the shipped ``fast`` recipe
 retrained without it (``benchmarks/_lofo.py``), as a user's corpus from an unseen source
@@ -24,7 +24,7 @@ Measured, with the package's defaults (``estimate_share``, ``enforce_quota(max_s
 * **no reference**: the default quota (labels, with the warning) and its true share;
 * **tiny references** (1, 5 and 20 rows): refused or not.
 
-Writes ``benchmarks/results/estimate.json`` and the README section between the markers.
+Writes ``benchmarks/results/estimate.json`` and the docs section between the markers.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import synthfilter as sf  # noqa: E402
 from _lofo import cache_dir, lofo_detector_path, tagged_folder  # noqa: E402
-from benchmarks._proc import RESULTS, add_readme_flags, rewrite_readme_section, write_result  # noqa: E402
+from benchmarks._proc import RESULTS, add_docs_flags, rewrite_docs_section, write_result  # noqa: E402
 from synthfilter.detect.corpus import default_corpus_dir, load_corpus  # noqa: E402
 from synthfilter.quota import UnfitReference  # noqa: E402
 from synthfilter.quota.estimate import estimate_scores  # noqa: E402
@@ -307,16 +307,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--rows", type=int, default=1500)
     parser.add_argument("--folders", default=",".join(ENGLISH) + ",airabic,imbd_multilang")
-    add_readme_flags(parser)
+    add_docs_flags(parser)
     args = parser.parse_args(argv)
-    if args.readme or args.check:
+    if args.docs or args.check:
         import json
 
         result = json.loads((RESULTS / "estimate.json").read_text())
         for name, info in result["folders"].items():
             if info.get("estimable"):
                 info["summary"] = summarise([r for r in result["runs"] if r["folder"] == name])
-        return rewrite_readme_section(BEGIN, END, render(result), args.check, "estimate", "python benchmarks/estimate.py")
+        return rewrite_docs_section(BEGIN, END, render(result), args.check, "estimate", "python benchmarks/estimate.py")
     data = Path(args.data)
     if not data.is_dir():
         print(f"SKIP: detector corpus not found at {data} (see ../shared/data/README.md)")
@@ -363,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     result["runs"] = all_runs
     result["seconds"] = round(time.perf_counter() - start, 1)
     write_result("estimate.json", result, indent=1)
-    return rewrite_readme_section(BEGIN, END, render(result), False, "estimate", "python benchmarks/estimate.py")
+    return rewrite_docs_section(BEGIN, END, render(result), False, "estimate", "python benchmarks/estimate.py")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ redraws of the binned counts, as the package does). Compared:
 * for each: two-sided coverage of ``a``, one-sided coverage of its high end (what a quota
   relies on) and mean width.
 
-Writes ``benchmarks/results/estimate_intervals.json`` and prints the table the README shows.
+Writes ``benchmarks/results/estimate_intervals.json`` and its section of docs/benchmarks/estimate.md.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from sklearn.metrics import roc_auc_score
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _lofo import folder_pools, tagged_folder  # noqa: E402
-from benchmarks._proc import add_readme_flags, rewrite_readme_section  # noqa: E402
+from benchmarks._proc import add_docs_flags, rewrite_docs_section  # noqa: E402
 from synthfilter.detect.corpus import default_corpus_dir  # noqa: E402
 from synthfilter.quota.estimators import ScoreBins, bbe_share, bootstrap_counts  # noqa: E402
 
@@ -105,7 +105,7 @@ def table(result: dict) -> str:
 
 
 def render(result: dict) -> str:
-    """The README section: the protocol, the table per true share, and the package's interval per folder."""
+    """The docs section: the protocol, the table per true share, and the package's interval per folder."""
     p = result["protocol"]
     return "\n".join([
         f"Best-bin estimates of {p['corpus_rows']:,}-row corpora against references of "
@@ -113,9 +113,15 @@ def render(result: dict) -> str:
         f"scores under a `fast` detector trained without it; {p['reps']} corpora per cell, {p['boot']} bootstrap "
         "redraws. Mean over folders and reference sizes: RMSE of the plain and of the bias-corrected point, and per "
         "90% interval: coverage / how often its top is above the truth / mean width (`percentile+` is the package's).",
-        "", result["table"], "",
-        "The package's interval per folder (coverage / top above the truth), by true share a:", "",
-        result["folder_table"]])
+        "", table(result), *_folder_part(result)])
+
+
+def _folder_part(result: dict) -> list[str]:
+    """The per-folder table, where the result holds the folders' AUROC it needs (older results do not)."""
+    if "auroc" not in result:
+        return []
+    return ["", "The package's interval per folder (coverage / top above the truth), by true share a:", "",
+            folder_table(result)]
 
 
 def folder_table(result: dict) -> str:
@@ -139,11 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--boot", type=int, default=200)
     parser.add_argument("--folders", default=",".join(FOLDERS))
     parser.add_argument("--out", default=str(RESULTS / "estimate_intervals.json"))
-    add_readme_flags(parser)
+    add_docs_flags(parser)
     args = parser.parse_args(argv)
-    if args.readme or args.check:
-        return rewrite_readme_section(BEGIN, END, render(json.loads(Path(args.out).read_text())), args.check,
-                                      "estimate-intervals", "python benchmarks/estimate_intervals.py")
+    if args.docs or args.check:
+        return rewrite_docs_section(BEGIN, END, render(json.loads(Path(args.out).read_text())), args.check,
+                                    "estimate-intervals", "python benchmarks/estimate_intervals.py")
     data = Path(args.data)
     if not data.is_dir():
         print(f"SKIP: detector corpus not found at {data} (see ../shared/data/README.md)")
@@ -173,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     print(result["table"])
     print(result["folder_table"])
     print(f"wrote {out}")
-    return rewrite_readme_section(BEGIN, END, render(result), False, "estimate-intervals",
-                                  "python benchmarks/estimate_intervals.py")
+    return rewrite_docs_section(BEGIN, END, render(result), False, "estimate-intervals",
+                                "python benchmarks/estimate_intervals.py")
 
 
 if __name__ == "__main__":

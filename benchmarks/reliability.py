@@ -1,7 +1,7 @@
 """Reliability probes: kill-and-resume, corrupted step files, hostile inputs, issue 30's failures and a sweep.
 
     python benchmarks/reliability.py [--kills 20] [--seed 0] [--rows 4000] [--work DIR] [--skip kills,...]
-                                     [--only issue30,sweep] [--readme | --check]
+                                     [--only issue30,sweep] [--docs | --check]
 
 Every command runs as ``python -m synthfilter ...`` in a subprocess, with its own
 Hugging Face datasets cache (a killed run and its resumption share one, as they
@@ -68,8 +68,8 @@ Markdown tables. Exit status 1 when a probe does not hold or a row is lost.
    other formats and encodings, huge and empty inputs, every other command (quota, resample, estimate,
    calibrate, detector fit, reservoir), ``IterableDataset``, Ray, concurrent runs.
 
-The README section between ``<!-- reliability:begin -->`` and ``<!-- reliability:end -->`` is generated
-from the JSON (``--readme`` rewrites only it, ``--check`` compares); a full run (nothing skipped) rewrites
+The docs section between ``<!-- reliability:begin -->`` and ``<!-- reliability:end -->`` is generated
+from the JSON (``--docs`` rewrites only it, ``--check`` compares); a full run (nothing skipped) rewrites
 it too.
 """
 
@@ -87,7 +87,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._proc import RESULTS, add_readme_flags, rewrite_readme_section  # noqa: E402
+from benchmarks._proc import RESULTS, add_docs_flags, rewrite_docs_section  # noqa: E402
 from benchmarks.reliability_probes.common import Setup  # noqa: E402
 from benchmarks.reliability_probes.corruption import corruption_probes  # noqa: E402
 from benchmarks.reliability_probes.hostile import Hostile  # noqa: E402
@@ -118,7 +118,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def markdown(results: list[dict[str, Any]], summary: dict[str, Any]) -> str:
-    """The per-group table and one row per probe (the README section)."""
+    """The per-group table and one row per probe (the docs section)."""
     lines = ["| probe group | tried | held | rows lost |", "|---|---|---|---|"]
     lines += [f"| {g} | {x['tried']} | {x['held']} | {x['rows_lost']} |" for g, x in summary["by_group"].items()]
     lines += [f"| **all** | **{summary['tried']}** | **{summary['held']}** | **{summary['rows_lost']}** |", "",
@@ -155,11 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", default=None, help="keep the work files in this folder (default: a temporary one)")
     parser.add_argument("--skip", default="", help=f"comma-separated parts to skip: {', '.join(PARTS)}")
     parser.add_argument("--only", default="", help="comma-separated parts to run (the others are skipped)")
-    add_readme_flags(parser)
+    add_docs_flags(parser)
     args = parser.parse_args(argv)
-    if args.readme or args.check:
-        return rewrite_readme_section(BEGIN, END, readme_section(json.loads((RESULTS / "reliability.json").read_text())),
-                                      args.check, "reliability", "python benchmarks/reliability.py --readme")
+    if args.docs or args.check:
+        return rewrite_docs_section(BEGIN, END, readme_section(json.loads((RESULTS / "reliability.json").read_text())),
+                                    args.check, "reliability", "python benchmarks/reliability.py --docs")
     skip = {p for p in args.skip.split(",") if p}
     if args.only:
         skip |= set(PARTS) - {p for p in args.only.split(",") if p}
@@ -227,8 +227,8 @@ def main(argv: list[str] | None = None) -> int:
                                                          default=str) + "\n")
     print(f"wrote {RESULTS / 'reliability.json'}")
     if not skip:
-        rewrite_readme_section(BEGIN, END, readme_section({"summary": summary, "probes": results}), False,
-                               "reliability", "python benchmarks/reliability.py --readme")
+        rewrite_docs_section(BEGIN, END, readme_section({"summary": summary, "probes": results}), False,
+                             "reliability", "python benchmarks/reliability.py --docs")
     return 0 if summary["held"] == summary["tried"] and summary["rows_lost"] == 0 else 1
 
 

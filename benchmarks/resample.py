@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _proc import in_fresh_process, reset_peak, rewrite_readme_section, rss_kb, write_result  # noqa: E402
+from _proc import in_fresh_process, reset_peak, rss_kb, write_result  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WIKITEXT = Path(__file__).resolve().parents[2] / "shared" / "data" / "wikitext2" / "valid.txt"
@@ -224,10 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     if "embedders" in run:
         result["embedders"] = embedders()
         write_result("resample.json", result)
-        from tables import embedder_tables
-        return rewrite_readme_section("<!-- embedders:begin -->", "<!-- embedders:end -->",
-                                      embedder_tables(result["embedders"]), False, "embedders",
-                                      "python benchmarks/resample.py --only embedders")
+        from tables import rewrite
+        return rewrite(check=False, only={"resample.json"})  # its sections on docs/benchmarks/diversity.md
     write_result("resample.json", result)
     return 0
 

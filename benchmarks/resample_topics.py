@@ -1,7 +1,7 @@
 """Planted rare real topics: does tail resampling keep them? (real text of the shared data)
 
     python benchmarks/resample_topics.py [--rotations 20] [--models static,hashing] [--vectors-dir DIR]
-    python benchmarks/resample_topics.py --readme | --check
+    python benchmarks/resample_topics.py --docs | --check
 
 Three families of topics (see topic_pools.py), so the figure is not one split's:
 
@@ -40,7 +40,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _proc import RESULTS, add_readme_flags, rewrite_readme_section, write_result  # noqa: E402
+from _proc import RESULTS, add_docs_flags, rewrite_docs_section, write_result  # noqa: E402
 import topic_pools  # noqa: E402
 
 FAMILIES = {"l2r": 600, "mixed": 500, "l2r-human": 190}  # family: rows per common topic
@@ -184,13 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="static,hashing")
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--vectors-dir", default=None, help="keep each pool's vectors here between runs")
-    add_readme_flags(parser)
+    add_docs_flags(parser)
     args = parser.parse_args(argv)
     path = RESULTS / "resample_topics.json"
-    if args.readme or args.check:
+    if args.docs or args.check:
         import json
-        return rewrite_readme_section(BEGIN, END, render(json.loads(path.read_text())), args.check,
-                                      "resample-topics", COMMAND)
+        return rewrite_docs_section(BEGIN, END, render(json.loads(path.read_text())), args.check,
+                                    "resample-topics", COMMAND)
     if not topic_pools.available():
         print(f"skipped: {topic_pools.DETECT} not found")
         return 0
@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     result["seconds"] = round(time.perf_counter() - t0, 1)
     result["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     write_result("resample_topics.json", result)
-    return rewrite_readme_section(BEGIN, END, render(result), False, "resample-topics", COMMAND)
+    return rewrite_docs_section(BEGIN, END, render(result), False, "resample-topics", COMMAND)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Scale benchmark: ``synthfilter clean`` with default options on real-length documents, local vs Ray.
 
     python benchmarks/scale.py [--rows 1000000] [--resample 100000] [--engines local,ray]
-    python benchmarks/scale.py [--rows N] --readme | --check   (the README section from scale[_N].json)
+    python benchmarks/scale.py [--rows N] --docs | --check   (the docs section from scale[_N].json)
 
 Builds ``--rows`` documents of about 200 words (150-250) from real text of the shared
 data: sentences of the human texts of every English folder (and WikiText-2), recombined
@@ -37,11 +37,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _proc import RESULTS, add_readme_flags, rewrite_readme_section, write_result  # noqa: E402
+from _proc import RESULTS, add_docs_flags, rewrite_docs_section, write_result  # noqa: E402
 import topic_pools  # noqa: E402
 
 BEGIN, END = "<!-- scale:begin -->", "<!-- scale:end -->"
-COMMAND = "python benchmarks/scale.py [--rows N] --readme"
+COMMAND = "python benchmarks/scale.py [--rows N] --docs"
+NOT_MEASURED = "(not measured yet: run `python benchmarks/scale.py` on an idle machine)"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -165,12 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--resample", type=int, default=None, help="rows kept (default: a tenth of --rows)")
     parser.add_argument("--engines", default="local,ray")
-    add_readme_flags(parser)
+    add_docs_flags(parser)
     args = parser.parse_args(argv)
     name = "scale.json" if args.rows == 1_000_000 else f"scale_{args.rows}.json"
-    if args.readme or args.check:
-        return rewrite_readme_section(BEGIN, END, render(json.loads((RESULTS / name).read_text())),
-                                      args.check, "scale", COMMAND)
+    if args.docs or args.check:
+        path = RESULTS / name
+        body = render(json.loads(path.read_text())) if path.exists() else NOT_MEASURED
+        return rewrite_docs_section(BEGIN, END, body, args.check, "scale", COMMAND)
     if not topic_pools.available():
         print(f"skipped: {topic_pools.DETECT} not found")
         return 0
@@ -196,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         write_result(name, result)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return rewrite_readme_section(BEGIN, END, render(result), False, "scale", COMMAND)
+    return rewrite_docs_section(BEGIN, END, render(result), False, "scale", COMMAND)
 
 
 if __name__ == "__main__":

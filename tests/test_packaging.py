@@ -102,7 +102,7 @@ def test_version_flag_and_python_dash_m(tmp_path):
 def test_readme_column_table_is_generated_from_columns_py():
     from synthfilter.columns import markdown_table
 
-    assert markdown_table() in (ROOT / "README.md").read_text()
+    assert markdown_table() in (ROOT / "docs" / "tagging.md").read_text()
 
 
 def test_moved_modules_keep_working_with_a_deprecation_warning():
