@@ -80,7 +80,7 @@ class Probes:
               id_check: bool = True) -> dict[str, Any]:
         """``quota`` ``src``; rows out + reported drops must equal rows in, ids unique and from the input."""
         out = self.base / slug(name) / "out.jsonl"
-        r = self.run(name, ["quota", src, out, "--max-synthetic", "0.1", *args])
+        r = self.run(name, ["quota", src, out, "--max-synthetic", "0.1", "--basis", "labels", *args])
         if r["rc"] != 0:
             return self.result(name, expected, False, len(in_rows), 0, len(in_rows) if r["rc"] == 2 else 0,
                                0 if r["rc"] == 2 else len(in_rows), exit=r["rc"], message=error_line(r["stderr"]))
@@ -130,7 +130,7 @@ class Probes:
         return path
 
     def clean_args(self, resample: int, *extra: Any) -> list[Any]:
-        return ["--max-synthetic", "0.1", "--resample", str(resample), "--embedder", "hashing",
+        return ["--max-synthetic", "0.1", "--basis", "labels", "--resample", str(resample), "--embedder", "hashing",
                 "--detector", self.s.detector, *extra]
 
     def rows(self, n_human: int, n_ai: int = 0, **extra: Any) -> list[dict[str, Any]]:

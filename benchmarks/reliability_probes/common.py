@@ -257,7 +257,7 @@ class Setup:
         self.detector = work / "detector.npz"
         self.ref = work / "reference"
         self.resample = max(1, rows // 4)
-        self.args = ["--max-synthetic", "0.1", "--resample", str(self.resample), "--embedder", "hashing",
+        self.args = ["--max-synthetic", "0.1", "--basis", "labels", "--resample", str(self.resample), "--embedder", "hashing",
                      "--detector", str(self.detector), "--by", "domain"]
 
     def command(self, out: Path) -> list[str]:

@@ -10,6 +10,8 @@ import lzma
 import random
 from typing import Any
 
+from synthfilter.pipeline import step_folder
+
 from .base import Probes
 from .common import account_clean, cli, error_line, make_text, read_jsonl, slug, write_jsonl
 
@@ -119,7 +121,7 @@ class Hostile(Probes):
         write_jsonl(folder / "a.jsonl", [{"id": i, "text": t} for i, t in enumerate(self.texts(40))])
         listing = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
         content = (folder / "a.jsonl").read_bytes()
-        r = self.run("inside", ["clean", folder, folder / "cleaned", "--max-synthetic", "0.1", "--resample", "10",
+        r = self.run("inside", ["clean", folder, folder / "cleaned", "--max-synthetic", "0.1", "--basis", "labels", "--resample", "10",
                                 "--embedder", "hashing"])
         untouched = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == listing \
             and (folder / "a.jsonl").read_bytes() == content
@@ -179,7 +181,7 @@ class Hostile(Probes):
         many = rows + [{"id": 100 + i, "text": t} for i, t in enumerate(self.texts(150) + self.texts(60, "ai"))]
         src2 = write_jsonl(self.base / "texts-clean" / "in.jsonl", many)
         dest = self.base / "texts-clean" / "out"
-        r = self.run("texts-clean", ["clean", src2, dest, "--max-synthetic", "0.1", "--resample", "100",
+        r = self.run("texts-clean", ["clean", src2, dest, "--max-synthetic", "0.1", "--basis", "labels", "--resample", "100",
                                      "--embedder", "hashing", "--detector", self.s.detector])
         if r["rc"] == 0:
             acc = account_clean(json.loads((dest / "report.json").read_text()), len(many))
@@ -304,16 +306,16 @@ class Hostile(Probes):
         rows = [{"id": i, "text": t} for i, t in enumerate(self.texts(100, "human") + self.texts(100, "ai"))]
         src = write_jsonl(self.base / "resample" / "in.jsonl", rows)
         dest = self.base / "resample" / "out"
-        r = self.run("resample", ["clean", src, dest, "--max-synthetic", "0.1", "--resample", "150",
+        r = self.run("resample", ["clean", src, dest, "--max-synthetic", "0.1", "--basis", "labels", "--resample", "150",
                                   "--embedder", "hashing", "--detector", self.s.detector])
         steps = sorted(p.name for p in (dest / "steps").iterdir()) if (dest / "steps").exists() else []
         res = self.refused("clean --resample more than the quota leaves",
                            "exit 2 naming --resample and --max-synthetic, before embedding", r, 200,
-                           ["--resample 150", "--max-synthetic"], untouched=not any(s.startswith("3-") for s in steps))
+                           ["--resample 150", "--max-synthetic"], untouched=not any(s == step_folder("embed") for s in steps))
         res["detail"]["step_folders"] = steps
         out.append(res)
         dest = self.base / "resample2" / "out"
-        r = self.run("resample2", ["clean", src, dest, "--max-synthetic", "0.1", "--resample", "500",
+        r = self.run("resample2", ["clean", src, dest, "--max-synthetic", "0.1", "--basis", "labels", "--resample", "500",
                                    "--embedder", "hashing", "--detector", self.s.detector])
         out.append(self.refused("clean --resample more than the input's rows", "exit 2 naming --resample, before "
                                 "any work (no output folder)", r, 200, ["--resample 500", "200 rows"],
@@ -324,7 +326,7 @@ class Hostile(Probes):
         folder = self.base / "relative"
         rows = [{"id": i, "text": t} for i, t in enumerate(self.texts(150) + self.texts(50, "ai"))]
         write_jsonl(folder / "in.jsonl", rows)
-        r = cli(["clean", "in.jsonl", "out", "--max-synthetic", "0.1", "--resample", "60", "--embedder", "hashing",
+        r = cli(["clean", "in.jsonl", "out", "--max-synthetic", "0.1", "--basis", "labels", "--resample", "60", "--embedder", "hashing",
                  "--detector", self.s.detector], self.base / "cache-relative", cwd=folder)
         if r["rc"] != 0:
             return self.result("clean with relative paths (run from the input's folder)", "exit 0; rows in = out + "

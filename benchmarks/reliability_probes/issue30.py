@@ -60,7 +60,7 @@ class Issue30(Faults, Probes):
         name = "1. detector file replaced at the same path: clean rerun into its folder"
         d, human, det, cache = self._calibration(name)
         src = write_jsonl(d / "in.jsonl", self.rows(300, 200))
-        args = ["--max-synthetic", "0.1", "--resample", "100", "--embedder", "hashing", "--detector", det]
+        args = ["--max-synthetic", "0.1", "--basis", "labels", "--resample", "100", "--embedder", "hashing", "--detector", det]
         cal = lambda fpr: cli(["calibrate", human, "--target-fpr", fpr, "--out", det, "--force", "--detector",  # noqa: E731
                                self.s.detector], cache)
         runs = [cal("0.5"), cli(["clean", src, d / "out", *args], cache), cal("0.01"),
@@ -145,7 +145,7 @@ class Issue30(Faults, Probes):
 
     def report_is_input(self) -> list[dict[str, Any]]:
         out = []
-        for command, args in (("quota", ["--max-synthetic", "0.1"]), ("resample", ["--size", "10", "--embedder",
+        for command, args in (("quota", ["--max-synthetic", "0.1", "--basis", "labels"]), ("resample", ["--size", "10", "--embedder",
                                                                                      "hashing"])):
             name = f"4. {command} IN OUT where OUT.{command}.json is IN"
             d = self.folder(name)

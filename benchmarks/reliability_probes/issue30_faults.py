@@ -56,7 +56,7 @@ DISK = textwrap.dedent("""
     disk, src, det, cache, repo = sys.argv[1:6]
     env = {**os.environ, "HF_DATASETS_CACHE": cache, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
            "TQDM_DISABLE": "1", "PYTHONPATH": repo}
-    args = ["--max-synthetic", "0.1", "--resample", "50", "--embedder", "hashing", "--detector", det]
+    args = ["--max-synthetic", "0.1", "--basis", "labels", "--resample", "50", "--embedder", "hashing", "--detector", det]
 
     def clean(out):
         p = subprocess.run([sys.executable, "-m", "synthfilter", "clean", src, out, *args], capture_output=True,

@@ -38,7 +38,7 @@ class SweepCommands(Probes):
     def quota_missing_by(self) -> dict[str, Any]:
         name = "quota --by a column that is not there"
         src = write_jsonl(self.folder(name) / "in.jsonl", self._labelled(50))
-        r = self.run(name, ["quota", src, src.parent / "out.jsonl", "--max-synthetic", "0.1", "--by", "domain"])
+        r = self.run(name, ["quota", src, src.parent / "out.jsonl", "--max-synthetic", "0.1", "--basis", "labels", "--by", "domain"])
         return self.refused(name, "exit 2 naming the column and the columns present", r, 50, ["'domain'", "sf_label"],
                             untouched=not (src.parent / "out.jsonl").exists())
 
@@ -51,7 +51,7 @@ class SweepCommands(Probes):
         for target in ("out.csv", "out.parquet", "out.jsonl.gz", "out.arrow", "saved"):
             name = f"quota to {target}"
             path = self.folder(name) / target
-            r = self.run(name, ["quota", src, path, "--max-synthetic", "0.1", "--id-column", "id"])
+            r = self.run(name, ["quota", src, path, "--max-synthetic", "0.1", "--basis", "labels", "--id-column", "id"])
             if r["rc"] != 0:
                 out.append(self.verdict(name, "exit 0; the rows read back", False, 300, message=error_line(r["stderr"])))
                 continue
@@ -222,7 +222,7 @@ class SweepCommands(Probes):
         rows = self.rows(200, 60)
         src = write_jsonl(self.folder("clean extremes") / "in.jsonl", rows)
         for label, args, rows_out in (("clean --resample 1", self.clean_args(1), 1),
-                                      ("clean --max-synthetic 0", ["--max-synthetic", "0", "--resample", "40",
+                                      ("clean --max-synthetic 0", ["--max-synthetic", "0", "--basis", "labels", "--resample", "40",
                                                                    "--embedder", "hashing", "--detector",
                                                                    self.s.detector], 40)):
             d = self.folder(label)
