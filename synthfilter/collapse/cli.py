@@ -8,12 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..commands import command_group
-from ._checks import OptionError, check_int
-from .demo import DEMO, run_demo
-from .report import write_report
-from .runner import RunConfig, run
 
-__all__ = ["add_parser", "DEMO", "ALL_POLICIES"]
+__all__ = ["add_parser", "ALL_POLICIES"]
 
 #: every kind of policy, for a full grid with ``collapse run --policies``
 ALL_POLICIES = ["replace", "real-only", "accumulate", "accumulate-subsample", "keep-real:0.1", "keep-real-fixed:0.1",
@@ -81,6 +77,10 @@ def _cli_label(field: tuple[Any, ...], flags: set[str], flag_options: set[str], 
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from ._checks import OptionError, check_int
+    from .report import write_report
+    from .runner import run
+
     if args.workers is not None:
         check_int(args.workers, ("workers",), "--workers", 1, "worker processes")
     config: dict[str, Any] = _load_config(args.config) if args.config else {}
@@ -114,6 +114,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
     out = write_report(args.run_dir, args.out, baseline=args.baseline)
     print((out / "summary.md").read_text())
     print(f"wrote plots and summary to {out}; every generation's statistics to {args.run_dir}/summary.json")
@@ -121,6 +123,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from ._checks import check_int
+    from .demo import run_demo
+
     if args.workers is not None:
         check_int(args.workers, ("workers",), "--workers", 1, "worker processes")
     result = run_demo(args.out, workers=args.workers)
