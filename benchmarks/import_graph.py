@@ -4,7 +4,8 @@
 
 Reads every module under ``synthfilter/`` with :mod:`ast` (nothing is imported) and draws an arrow
 from a module to every ``synthfilter`` module it imports, at the top of the file or inside a function
-(a lazy import is still a dependency: it only moves the moment it runs), and from a package face to every
+(a lazy import is still a dependency: it only moves the moment it runs; only the ``if __name__ ==
+"__main__":`` block of a command is left out), and from a package face to every
 module its ``lazy_face`` table names. ``from .pkg import name`` points at ``pkg.name`` when that is a module,
 else at the package ``pkg`` (its ``__init__``).
 
@@ -67,12 +68,29 @@ def _target(name: str, files: dict[str, Path]) -> str | None:
     return name or None
 
 
+def _is_main_block(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and isinstance(test, ast.Compare) and getattr(test.left, "id", None) == "__name__" \
+        and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
+
+
+def _nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of ``tree`` except those under ``if __name__ == "__main__":`` (a command entry point runs as
+    ``python -m``, never when the module is imported)."""
+    out, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        todo.extend(child for child in ast.iter_child_nodes(node) if not _is_main_block(child))
+    return out
+
+
 def imports(files: dict[str, Path]) -> dict[str, dict[str, int]]:
     """module -> {imported synthfilter module: first line of the import}."""
     graph: dict[str, dict[str, int]] = {}
     for name, path in files.items():
         arrows: dict[str, int] = {}
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        for node in _nodes(ast.parse(path.read_text(), str(path))):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import types
 from collections.abc import Callable, Mapping, Sequence
@@ -45,8 +46,10 @@ def lazy_face(package: str, exports: Mapping[str, Sequence[str]]) -> tuple[Calla
 
     def __getattr__(name: str) -> object:
         module = where.get(name)
-        if module is None:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        if module is None:  # a subpackage or module not yet imported (``sf.quota``), as an eager face had it
+            if name.startswith("__") or importlib.util.find_spec(f"{package}.{name}") is None:
+                raise AttributeError(f"module {package!r} has no attribute {name!r}")
+            return importlib.import_module(f"{package}.{name}")
         if module.endswith(":"):
             value = importlib.import_module(module[:-1], package)
         else:
