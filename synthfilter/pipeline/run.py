@@ -130,7 +130,8 @@ def clean(input_path: str | os.PathLike, output_dir: str | os.PathLike, config: 
     check_out_folder(out)
     files = input_files(input_path)
     fmt = "parquet" if all(data_format(p)[0] == "parquet" for p in files) else "jsonl"
-    rows_in = read_dataset(input_path).num_rows
+    with datasets_progress(False):  # clean shows one bar per step, none of datasets' own
+        rows_in = read_dataset(input_path).num_rows
     if config.resample > rows_in:
         raise ValueError(f"--resample {config.resample} but the input has only {rows_in} rows")
     out.mkdir(parents=True, exist_ok=True)
@@ -143,7 +144,7 @@ def clean(input_path: str | os.PathLike, output_dir: str | os.PathLike, config: 
                     "steps": [s.name for s in STEPS], "step_fingerprints": fingerprints, "input": str(input_path),
                     "input_fingerprints": inputs, "versions": _versions(config.engine), "command": command}
         atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
-        with datasets_progress(False):  # one bar per step (below), none of datasets' own inside it
+        with datasets_progress(False):
             return _run(input_path, out, config, fingerprints, fmt, progress)
 
 
