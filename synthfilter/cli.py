@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ._version import __version__
 from .columns import LABEL, SCORE
-from .commands import (INPUT_HELP, OUTPUT_HELP, add_provenance_arguments, in_command_line_terms, map_arrow,
+from .commands import (add_input_output, add_provenance_arguments, in_command_line_terms, map_arrow,
                        provenance_options, stay_offline)
 
 __all__ = ["build_parser", "main"]
@@ -108,8 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--detector", default="fast", help="registry name or saved .npz (default: fast)")
     demo.set_defaults(func=_cmd_demo)
     tag = sub.add_parser("tag", help="add sf_score/sf_label/sf_detector columns to a dataset")
-    tag.add_argument("input", help=INPUT_HELP)
-    tag.add_argument("output", help=OUTPUT_HELP)
+    add_input_output(tag)
     tag.add_argument("--text-column", default="text")
     tag.add_argument("--detector", default="fast",
                      help="registry name (fast, stack, cascade, lm, embed) or saved .npz (default: fast)")

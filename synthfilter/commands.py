@@ -13,7 +13,7 @@ from typing import Any
 
 from .io.files import COMPRESSIONS, FORMATS, TEXT_FORMATS
 
-__all__ = ["INPUT_HELP", "OUTPUT_HELP", "add_provenance_arguments", "command_group", "in_command_line_terms",
+__all__ = ["INPUT_HELP", "OUTPUT_HELP", "add_input_output", "add_provenance_arguments", "command_group", "in_command_line_terms",
            "map_arrow", "provenance_options", "report_path", "stay_offline", "values", "write_with_report"]
 
 
@@ -31,6 +31,13 @@ OUTPUT_HELP = (f"output path, written in the format its suffix names: JSON lines
                f"({_suffixes('csv')}), Parquet ({_suffixes('parquet')}) or Arrow ({_suffixes('arrow')}), "
                f"{_COMPRESSED} also compressed ({', '.join(COMPRESSIONS)}, e.g. out.jsonl.gz); any other path is "
                "written as a saved datasets folder (save_to_disk; read it back with datasets.load_from_disk)")
+
+
+def add_input_output(parser: argparse.ArgumentParser, report: str | None = None) -> None:
+    """The positional ``input`` and ``output`` of a command that reads a dataset and writes one (``report``:
+    the step name of the JSON report written beside the output, ``OUTPUT.<report>.json``)."""
+    parser.add_argument("input", help=INPUT_HELP)
+    parser.add_argument("output", help=OUTPUT_HELP + (f"; the report goes to OUTPUT.{report}.json" if report else ""))
 
 
 def command_group(sub: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:

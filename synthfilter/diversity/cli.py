@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..commands import INPUT_HELP, OUTPUT_HELP, command_group, map_arrow, report_path, write_with_report
+from ..commands import add_input_output, command_group, map_arrow, report_path, write_with_report
 
 __all__ = ["add_parser", "add_resample_arguments", "add_resample_parser"]
 
@@ -72,8 +72,7 @@ def add_resample_arguments(parser: argparse.ArgumentParser, max_copies_default: 
 def add_resample_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``resample`` command to ``sub``."""
     res = sub.add_parser("resample", help="select N rows balanced over embedding clusters (or categories)")
-    res.add_argument("input", help=INPUT_HELP)
-    res.add_argument("output", help=OUTPUT_HELP + "; the report goes to OUTPUT.resample.json")
+    add_input_output(res, report="resample")
     res.add_argument("--size", type=int, required=True, help="rows to select")
     res.add_argument("--by", default=None, help="rebalance this label column instead of clustering")
     res.add_argument("--alpha", type=float, default=0.0, help="with --by: target proportions ~ count**alpha (0 = uniform)")

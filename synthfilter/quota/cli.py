@@ -6,7 +6,7 @@ import argparse
 import math
 
 from ..columns import DETECTOR, LABEL, SCORE
-from ..commands import (INPUT_HELP, OUTPUT_HELP, add_provenance_arguments, map_arrow, provenance_options, report_path,
+from ..commands import (INPUT_HELP, add_input_output, add_provenance_arguments, map_arrow, provenance_options, report_path,
                         write_with_report)
 
 __all__ = ["add_parsers"]
@@ -89,8 +89,7 @@ def _add_estimate_arguments(parser: argparse.ArgumentParser) -> None:
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Add the ``quota`` and ``estimate`` commands to ``sub``."""
     quota = sub.add_parser("quota", help="drop surplus synthetic rows to enforce a maximum synthetic share")
-    quota.add_argument("input", help=INPUT_HELP)
-    quota.add_argument("output", help=OUTPUT_HELP + "; the report goes to OUTPUT.quota.json")
+    add_input_output(quota, report="quota")
     quota.add_argument("--max-synthetic", type=float, required=True, help="target synthetic share in [0, 1)")
     quota.add_argument("--mode", choices=["cap", "exact"], default="cap")
     quota.add_argument("--by", default=None, help="group column: enforce the quota within every group")
