@@ -76,10 +76,23 @@ def _cli_label(field: tuple[Any, ...], flags: set[str], flag_options: set[str], 
     return f"{key} (from --config {config_path})"
 
 
+def run(cfg: Any, run_dir: str, workers: int | None = None) -> Path:
+    """:func:`synthfilter.collapse.runner.run`, imported when a command runs (not to build the help)."""
+    from .runner import run as run_cells
+
+    return run_cells(cfg, run_dir, workers=workers)
+
+
+def write_report(run_dir: str, out: str | None = None, baseline: str | None = None) -> Path:
+    """:func:`synthfilter.collapse.report.write_report`, imported when a command runs."""
+    from .report import write_report as write
+
+    return write(run_dir, out, baseline=baseline)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from ._checks import OptionError, check_int
-    from .report import write_report
-    from .runner import run
+    from .config import RunConfig
 
     if args.workers is not None:
         check_int(args.workers, ("workers",), "--workers", 1, "worker processes")
@@ -114,8 +127,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
-
     out = write_report(args.run_dir, args.out, baseline=args.baseline)
     print((out / "summary.md").read_text())
     print(f"wrote plots and summary to {out}; every generation's statistics to {args.run_dir}/summary.json")
