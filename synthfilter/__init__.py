@@ -5,15 +5,7 @@ follow the scikit-learn estimator API (:func:`load_detector`); enforce exact
 human/synthetic mixes (:func:`enforce_quota`, :func:`mix`, :func:`quota_report`).
 """
 
-from .detect import BaseDetector, FastDetector, available_detectors, load_detector
-from .hashing import hash64, hash_keys, uniform
-from .quota import (LabelCalibration, QuotaConfig, QuotaReport, ShareEstimate, calibrate_labels, enforce_quota,
-                    estimate_share, mix, quota_report)
-from .diversity import (DedupReport, Embedder, ResampleConfig, ResampleReport, dedup_semantic, metrics,
-                        resample_tails, water_fill)
-from .reservoir import Reservoir
-from .tag import Tagger, tag
-from .text import normalize
+from ._face import lazy_face
 from ._version import __version__
 
 
@@ -23,3 +15,15 @@ __all__ = [
     "dedup_semantic", "metrics", "resample_tails", "water_fill", "Tagger", "enforce_quota", "mix", "quota_report", "available_detectors", "hash64", "hash_keys",
     "load_detector", "normalize", "tag", "uniform", "__version__",
 ]
+
+__getattr__, __dir__ = lazy_face(__name__, {
+    ".detect": ["BaseDetector", "FastDetector", "available_detectors", "load_detector"],
+    ".hashing": ["hash64", "hash_keys", "uniform"],
+    ".quota": ["LabelCalibration", "QuotaConfig", "QuotaReport", "ShareEstimate", "calibrate_labels", "enforce_quota",
+               "estimate_share", "mix", "quota_report"],
+    ".diversity": ["DedupReport", "Embedder", "ResampleConfig", "ResampleReport", "dedup_semantic", "metrics",
+                   "resample_tails", "water_fill"],
+    ".reservoir": ["Reservoir"],
+    ".tag": ["Tagger", "tag"],
+    ".text": ["normalize"],
+})

@@ -1,4 +1,4 @@
-"""Arrow columns as Python values, the way ``datasets`` decodes them.
+"""Arrow columns as Python values, the way ``datasets`` decodes them, and set in a table.
 
 ``datasets`` stores a JSON column whose values are of several types (a number among
 strings) as its ``Json`` feature: an Arrow ``arrow.json`` extension array holding each
@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["pylist", "is_json"]
+__all__ = ["pylist", "is_json", "column_values", "set_column"]
 
 
 def is_json(t: pa.DataType) -> bool:
@@ -29,3 +29,17 @@ def pylist(values: pa.Array | pa.ChunkedArray) -> list[Any]:
     if is_json(values.type):
         return [None if v is None else json.loads(v) for v in out]
     return out
+
+
+def column_values(table: pa.Table, column: str) -> list[Any]:
+    """The values of ``table``'s column ``column`` (see :func:`pylist`); ``KeyError`` naming the columns present."""
+    if column not in table.column_names:
+        raise KeyError(f"text column {column!r} not found; columns present: {table.column_names}")
+    return pylist(table.column(column))
+
+
+def set_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    """``table`` with column ``name`` replaced by (or appended as) ``values``."""
+    if name in table.column_names:
+        return table.set_column(table.column_names.index(name), name, values)
+    return table.append_column(name, values)

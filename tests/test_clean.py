@@ -205,3 +205,24 @@ def test_output_inside_the_input_folder_is_refused(tmp_path):
     _write_input(folder / "a.jsonl", n=50)
     with pytest.raises(ValueError, match="inside the input folder"):
         clean(folder, folder / "cleaned", _cfg(resample=10), progress=False)
+
+
+def test_clean_shows_one_bar_per_step_and_none_of_datasets_own(tmp_path, capfd):
+    import datasets
+
+    src = _write_input(tmp_path / "in.jsonl", n=300)
+    was_disabled = datasets.are_progress_bars_disabled()  # an earlier test may have switched them off
+    datasets.enable_progress_bars()
+    try:
+        clean(src, tmp_path / "out", _cfg(resample=100), progress=True)
+        still_enabled = not datasets.are_progress_bars_disabled()
+    finally:
+        if was_disabled:
+            datasets.disable_progress_bars()
+    err = capfd.readouterr().err
+    for n, step in enumerate(STEPS, start=1):
+        assert f"clean {n}/{len(STEPS)} {step.name}" in err, err
+    for inner in ("Map", "Filter", "Creating parquet from Arrow format", "Saving the dataset", "Generating train split",
+                  "quota: count", "resample"):
+        assert not any(line.lstrip("\r").startswith(inner) for line in err.replace("\r", "\n").splitlines()), inner
+    assert still_enabled, "datasets' bars must be restored after clean"

@@ -9,7 +9,7 @@ import pytest
 import synthfilter as sf
 from synthfilter.cli import build_parser, main
 from synthfilter.detect.calibration import threshold_for_fpr
-from synthfilter.detect.cli import HELD_OUT
+from synthfilter.detect.fit import HELD_OUT
 from synthfilter.detect.corpus import text_key
 from synthfilter.hashing import hash64
 from synthfilter.reservoir import Reservoir

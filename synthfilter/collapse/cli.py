@@ -8,12 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..commands import command_group
-from ._checks import OptionError, check_int
-from .demo import DEMO, run_demo
-from .report import write_report
-from .runner import RunConfig, run
 
-__all__ = ["add_parser", "DEMO", "ALL_POLICIES"]
+__all__ = ["add_parser", "ALL_POLICIES"]
 
 #: every kind of policy, for a full grid with ``collapse run --policies``
 ALL_POLICIES = ["replace", "real-only", "accumulate", "accumulate-subsample", "keep-real:0.1", "keep-real-fixed:0.1",
@@ -80,7 +76,24 @@ def _cli_label(field: tuple[Any, ...], flags: set[str], flag_options: set[str], 
     return f"{key} (from --config {config_path})"
 
 
+def run(cfg: Any, run_dir: str, workers: int | None = None) -> Path:
+    """:func:`synthfilter.collapse.runner.run`, imported when a command runs (not to build the help)."""
+    from .runner import run as run_cells
+
+    return run_cells(cfg, run_dir, workers=workers)
+
+
+def write_report(run_dir: str, out: str | None = None, baseline: str | None = None) -> Path:
+    """:func:`synthfilter.collapse.report.write_report`, imported when a command runs."""
+    from .report import write_report as write
+
+    return write(run_dir, out, baseline=baseline)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    from ._checks import OptionError, check_int
+    from .config import RunConfig
+
     if args.workers is not None:
         check_int(args.workers, ("workers",), "--workers", 1, "worker processes")
     config: dict[str, Any] = _load_config(args.config) if args.config else {}
@@ -121,6 +134,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from ._checks import check_int
+    from .demo import run_demo
+
     if args.workers is not None:
         check_int(args.workers, ("workers",), "--workers", 1, "worker processes")
     result = run_demo(args.out, workers=args.workers)

@@ -23,7 +23,7 @@ import json
 import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -31,81 +31,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..io import RunLock, atomic_write_text
-from ._checks import OptionError, check_int, check_real
+from ._checks import check_int
+from .config import RunConfig
 from .policies import REAL_ROW_FIELDS, Policy, kept_real_rows, parse_policy
 from .results import ROW_KEY, dedupe_rows, load_results
 from .scenarios import make_scenario
 from .steps import Pool, cell_rng, cell_seed, detector_filter, hash_subsample, keep_ids, row_ids, tail
 
 __all__ = ["RunConfig", "run", "run_cell", "load_results", "dedupe_rows", "real_budget", "ROW_KEY", "REAL_ROW_FIELDS"]
-
-
-@dataclass
-class RunConfig:
-    """What to run.
-
-    Parameters
-    ----------
-    scenario:
-        Scenario name (``gaussian``, ``gmm``, ``linreg``, ``categorical``, ``digits``, ``text``, ``vae``, ``lstm``).
-    policies:
-        Policy specs (see :mod:`synthfilter.collapse.policies`), each at most once.
-    generations:
-        Generations after the initial fit on real data (an integer >= 1). Default 10.
-    seeds:
-        Independent repetitions per policy (an integer >= 1). Default 20.
-    options:
-        Scenario options, for example ``{"n": 100, "dim": 1}`` (checked by the scenario).
-    reference_size:
-        Known-real samples the ``filter`` detector may use each generation (>= 1). Default 200.
-    detector_fpr:
-        False-positive rate the ``filter`` detector is calibrated to, in (0, 1). Default 0.05.
-
-    :meth:`validate` (called by :func:`run` and :func:`run_cell`) rejects every value out of
-    range with a ``ValueError`` naming the option and what it expects.
-    """
-
-    scenario: str
-    policies: list[str]
-    generations: int = 10
-    seeds: int = 20
-    options: dict[str, Any] = field(default_factory=dict)
-    reference_size: int = 200
-    detector_fpr: float = 0.05
-
-    def validate(self) -> "RunConfig":
-        """Check every field, scenario option and policy before anything runs.
-
-        Raises :class:`~synthfilter.collapse._checks.OptionError` (a ``ValueError``) naming
-        the first bad option and what it expects; its ``field`` says which one, for the CLI.
-        """
-        if not isinstance(self.options, dict) or not all(isinstance(k, str) for k in self.options):
-            raise OptionError(("options",), "options",
-                              f"must be a mapping of scenario option names to values, got {self.options!r}")
-        scn = make_scenario(self.scenario, **self.options)
-        if isinstance(self.policies, str) or not isinstance(self.policies, (list, tuple)):
-            raise OptionError(("policies",), "policies",
-                              f"must be a list of policy specs (e.g. ['replace', 'accumulate']), got {self.policies!r}")
-        if not self.policies:
-            raise OptionError(("policies",), "policies", "must list at least one policy, got none")
-        seen: set[str] = set()
-        for spec in self.policies:
-            try:
-                parse_policy(spec).check_for(scn.n, scn.min_train_rows, scn.name)
-            except ValueError as err:
-                raise OptionError(("policies",), "policies", str(err), joiner=": ") from None
-            if spec in seen:
-                raise OptionError(("policies",), "policies",
-                                  f"must not repeat a policy (each would write the same result rows), "
-                                  f"got {spec!r} twice")
-            seen.add(spec)
-        check_int(self.generations, ("generations",), "generations", 1, "generations after the initial fit")
-        check_int(self.seeds, ("seeds",), "seeds", 1, "repetitions per policy")
-        check_int(self.reference_size, ("reference_size",), "reference_size", 1,
-                  "known-real samples for the filter detector")
-        check_real(self.detector_fpr, ("detector_fpr",), "detector_fpr", 0.0, 1.0, low_open=True, high_open=True,
-                   why="the filter detector's target false-positive rate")
-        return self
 
 
 def run_cell(cfg: RunConfig, policy_spec: str, seed: int) -> list[dict[str, Any]]:

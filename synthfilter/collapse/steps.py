@@ -17,7 +17,7 @@ from ..hashing import hash_keys
 from .scenarios import Scenario
 
 if TYPE_CHECKING:
-    from .runner import RunConfig
+    from .config import RunConfig
 
 __all__ = ["Pool", "cell_rng", "cell_seed", "row_ids", "keep_ids", "hash_subsample", "detector_filter", "tail"]
 

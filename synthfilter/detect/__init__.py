@@ -7,17 +7,22 @@ for uncertain rows); ``accurate`` (a transformer encoder whose top layers are fi
 its weights are trained by ``python -m synthfilter.detect.train --detector accurate``).
 """
 
-from .base import BaseDetector, NotFittedError, coerce_labels
-from .embedding import EmbedDetector
-from .encoder import EncoderDetector
-from .fast import FastDetector
-from .lm import LMDetector, LMScorer
-from .persist import DetectorFileError
-from .registry import DETECTORS, available_detectors, load_detector
-from .stack import CascadeDetector, StackDetector
+from .._face import lazy_face
+
 
 __all__ = [
     "BaseDetector", "FastDetector", "LMDetector", "LMScorer", "EmbedDetector", "StackDetector",
     "CascadeDetector", "EncoderDetector", "NotFittedError", "DetectorFileError", "DETECTORS", "available_detectors", "coerce_labels",
     "load_detector",
 ]
+
+__getattr__, __dir__ = lazy_face(__name__, {
+    ".base": ["BaseDetector", "NotFittedError", "coerce_labels"],
+    ".embedding": ["EmbedDetector"],
+    ".encoder": ["EncoderDetector"],
+    ".fast": ["FastDetector"],
+    ".lm": ["LMDetector", "LMScorer"],
+    ".persist": ["DetectorFileError"],
+    ".registry": ["DETECTORS", "available_detectors", "load_detector"],
+    ".stack": ["CascadeDetector", "StackDetector"],
+})

@@ -37,27 +37,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from ..commands import INPUT_HELP, command_group
 
-from ..commands import command_group
-from .inputs import require_scorable
-
-__all__ = ["add_parser", "fit_detector", "HELD_OUT"]
-
-#: Share of the rows (by group) that ``detector fit`` holds out for the threshold and the AUROC.
-HELD_OUT = 0.2
-
+__all__ = ["add_parser"]
 
 # ----------------------------------------------------------------------------- helpers
 def _check_fpr(target_fpr: float) -> float:
     if not (isinstance(target_fpr, float) and 0.0 < target_fpr < 1.0):
         raise ValueError(f"--target-fpr must be a share in (0, 1), e.g. 0.01; got {target_fpr!r}")
     return target_fpr
-
-
-def _needed(target_fpr: float) -> int:
-    """Human texts needed to resolve ``target_fpr`` (as :meth:`BaseDetector.calibrate` requires)."""
-    return int(np.ceil(1.0 / target_fpr))
 
 
 def _check_out(out: str, force: bool, inputs: list[str]) -> None:
@@ -79,134 +67,14 @@ def _texts(ds: Any, column: str, source: str) -> list:
     return ds[column]
 
 
-def _rate(scores: np.ndarray, threshold: float) -> tuple[int, float]:
-    """How many of ``scores`` are at or above ``threshold``, and their share."""
-    flagged = int(np.count_nonzero(scores >= threshold))
-    return flagged, flagged / len(scores) if len(scores) else math.nan
-
-
 def _pct(share: float) -> str:
     return "n/a" if math.isnan(share) else f"{100 * share:.2f}%"
 
 
-def _read_labels(values: list, column: str, source: str) -> np.ndarray:
-    """0 (human) / 1 (AI) per row; ``ValueError`` naming the rows whose label cannot be read."""
-    from .labels import coerce_labels
-
-    seen: dict[tuple[str, str], int] = {}
-    y = np.empty(len(values), dtype=np.int64)
-    bad: list[int] = []
-    for i, value in enumerate(values):
-        key = (type(value).__name__, repr(value))
-        if key not in seen:
-            try:
-                seen[key] = int(coerce_labels([value])[0])
-            except ValueError:
-                seen[key] = -1
-        y[i] = seen[key]
-        if seen[key] < 0:
-            bad.append(i)
-    if bad:
-        shown = ", ".join(f"{i} ({values[i]!r})" for i in bad[:10])
-        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-        raise ValueError(f"--label-column {column}: row(s) {shown}{more} of {source} hold no readable class; "
-                         "expected human/ai (or real/synthetic, 0/1, false/true)")
-    return y
-
-
-def _group_keys(texts: list[str], groups: list | None) -> list:
-    """What the held-out split hashes per row: the group value, else the normalised, lower-cased text."""
-    from .corpus import text_key
-
-    if groups is None:
-        return [text_key(t) for t in texts]
-    return ["\x00null" if g is None else str(g) for g in groups]
-
-
-def _auroc(y: np.ndarray, scores: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    if len(set(y.tolist())) < 2:
-        return math.nan
-    return float(roc_auc_score(y, scores))
-
-
-def _class_weights(y: np.ndarray) -> np.ndarray:
-    """Weights giving both classes the same total, mean 1."""
-    counts = np.bincount(y, minlength=2).astype(np.float64)
-    w = 1.0 / counts[y]
-    return w * (len(y) / w.sum())
-
-
-# ----------------------------------------------------------------------------- fit
-def fit_detector(name: str, texts: list[str], y: np.ndarray, groups: list | None = None, *,
-                 target_fpr: float = 0.01, seed: int = 0) -> tuple[Any, dict[str, Any]]:
-    """Fit a fresh detector ``name`` on ``texts``/``y`` (1 = AI) as ``synthfilter detector fit`` does.
-
-    Returns the detector (threshold set) and a summary dict: rows and classes of the fit
-    and held-out parts, the held-out AUROC, where the threshold came from
-    (``"held-out"`` or ``"all-human"``) and the rates at it. See the module docstring.
-    """
-    from ..hashing import hash64
-    from .base import SHIPPED_CLASSES, threshold_for_fpr
-    from .registry import load_detector
-    from .stack import CascadeDetector, StackDetector, choose_band
-
-    y = np.asarray(y, dtype=np.int64)
-    needed = _needed(target_fpr)
-    if int((y == 0).sum()) < needed:
-        raise ValueError(f"--target-fpr {target_fpr} needs at least {needed} human rows to be resolvable; DATA "
-                         f"has {int((y == 0).sum())}: give more human rows or raise --target-fpr")
-    keys = _group_keys(texts, groups)
-    held = np.array([hash64(seed, k) / 2.0**64 < HELD_OUT for k in keys], dtype=bool)
-    fit_y = y[~held]
-    if len(set(fit_y.tolist())) < 2:
-        raise ValueError(f"DATA: the {int((~held).sum())} rows left to fit on after holding out {HELD_OUT:.0%} "
-                         f"hold {int((fit_y == 0).sum())} human and {int((fit_y == 1).sum())} AI rows; "
-                         "give more rows of each class")
-    fit_texts = [t for t, h in zip(texts, held) if not h]
-    held_texts = [t for t, h in zip(texts, held) if h]
-    held_y = y[held]
-    labels = [SHIPPED_CLASSES[v] for v in fit_y.tolist()]  # classes_ = the sf_label vocabulary
-    weights = _class_weights(fit_y)
-    fit_groups = None if groups is None else [k for k, h in zip(keys, held) if not h]
-    if name in ("stack", "cascade"):
-        det = StackDetector().fit(fit_texts, labels, sample_weight=weights, groups=fit_groups)
-    else:
-        det = load_detector(name, fitted=False).fit(fit_texts, labels, sample_weight=weights)
-    both = len(set(held_y.tolist())) == 2
-    if both and hasattr(det, "recalibrate"):
-        det.recalibrate(held_texts, held_y, sample_weight=_class_weights(held_y))
-    if name == "cascade":  # the band: narrowest whose held-out AUROC is within 0.01 of the stack's
-        low, high = CascadeDetector().band_low, CascadeDetector().band_high
-        if both:
-            low, high, _ = choose_band(det.fast_decision(held_texts), det.ai_score(held_texts, any_language=True), held_y)
-        det = CascadeDetector.from_stack(det, low, high)
-    held_scores = det.score_texts(held_texts, any_language=True) if held_texts else np.zeros(0)
-    held_humans = held_scores[held_y == 0]
-    if len(held_humans) >= needed:
-        basis, human_scores = "held-out", held_humans
-    else:  # too few held-out humans to resolve the rate: every human row (see the module docstring)
-        fit_humans = det.score_texts([t for t, v in zip(fit_texts, fit_y) if v == 0], any_language=True)
-        basis, human_scores = "all-human", np.concatenate([held_humans, fit_humans])
-    det.threshold_ = threshold_for_fpr(human_scores, target_fpr)
-    summary = {
-        "fit_rows": len(fit_texts), "fit_human": int((fit_y == 0).sum()), "fit_ai": int((fit_y == 1).sum()),
-        "held_rows": len(held_texts), "held_human": int((held_y == 0).sum()), "held_ai": int((held_y == 1).sum()),
-        "held_auroc": _auroc(held_y, held_scores) if held_texts else math.nan,
-        "threshold_basis": basis, "threshold_humans": len(human_scores), "needed": needed,
-        "human_fpr": _rate(human_scores, det.threshold_)[1],
-        "held_human_fpr": _rate(held_humans, det.threshold_)[1],
-        "held_ai_tpr": _rate(held_scores[held_y == 1], det.threshold_)[1],
-    }
-    det.info_ = {**getattr(det, "info_", {}), "n_train": len(fit_texts), "n_heldout": len(held_texts),
-                 "heldout_auroc": None if math.isnan(summary["held_auroc"]) else round(summary["held_auroc"], 4),
-                 "threshold_from": basis, "target_fpr": target_fpr, "seed": seed}
-    return det, summary
-
-
 def _cmd_fit(args: argparse.Namespace) -> int:
     from ..io import read_dataset
+    from .fit import HELD_OUT, fit_detector, read_labels
+    from .inputs import require_scorable
 
     _check_fpr(args.target_fpr)
     _check_out(args.out, args.force, [args.data])
@@ -224,7 +92,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                          f"columns present: {ds.column_names}")
     require_scorable(texts, f"--text-column {args.text_column} of {args.data}",
                      "fit never drops rows: remove or fix them first")
-    y = _read_labels(ds[args.label_column], args.label_column, args.data)
+    y = read_labels(ds[args.label_column], args.label_column, args.data)
     if len(set(y.tolist())) < 2:
         raise ValueError(f"--label-column {args.label_column}: {args.data} holds only "
                          f"{'human' if y.size and y[0] == 0 else 'AI'} rows; fitting needs both classes")
@@ -275,12 +143,15 @@ def _load(name: str) -> Any:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .fit import flagged, needed_humans
+    from .inputs import require_scorable
+
     _check_fpr(args.target_fpr)
     _check_out(args.out, args.force, [args.reference])
     texts, source = _reference_texts(args.reference, args.text_column)
     require_scorable(texts, f"REFERENCE {source} (--text-column {args.text_column})",
                      "calibrate never drops rows: remove or fix them first")
-    needed = _needed(args.target_fpr)
+    needed = needed_humans(args.target_fpr)
     if len(texts) < needed:
         raise ValueError(f"REFERENCE {source}: {len(texts)} texts cannot resolve --target-fpr {args.target_fpr}; "
                          f"give at least {needed} or raise --target-fpr")
@@ -289,7 +160,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     scores = det.score_texts(texts)
     det.calibrate(texts, args.target_fpr)
     new = float(det.threshold_)
-    before, after = _rate(scores, old), _rate(scores, new)
+    before, after = flagged(scores, old), flagged(scores, new)
     det.info_ = {**getattr(det, "info_", {}), "calibrated": {
         "reference": str(args.reference), "rows": len(texts), "target_fpr": args.target_fpr,
         "reference_fpr": round(after[1], 6), "previous_threshold": old}}
@@ -344,8 +215,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     dsub = command_group(sub, "detector", help="fit a detector on your own labelled data, or list the shipped ones")
     fit = dsub.add_parser("fit", help="fit a fresh detector on labelled texts; threshold and AUROC from a held-out 20%%")
-    fit.add_argument("data", metavar="DATA", help="JSONL, CSV, Parquet or Arrow file, a folder of them, or a saved "
-                                                  "datasets folder, with a text and a label column")
+    fit.add_argument("data", metavar="DATA", help=INPUT_HELP + ", with a text and a label column")
     fit.add_argument("--out", required=True, help="the fitted detector (.npz)")
     fit.add_argument("--detector", default="fast",
                      help="kind to fit: fast (default; seconds), lm, embed, stack or cascade (language-model tiers: "
@@ -363,7 +233,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     fit.set_defaults(func=_cmd_fit)
     lst = dsub.add_parser("list", help="the shipped detectors: version, languages, default threshold")
     lst.set_defaults(func=_cmd_list)
-    from .train import add_arguments as add_train_arguments
+    from .recipe import add_arguments as add_train_arguments
 
     train = dsub.add_parser("train", help="rebuild the shipped weights from ../shared/data/detect, deterministically "
                                           "(the same as python -m synthfilter.detect.train)")

@@ -21,7 +21,6 @@ language model across machines; ``accurate`` up to torch's CPU kernels and threa
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,54 +32,11 @@ from .base import SHIPPED_CLASSES, BaseDetector, threshold_for_fpr
 from .corpus import Document, balanced_weights, cap_per_cell, default_corpus_dir, grouped_split, load_corpus
 from .lm import shared_scorer
 from .registry import DETECTORS, weights_path
+from .recipe import (ALL_FOLDER_TIERS, DEFAULT_CAP, SHIPPED, SHIPPED_ALPHA, SHIPPED_LANGUAGES, SHIPPED_SOURCES,
+                     WEIGHTS_VERSION, WEIGHTS_VERSIONS, add_arguments, default_lm_cache)
 from .stack import CascadeDetector, StackDetector, choose_band
 
 __all__ = ["train_shipped", "fit_shipped_detector", "default_lm_cache", "SHIPPED", "add_arguments", "run", "main"]
-
-#: Version written into ``sf_detector``; bump when features, data or training change.
-WEIGHTS_VERSION = "1"
-
-#: Tiers whose weights changed since ``@1``, with their version: ``fast@2`` has the transferred threshold,
-#: ``accurate@2`` fine-tuned every MiniLM layer, ``accurate@3`` multilingual-e5-small's top four on each text's first
-#: 128 tokens, ``accurate@4`` the same on up to four 128-token windows per text (and scores four); ``lm@2`` has the
-#: transferred threshold.
-WEIGHTS_VERSIONS: dict[str, str] = {"fast": "2", "accurate": "4", "lm": "2"}
-
-#: The share of held-out human texts left above the shipped threshold, per tier: the transferred level
-#: ``summary.shipped_alpha`` of ``benchmarks/results/detect_folders.json`` (the largest share of
-#: calibration humans at which the leave-one-folder-out runs flagged at most 1% of *unseen* folders'
-#: humans on average; for ``accurate`` and ``multilingual`` no level reached that, and the smallest, 0.0001, puts the
-#: threshold at the highest-scoring held-out human). Tiers not named use 1% of the held-out humans.
-SHIPPED_ALPHA: dict[str, float] = {"fast": 0.0015, "lm": 0.0013, "accurate": 0.0001, "multilingual": 0.0001}
-
-
-#: Every detector whose weights ship in the package, in build order.
-SHIPPED = ("fast", "lm", "embed", "stack", "cascade", "accurate", "lm-hidden", "multilingual")
-
-#: Documents per (source, label). The heavy tiers score each text with a language
-#: model (about 5 docs/s) or fine-tune an encoder on a CPU, so they use a smaller, hash-chosen sample.
-DEFAULT_CAP = {"fast": 3000, "lm": 750, "embed": 750, "stack": 750, "cascade": 750, "accurate": 300,
-               "lm-hidden": 200, "multilingual": 500}
-
-
-#: The folders of ``../shared/data/detect`` the shipped ``@1`` weights were trained on (English only).
-SHIPPED_SOURCES: tuple[str, ...] = ("fastdetectgpt", "glimpse", "l2r", "outfox", "seqxgpt")
-
-#: Tiers trained on every folder (all languages); the others on :data:`SHIPPED_SOURCES`.
-ALL_FOLDER_TIERS: frozenset[str] = frozenset({"accurate", "lm-hidden", "multilingual"})
-
-#: Languages each tier declares: English, plus a language whose leave-one-folder-out AUROC reached 0.8
-#: (``scored_languages`` in ``benchmarks/results/detect_folders.json``). Training on a language is not
-#: enough to declare it.
-SHIPPED_LANGUAGES: dict[str, tuple[str, ...]] = {"fast": ("en",), "accurate": ("ar", "en"), "lm-hidden": ("en",),
-                                                 "multilingual": ("en",)}
-
-
-def default_lm_cache() -> Path:
-    """Where training and benchmarks keep LM features between runs (``$SYNTHFILTER_CACHE`` or ``~/.cache/synthfilter``)."""
-    root = os.environ.get("SYNTHFILTER_CACHE") or Path.home() / ".cache" / "synthfilter"
-    return Path(root) / "lm_features_128.npz"
-
 
 def fit_shipped_detector(name: str, train: list[Document], held: list[Document], target_fpr: float = 0.01) -> BaseDetector:
     """Fit detector ``name`` on ``train``; recalibrate, choose the threshold (and the cascade band) on ``held``.
@@ -159,23 +115,6 @@ def train_shipped(name: str = "fast", data: str | Path | None = None, cap: int |
     path = Path(out_dir) / f"{name}.npz" if out_dir else weights_path(name)
     det.save(path)
     return path
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The training options (shared by ``python -m synthfilter.detect.train`` and ``synthfilter detector train``)."""
-    parser.add_argument("--data", default=str(default_corpus_dir()), help="corpus folder (default: %(default)s)")
-    parser.add_argument("--detector", default="all", choices=["all", *SHIPPED],
-                        help="which shipped detector to rebuild (default: all of them)")
-    parser.add_argument("--cap", type=int, default=None,
-                        help="documents per (source, label) (default: " +
-                             ", ".join(f"{k} {v}" for k, v in DEFAULT_CAP.items()) + ")")
-    parser.add_argument("--lm-cache", default=str(default_lm_cache()), help="LM feature cache (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--sources", default="default",
-                        help="comma-separated source folders, 'all', or 'default' (the shipped weights': every folder for "
-                             f"{sorted(ALL_FOLDER_TIERS)}, else {','.join(SHIPPED_SOURCES)})")
-    parser.add_argument("--out", default=None, help="output folder (default: the package's weights folder)")
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,12 +8,17 @@
 * :mod:`~synthfilter.diversity.metrics`: coverage entropy, rare mass, Vendi score, distinct-n.
 """
 
-from . import metrics
-from .clustering import assign_clusters, default_levels, fit_hierarchy, row_features, row_hashes, water_fill
-from .dedup import DedupReport, dedup_semantic
-from .encoders import EMBEDDING_COLUMN, Embedder
-from .resample import CLUSTER_COLUMN, ResampleConfig, ResampleReport, resample_tails
+from .._face import lazy_face
+
 
 __all__ = ["Embedder", "ResampleConfig", "ResampleReport", "DedupReport", "resample_tails", "dedup_semantic",
            "water_fill", "row_features", "row_hashes", "fit_hierarchy", "assign_clusters", "default_levels", "metrics",
            "EMBEDDING_COLUMN", "CLUSTER_COLUMN"]
+
+__getattr__, __dir__ = lazy_face(__name__, {
+    ".metrics": [":"],
+    ".clustering": ["assign_clusters", "default_levels", "fit_hierarchy", "row_features", "row_hashes", "water_fill"],
+    ".dedup": ["DedupReport", "dedup_semantic"],
+    ".encoders": ["EMBEDDING_COLUMN", "Embedder"],
+    ".resample": ["CLUSTER_COLUMN", "ResampleConfig", "ResampleReport", "resample_tails"],
+})

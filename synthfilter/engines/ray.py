@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,7 @@ import pyarrow as pa
 from ..io import data_format, input_files, read_dataset, recorded_files
 from .base import BatchFn, Engine
 
-__all__ = ["RayEngine", "ordered"]
+__all__ = ["RayEngine", "ordered", "quiet", "require_ray", "start_local"]
 
 _ROW = "_sf_row"
 
@@ -31,6 +34,57 @@ def ordered() -> Iterator[None]:
         yield
     finally:
         ctx.execution_options.preserve_order = before
+
+
+def require_ray() -> Any:
+    """Import ``ray`` or raise an ImportError that says how to install it."""
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError as err:  # pragma: no cover - exercised only without ray
+        raise ImportError("synthfilter needs Ray Data for Ray: pip install 'synthfilter[ray]'") from err
+    return ray
+
+
+def start_local(num_cpus: int | None = None, *, verbose: bool = False) -> Any:
+    """Join the cluster at ``RAY_ADDRESS`` if set; else start a local Ray.
+
+    ``num_cpus`` caps the local Ray's CPUs (default: all). No dashboard, no log
+    forwarding to the driver. Does nothing when Ray is already initialised. Ray 2.60
+    refuses a loopback node address and its gRPC servers listen on every interface;
+    they require Ray's session token (on by default), so leave ``RAY_AUTH_MODE`` unset.
+    ``verbose=False`` (default) keeps Ray quiet: errors only, no Ray Data progress logs
+    (set ``verbose=True`` for Ray's own logging and progress bars).
+    """
+    ray = require_ray()
+    quiet(not verbose)
+    if ray.is_initialized():
+        return ray
+    level = logging.INFO if verbose else logging.ERROR
+    if os.environ.get("RAY_ADDRESS"):
+        ray.init(log_to_driver=False, logging_level=level)
+    else:
+        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, logging_level=level)
+    quiet(not verbose)
+    return ray
+
+
+def quiet(on: bool = True) -> None:
+    """Silence (or restore) Ray's driver-side logging, Ray Data's progress output and its advice warnings."""
+    if on:
+        warnings.filterwarnings("ignore", message="The minimum number of concurrent actors", category=UserWarning)
+    for name in ("ray", "ray.data", "ray._private", "ray.util", "ray.rllib"):
+        logging.getLogger(name).setLevel(logging.ERROR if on else logging.INFO)
+    try:
+        from ray.data import DataContext
+    except ImportError:  # pragma: no cover - ray missing is reported by require_ray
+        return
+    ctx = DataContext.get_current()
+    for flag in ("enable_progress_bars", "enable_operator_progress_bars"):
+        if hasattr(ctx, flag):
+            setattr(ctx, flag, not on)
+    if hasattr(ctx, "print_on_execution_start"):
+        ctx.print_on_execution_start = not on
 
 
 class _Apply:
@@ -59,8 +113,6 @@ class RayEngine(Engine):
     name = "ray"
 
     def __init__(self, workers: int = 2, batch_size: int = 1000, verbose: bool = False) -> None:
-        from ..integrations.ray import start_local
-
         self.ray = start_local(num_cpus=max(workers, 1), verbose=verbose)
         self.workers = workers
         self.batch_size = batch_size

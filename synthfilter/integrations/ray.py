@@ -23,8 +23,6 @@ rows with equal keys, the same as on one machine.
 
 from __future__ import annotations
 
-import logging
-import os
 import warnings
 from typing import Any
 
@@ -35,6 +33,7 @@ from ..batches import EmbedColumn, TagColumns, set_column
 from ..columns import CLUSTER
 from ..diversity import EMBEDDING_COLUMN, Embedder
 from ..diversity.clustering import assign_clusters as _assign, fit_hierarchy
+from ..engines.ray import RayEngine, quiet, require_ray, start_local
 from ..quota import QuotaConfig
 from ..quota.engine import enforce_quota_on
 from ..tag import Tagger
@@ -44,61 +43,8 @@ __all__ = ["tag", "embed", "enforce_quota", "fit_centroids", "assign_clusters", 
 _ROW = "_sf_row"
 
 
-def require_ray() -> Any:
-    """Import ``ray`` or raise an ImportError that says how to install it."""
-    try:
-        import ray
-        import ray.data  # noqa: F401
-    except ImportError as err:  # pragma: no cover - exercised only without ray
-        raise ImportError("synthfilter.integrations.ray needs Ray Data: pip install 'synthfilter[ray]'") from err
-    return ray
-
-
-def start_local(num_cpus: int | None = None, *, verbose: bool = False) -> Any:
-    """Join the cluster at ``RAY_ADDRESS`` if set; else start a local Ray.
-
-    ``num_cpus`` caps the local Ray's CPUs (default: all). No dashboard, no log
-    forwarding to the driver. Does nothing when Ray is already initialised. Ray 2.60
-    refuses a loopback node address and its gRPC servers listen on every interface;
-    they require Ray's session token (on by default), so leave ``RAY_AUTH_MODE`` unset.
-    ``verbose=False`` (default) keeps Ray quiet: errors only, no Ray Data progress logs
-    (set ``verbose=True`` for Ray's own logging and progress bars).
-    """
-    ray = require_ray()
-    quiet(not verbose)
-    if ray.is_initialized():
-        return ray
-    level = logging.INFO if verbose else logging.ERROR
-    if os.environ.get("RAY_ADDRESS"):
-        ray.init(log_to_driver=False, logging_level=level)
-    else:
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, logging_level=level)
-    quiet(not verbose)
-    return ray
-
-
-def quiet(on: bool = True) -> None:
-    """Silence (or restore) Ray's driver-side logging, Ray Data's progress output and its advice warnings."""
-    if on:
-        warnings.filterwarnings("ignore", message="The minimum number of concurrent actors", category=UserWarning)
-    for name in ("ray", "ray.data", "ray._private", "ray.util", "ray.rllib"):
-        logging.getLogger(name).setLevel(logging.ERROR if on else logging.INFO)
-    try:
-        from ray.data import DataContext
-    except ImportError:  # pragma: no cover - ray missing is reported by require_ray
-        return
-    ctx = DataContext.get_current()
-    for flag in ("enable_progress_bars", "enable_operator_progress_bars"):
-        if hasattr(ctx, flag):
-            setattr(ctx, flag, not on)
-    if hasattr(ctx, "print_on_execution_start"):
-        ctx.print_on_execution_start = not on
-
-
 # --------------------------------------------------------------------------- tag / embed / quota
 def _engine(concurrency: int = 2, batch_size: int = 1024) -> Any:
-    from ..engines.ray import RayEngine
-
     return RayEngine(workers=concurrency, batch_size=batch_size)
 
 

@@ -56,11 +56,8 @@ atomic writes),
 :mod:`~synthfilter.io.lock`, :mod:`~synthfilter.io.checksums`.
 """
 
-from .checksums import recorded_files, verify_checksums, write_checksums
-from .files import CHECKSUMS_NAME, LOCK_NAME, data_format, input_files, input_fingerprints, sample_path, sha256_file
-from .lock import LockedError, RunLock, StaleLockWarning
-from .read import read_dataset
-from .write import atomic_path, atomic_write_bytes, atomic_write_text, check_output, write_dataset
+from .._face import lazy_face
+
 
 __all__ = [
     "read_dataset",
@@ -83,3 +80,12 @@ __all__ = [
     "CHECKSUMS_NAME",
     "LOCK_NAME",
 ]
+
+__getattr__, __dir__ = lazy_face(__name__, {
+    ".checksums": ["recorded_files", "verify_checksums", "write_checksums"],
+    ".files": ["CHECKSUMS_NAME", "LOCK_NAME", "data_format", "input_files", "input_fingerprints", "sample_path",
+               "sha256_file"],
+    ".lock": ["LockedError", "RunLock", "StaleLockWarning"],
+    ".read": ["read_dataset"],
+    ".write": ["atomic_path", "atomic_write_bytes", "atomic_write_text", "check_output", "write_dataset"],
+})

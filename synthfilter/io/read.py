@@ -131,7 +131,8 @@ def _check_compression(unit: InputUnit) -> None:
 
 
 @contextlib.contextmanager
-def _progress_bars(enabled: bool) -> Iterator[None]:
+def datasets_progress(enabled: bool) -> Iterator[None]:
+    """``datasets``' own progress bars on (as they were) or off (``enabled=False``) for the duration; restored after."""
     was_disabled = datasets.are_progress_bars_disabled()
     if not enabled and not was_disabled:
         datasets.disable_progress_bars()
@@ -276,7 +277,7 @@ def read_dataset(path: str | os.PathLike) -> datasets.Dataset:
     units = input_units(path)
     parts: list[tuple[InputUnit, datasets.Dataset]] = []
     empty = 0
-    with _progress_bars(len(units) == 1):
+    with datasets_progress(len(units) == 1):
         for unit in units:
             ds = _load_unit(unit)
             if ds is None:

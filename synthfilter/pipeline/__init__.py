@@ -5,8 +5,13 @@
 * :mod:`~synthfilter.pipeline.run`: :func:`clean`, which runs and resumes them on an engine.
 """
 
-from .config import CleanConfig
-from .run import clean
-from .steps import STEPS, Step, step_folder
+from .._face import lazy_face
+
 
 __all__ = ["CleanConfig", "clean", "STEPS", "Step", "step_folder"]
+
+__getattr__, __dir__ = lazy_face(__name__, {
+    ".config": ["CleanConfig"],
+    ".run": ["clean"],
+    ".steps": ["STEPS", "Step", "step_folder"],
+})

@@ -37,6 +37,7 @@ from ..io import (RunLock, atomic_write_text, check_output, data_format, input_f
 from .config import CleanConfig
 from .audit import reasons_of
 from .html_report import write_html_report
+from ..io.read import datasets_progress
 from ..io.write import naming
 from .outdir import check_out_folder, owned, remove_leftovers
 from .steps import STEPS
@@ -129,7 +130,8 @@ def clean(input_path: str | os.PathLike, output_dir: str | os.PathLike, config: 
     check_out_folder(out)
     files = input_files(input_path)
     fmt = "parquet" if all(data_format(p)[0] == "parquet" for p in files) else "jsonl"
-    rows_in = read_dataset(input_path).num_rows
+    with datasets_progress(False):  # clean shows one bar per step, none of datasets' own
+        rows_in = read_dataset(input_path).num_rows
     if config.resample > rows_in:
         raise ValueError(f"--resample {config.resample} but the input has only {rows_in} rows")
     out.mkdir(parents=True, exist_ok=True)
@@ -142,7 +144,8 @@ def clean(input_path: str | os.PathLike, output_dir: str | os.PathLike, config: 
                     "steps": [s.name for s in STEPS], "step_fingerprints": fingerprints, "input": str(input_path),
                     "input_fingerprints": inputs, "versions": _versions(config.engine), "command": command}
         atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
-        return _run(input_path, out, config, fingerprints, fmt, progress)
+        with datasets_progress(False):
+            return _run(input_path, out, config, fingerprints, fmt, progress)
 
 
 def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[str, str], fmt: str,
@@ -153,29 +156,14 @@ def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[st
     report: dict[str, Any] = {"engine": config.engine, "steps": {}}
     last: Path | None = None
     reuse = True
-    bar = tqdm(STEPS, desc="clean", unit="step", disable=not progress)
-    for n, step in enumerate(bar, start=1):
-        bar.set_postfix_str(step.name)
-        folder = out / "steps" / f"{n}-{step.name}"
-        why = _valid_step(folder, fingerprints[step.name]) if reuse else "an earlier step was recomputed"
-        if why is None:
-            report["steps"][step.name] = {**json.loads((folder / "report.json").read_text()), "resumed": True}
-            last = folder
-            step.check(report["steps"][step.name], config)
-            continue
-        if reuse and why != "not completed" and folder.exists():
-            warnings.warn(f"clean: step folder {folder} {why}; recomputing it and every later step", stacklevel=3)
-        reuse = False
-        runner = local if step.on_driver else engine
-        data = runner.load(input_path) if last is None else runner.read(last)
-        started = time.perf_counter()
-        data, step_report, *dropped = _run_step(step, data, runner, config, report["steps"])
-        step_report["fingerprint"] = fingerprints[step.name]
-        _write_step(runner, data, folder, step_report, config, dropped[0] if dropped else None, started)
-        report["steps"][step.name] = step_report
-        last = folder
-        del data
-        step.check(step_report, config)
+    for n, step in enumerate(STEPS, start=1):
+        with tqdm(total=1, desc=f"clean {n}/{len(STEPS)} {step.name}", unit="step", disable=not progress,
+                  bar_format="{desc}: {bar} {elapsed}{postfix}") as bar:
+            last, reuse = _step(n, step, last, reuse, out, input_path, config, fingerprints, local, engine, report)
+            rows = report["steps"][step.name].get("rows_out")
+            resumed = " (resumed)" if report["steps"][step.name].get("resumed") else ""
+            bar.set_postfix_str(f"{rows} rows{resumed}" if rows is not None else resumed.strip())
+            bar.update(1)
     final = local.read(last)
     report["realised_mix"] = report["steps"][STEPS[-1].name]["labels"]
     report["realised_synthetic_share"] = _share(report["realised_mix"], config.unknown)
@@ -199,6 +187,29 @@ def _run(input_path: Path, out: Path, config: CleanConfig, fingerprints: dict[st
     report["html_report"] = str(write_html_report(out, report, local.read(out / "steps" / f"1-{STEPS[0].name}"),
                                                   by=config.by))
     return report
+
+
+def _step(n: int, step: Any, last: Path | None, reuse: bool, out: Path, input_path: Path, config: CleanConfig,
+          fingerprints: dict[str, str], local: Any, engine: Any, report: dict[str, Any]) -> tuple[Path, bool]:
+    """Run (or resume) step ``n``; return its folder and whether later steps may still be resumed."""
+    folder = out / "steps" / f"{n}-{step.name}"
+    why = _valid_step(folder, fingerprints[step.name]) if reuse else "an earlier step was recomputed"
+    if why is None:
+        report["steps"][step.name] = {**json.loads((folder / "report.json").read_text()), "resumed": True}
+        step.check(report["steps"][step.name], config)
+        return folder, reuse
+    if reuse and why != "not completed" and folder.exists():
+        warnings.warn(f"clean: step folder {folder} {why}; recomputing it and every later step", stacklevel=4)
+    runner = local if step.on_driver else engine
+    data = runner.load(input_path) if last is None else runner.read(last)
+    started = time.perf_counter()
+    data, step_report, *dropped = _run_step(step, data, runner, config, report["steps"])
+    step_report["fingerprint"] = fingerprints[step.name]
+    _write_step(runner, data, folder, step_report, config, dropped[0] if dropped else None, started)
+    report["steps"][step.name] = step_report
+    del data
+    step.check(step_report, config)
+    return folder, False
 
 
 def _write_output(final: Any, out: Path, fmt: str, shard_size: int | None) -> list[dict[str, Any]]:

@@ -143,7 +143,7 @@ class DedupStep(Step):
             if languages is not None and LANG.name in ds.column_names:
                 compare = np.isin(np.asarray(ds[LANG.name], dtype=object), list(languages))
             ds, dedup_report = dedup_semantic(ds, cfg.dedup_threshold, seed=cfg.seed, invalid="keep",
-                                              compare=compare, return_report=True, progress=True)
+                                              compare=compare, return_report=True, progress=False)
             info = dedup_report.to_dict()
             dropped.append(duplicates_dropped(before, dedup_report.duplicate_of))
         quota = cfg.quota_config()
@@ -178,7 +178,7 @@ class ResampleStep(Step):
         plan = plan_sample(by_code, cfg.resample, cfg.quota_config("labels"))
         sizes = {f"{group}\x1f{CLASS_NAMES[c]}": k for (group, c), k in plan.items() if k}
         kept, report = resample_tails(ds, cfg.resample, config=cfg.resample_config(), return_report=True,
-                                      strata=strata, stratum_sizes=sizes, progress=True)
+                                      strata=strata, stratum_sizes=sizes, progress=False)
         dropped = not_selected(ds, kept, "resample_cap")
         return with_copies(kept), {**report.to_dict(), "requested": cfg.resample,
                                    "plan": {k.replace("\x1f", "/"): v for k, v in sizes.items()}}, dropped

@@ -20,19 +20,24 @@
 * :mod:`~synthfilter.quota.report`: :class:`QuotaReport`.
 """
 
-from .config import CLASS_NAMES, HUMAN, NULL_GROUP, SYNTHETIC, UNKNOWN, QuotaConfig
-from .datasets import enforce_quota, quota_report
-from .estimate import ShareEstimate
-from .share import estimate_share
-from .calibrate import LabelCalibration, calibrate_labels
-from .mix import mix
-from .keys import RowKeys, row_keys
-from .plan import QuotaPlan, Summary, make_plan, plan_keep
-from .basis import LabelsUnderstate
-from .reference_check import UnfitReference
-from .sample import plan_sample
-from .report import QuotaReport
+from .._face import lazy_face
+
 
 __all__ = ["QuotaConfig", "QuotaReport", "ShareEstimate", "estimate_share", "QuotaPlan", "RowKeys", "Summary", "enforce_quota", "quota_report", "mix",
            "make_plan", "plan_keep", "plan_sample", "row_keys", "CLASS_NAMES", "NULL_GROUP", "HUMAN", "SYNTHETIC",
            "UNKNOWN", "LabelsUnderstate", "UnfitReference", "calibrate_labels", "LabelCalibration"]
+
+__getattr__, __dir__ = lazy_face(__name__, {
+    ".config": ["CLASS_NAMES", "HUMAN", "NULL_GROUP", "SYNTHETIC", "UNKNOWN", "QuotaConfig"],
+    ".datasets": ["enforce_quota", "quota_report"],
+    ".estimate": ["ShareEstimate"],
+    ".share": ["estimate_share"],
+    ".calibrate": ["LabelCalibration", "calibrate_labels"],
+    ".mix": ["mix"],
+    ".keys": ["RowKeys", "row_keys"],
+    ".plan": ["QuotaPlan", "Summary", "make_plan", "plan_keep"],
+    ".basis": ["LabelsUnderstate"],
+    ".reference_check": ["UnfitReference"],
+    ".sample": ["plan_sample"],
+    ".report": ["QuotaReport"],
+})

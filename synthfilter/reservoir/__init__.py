@@ -13,10 +13,15 @@ Modules: :mod:`~synthfilter.reservoir.store` (the class), :mod:`~synthfilter.res
 :mod:`~synthfilter.reservoir.report`, :mod:`~synthfilter.reservoir.cli`.
 """
 
-from .manifest import content_fingerprint, text_sha256
-from .report import ReservoirAddReport, ReservoirVerifyReport, RowChange, RowRef
-from .store import Reservoir, is_reservoir, open_reservoir
-from .verify import verify_reservoir
+from .._face import lazy_face
+
 
 __all__ = ["Reservoir", "ReservoirAddReport", "ReservoirVerifyReport", "RowChange", "RowRef", "open_reservoir",
            "is_reservoir", "verify_reservoir", "content_fingerprint", "text_sha256"]
+
+__getattr__, __dir__ = lazy_face(__name__, {
+    ".manifest": ["content_fingerprint", "text_sha256"],
+    ".report": ["ReservoirAddReport", "ReservoirVerifyReport", "RowChange", "RowRef"],
+    ".store": ["Reservoir", "is_reservoir", "open_reservoir"],
+    ".verify": ["verify_reservoir"],
+})

@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..commands import command_group
-from ..io import check_output, write_dataset
-from .store import Reservoir, open_reservoir
-from .verify import verify_reservoir
+from ..commands import INPUT_HELP, OUTPUT_HELP, command_group
 
 __all__ = ["add_parser"]
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
+    from ..io import check_output
+    from .store import Reservoir
+
     check_output(args.input, args.reservoir)
     res = Reservoir(args.reservoir)
     _, report = res.add(args.input, source=args.source, licence=args.licence, collected=args.collected,
@@ -23,6 +23,8 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    from .store import open_reservoir
+
     info = open_reservoir(args.reservoir).info()
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
@@ -41,12 +43,17 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
+    from .verify import verify_reservoir
+
     report = verify_reservoir(args.reservoir, fingerprint=args.fingerprint)
     print(report.to_json() if args.json else report)
     return 0 if report.ok else 1
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
+    from ..io import check_output, write_dataset
+    from .store import open_reservoir
+
     res = open_reservoir(args.reservoir)
     check_output(args.reservoir, args.output)
     ds = res.sample(args.n, seed=args.seed, source=args.source, version=args.at_version)
@@ -63,7 +70,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     add = rsub.add_parser("add", help="store the texts of INPUT as a new version (texts already stored are skipped)")
     add.add_argument("reservoir", help="reservoir folder (created when missing)")
-    add.add_argument("input", help="JSONL, CSV, Parquet or Arrow file, a folder of them, or a saved datasets folder")
+    add.add_argument("input", help=INPUT_HELP)
     add.add_argument("--source", required=True, help="where the texts come from, e.g. wikitext-2-raw-v1")
     add.add_argument("--licence", "--license", dest="licence", required=True, help="their licence, e.g. 'CC BY-SA 3.0'")
     add.add_argument("--collected", default=None,
@@ -85,7 +92,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     smp = rsub.add_parser("sample", help="write N rows chosen deterministically by hash (in reservoir order)")
     smp.add_argument("reservoir")
-    smp.add_argument("output", help="output path: .jsonl, .parquet, .csv, .arrow, or a folder (saved datasets)")
+    smp.add_argument("output", help=OUTPUT_HELP)
     smp.add_argument("-n", type=int, required=True, help="rows to sample")
     smp.add_argument("--seed", type=int, default=0, help="hash seed (default: 0)")
     smp.add_argument("--source", default=None, help="sample only rows of this source")

@@ -219,7 +219,7 @@ class TextScenario(Scenario):
         return np.array(out)
 
     def evaluate(self, model, rng):
-        from synthfilter.diversity.metrics import distinct_n
+        from synthfilter import metrics  # the package face, as a user's ablation would
 
         docs, vocab, _, test_ids, rare = self._corpus()
         uni = self._smoothed_unigram(model)
@@ -232,7 +232,8 @@ class TextScenario(Scenario):
                 "rare_word_loglik": float(np.mean(np.log(uni[rare]))) if len(rare) else float("nan"),
                 "rare_word_recall": float(np.mean(model.unigram[rare] > 0)) if len(rare) else float("nan"),
                 "vocab_ratio": float(np.mean(model.unigram > 0)),
-                "distinct_2": distinct_n(list(gen), 2), "type_token_ratio": distinct_n(list(gen), 1)}
+                "distinct_2": metrics.distinct_n(list(gen), 2),
+                "type_token_ratio": metrics.distinct_n(list(gen), 1)}
 
     def feature_names(self, data):
         return ["text"]
