@@ -228,7 +228,6 @@ def _row_strata(ds: datasets.Dataset, cfg: CleanConfig) -> list[str]:
     ``"<group> (known)"``, so tail resampling keeps the share of known-human rows the quota's bound counted on),
     the class as the label says."""
     labels = ds[LABEL_COLUMN]
-    labels = ds[LABEL_COLUMN]
     if cfg.by is None:
         groups = ["all"] * len(labels)
     else:  # named as the quota names them (its report's strata), so the plan below matches them
