@@ -1,6 +1,6 @@
 """The README's report picture (docs/report.png), drawn from a real `synthfilter clean` run.
 
-    python benchmarks/report_picture.py [--folder glimpse] [--resample 200] [--seed 0]
+    python benchmarks/report_picture.py [--folder glimpse] [--resample 150] [--seed 0]
 
 The corpus is built from ``../shared/data/detect`` as ``benchmarks/clean_true_share.py``'s dated
 scenario builds it (its ``corpora``): 1,500 rows of one folder "first seen" in 2024, 40% of them AI,
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=str(default_corpus_dir()))
     parser.add_argument("--folder", default="glimpse")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--resample", type=int, default=200,
+    parser.add_argument("--resample", type=int, default=150,
                         help="rows kept (near-duplicate removal leaves about 250 of this folder's 2,000)")
     parser.add_argument("--out", default=str(PICTURE))
     args = parser.parse_args(argv)
