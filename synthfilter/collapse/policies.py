@@ -27,7 +27,8 @@ steps
     synthetic rows, by provenance), ``filter`` (a detector fitted each generation on a
     small known-real slice and generated samples drops likely-synthetic rows;
     ``filter:TPR:FPR`` uses a simulated detector with those rates in [0, 1] instead), ``tail`` / ``tail:ref``
-    (:func:`synthfilter.resample_tails` down to the generation size, ``ref`` anchored to
+    (:func:`synthfilter.resample_tails` down to the generation size, an unbiased draw inside each cluster
+    (``within="hash"``), ``ref`` anchored to
     the real data's cluster proportions), ``select-likely`` (keep the samples the current
     model finds most likely: a negative control).
 
