@@ -38,6 +38,19 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
 
+def _left_after_killing(proc: subprocess.Popen, pids: list[int], wait: float = 10) -> list[int]:
+    """SIGKILL ``proc``, give ``pids`` ``wait`` seconds to end, and return those still alive (killed then)."""
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + wait
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in pids if _alive(pid)]
+    for pid in left:
+        os.kill(pid, 9)
+    return left
+
+
 
 @pytest.mark.parametrize("how", ["library", "cli"])
 def test_workers_die_when_the_parent_is_killed(tmp_path, how):
@@ -47,15 +60,7 @@ def test_workers_die_when_the_parent_is_killed(tmp_path, how):
                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     workers = [int(proc.stdout.readline()) for _ in range(2)]
     assert all(_alive(pid) for pid in workers)
-    proc.kill()
-    proc.wait()
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    left = [pid for pid in workers if _alive(pid)]
-    for pid in left:
-        os.kill(pid, 9)
-    assert not left
+    assert not _left_after_killing(proc, workers)
 
 
 def test_the_wrapper_pickles_as_its_function():
@@ -89,12 +94,4 @@ def test_a_watched_process_tree_ends_with_its_root(tmp_path):
     pids = [int(x) for x in proc.stdout.readline().split()]
     time.sleep(1.5)  # the watcher has seen them
     assert len(pids) == 2 and all(_alive(pid) for pid in pids)
-    proc.kill()
-    proc.wait()
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    left = [pid for pid in pids if _alive(pid)]
-    for pid in left:
-        os.kill(pid, 9)
-    assert not left
+    assert not _left_after_killing(proc, pids)
